@@ -1,0 +1,25 @@
+//! aws-session: long-term AWS keys plus an MFA code in, temporary STS credentials out,
+//! handed to a sub-shell or one command.
+//!
+//! Where things happen, at a glance:
+//! - a request is **built** in [`sts`] / [`iam`] (plain values, no I/O),
+//! - **signed** in [`sigv4`] (pure functions, AWS test vectors),
+//! - **sent** in [`http`] (the only module that touches the network),
+//! - its XML **parsed** back in [`sts`] / [`iam`] (via [`xml`]).
+//!
+//! [`session`] composes them; [`shell`] and [`exec`](crate::shell) start processes.
+
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod endpoint;
+pub mod error;
+pub mod http;
+pub mod iam;
+pub mod mfa;
+pub mod query;
+pub mod session;
+pub mod shell;
+pub mod sigv4;
+pub mod sts;
+pub mod xml;
