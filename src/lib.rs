@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod encode;
 pub mod endpoint;
 pub mod error;
 pub mod http;
