@@ -100,7 +100,7 @@ impl Error {
 pub fn aws_advice(e: &AwsError) -> Option<String> {
     let msg = e.message.to_ascii_lowercase();
     let advice = match e.code.as_str() {
-        "AccessDenied" if msg.contains("mfa") || msg.contains("multifactor") => {
+        "AccessDenied" if crate::mfa::is_code_refusal_message(&msg) => {
             "the MFA code was wrong or already used: wait for the next code and try again".to_string()
         }
         "AccessDenied" => format!(

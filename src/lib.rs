@@ -10,6 +10,8 @@
 //! [`session`] composes them; [`shell`] and [`exec`](crate::shell) start processes.
 
 pub mod cli;
+pub mod client;
+pub mod commands;
 pub mod config;
 pub mod credentials;
 pub mod encode;

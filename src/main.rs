@@ -1,1 +1,14 @@
-fn main() {}
+//! `aws-session`: parse the command line, run one command, map errors to exit codes.
+
+use aws_session::{cli, commands, session::Env};
+
+fn main() {
+    let env = Env::from_process();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let result = cli::parse(args, |k| env.get(k).map(str::to_string))
+        .and_then(|opts| commands::run(&opts, &env));
+    if let Err(e) = result {
+        eprintln!("aws-session: {e}");
+        std::process::exit(e.exit_code());
+    }
+}

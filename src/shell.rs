@@ -1,1 +1,521 @@
-//! TODO
+//! The sub-shell and the exec'd command: rc-file text (pure), the prompt prefix (pure),
+//! and the functions that start processes (the only ones in the crate).
+//!
+//! bash gets `--rcfile` with a generated file that sources `~/.bashrc` first; zsh a
+//! private ZDOTDIR whose `.zshenv`/`.zshrc` source the user's own; fish an
+//! `--init-command` that wraps `fish_prompt`. The rc text holds no secret: the
+//! credentials travel in the environment only.
+
+use crate::error::{Error, Result};
+/// What the child's environment gets: `Some(v)` sets, `None` unsets.
+pub type EnvChanges = Vec<(&'static str, Option<String>)>;
+use std::ffi::OsString;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Seconds before expiry at which the `aws` function refreshes first.
+pub const REFRESH_MARGIN_SECS: i64 = 60;
+
+/// Which shell integration applies to a `$SHELL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    /// Anything else: run it, without prompt or refresh.
+    Other,
+}
+
+/// The kind of shell a path names (by its file name).
+///
+/// ```
+/// use aws_session::shell::{shell_kind, ShellKind};
+/// assert_eq!(shell_kind("/usr/bin/zsh"), ShellKind::Zsh);
+/// assert_eq!(shell_kind("/bin/sh"), ShellKind::Other);
+/// ```
+pub fn shell_kind(shell: &str) -> ShellKind {
+    match shell.rsplit('/').next().unwrap_or(shell) {
+        "bash" => ShellKind::Bash,
+        "zsh" => ShellKind::Zsh,
+        "fish" => ShellKind::Fish,
+        _ => ShellKind::Other,
+    }
+}
+
+/// How the prompt wraps colour escapes so line editing counts them as zero-width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscapeStyle {
+    /// `\[ … \]` (bash PS1).
+    Bash,
+    /// `%{ … %}` (zsh prompts).
+    Zsh,
+    /// Bare escapes (fish, `aws-session prompt`).
+    Plain,
+}
+
+/// The prompt prefix for `remaining` seconds: `(aws+12h) `, `(aws+45m) `, `(aws+59s) `,
+/// `(aws!exp) `; yellow under 5 minutes and red under 1 when `color`.
+/// Same rules as the original (and as the shell code this module generates).
+///
+/// ```
+/// use aws_session::shell::{prompt_prefix, EscapeStyle};
+/// assert_eq!(prompt_prefix(43200, false, EscapeStyle::Plain), "(aws+12h) ");
+/// assert_eq!(prompt_prefix(0, false, EscapeStyle::Plain), "(aws!exp) ");
+/// ```
+pub fn prompt_prefix(remaining: i64, color: bool, style: EscapeStyle) -> String {
+    let (sym, mut t) = if remaining >= 6000 {
+        ('+', format!("{}h", remaining / 3600))
+    } else if remaining >= 100 {
+        ('+', format!("{}m", remaining / 60))
+    } else if remaining > 0 {
+        ('+', format!("{remaining}s"))
+    } else {
+        ('!', "exp".to_string())
+    };
+    if t.len() < 3 {
+        t.insert(0, '0');
+    }
+    let (clr, rst) = if color && remaining < 300 {
+        let c = if remaining >= 60 {
+            "\x1b[33m"
+        } else {
+            "\x1b[31m"
+        };
+        let r = "\x1b[39m";
+        match style {
+            EscapeStyle::Bash => (format!("\\[{c}\\]"), format!("\\[{r}\\]")),
+            EscapeStyle::Zsh => (format!("%{{{c}%}}"), format!("%{{{r}%}}")),
+            EscapeStyle::Plain => (c.to_string(), r.to_string()),
+        }
+    } else {
+        (String::new(), String::new())
+    };
+    format!("(aws{sym}{clr}{t}{rst}) ")
+}
+
+/// Whether the prompt is coloured: AWS_SESSION_COLOR (or AWS_SESSION_COLORS) = 0/1
+/// decides; NO_COLOR turns it off; otherwise on for a terminal that is not `dumb`.
+pub fn color_enabled(get: impl Fn(&str) -> Option<String>, stdout_is_tty: bool) -> bool {
+    if get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    for k in ["AWS_SESSION_COLOR", "AWS_SESSION_COLORS"] {
+        if let Some(v) = get(k).filter(|v| !v.is_empty()) {
+            return crate::cli::truthy(&v);
+        }
+    }
+    stdout_is_tty && get("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")
+}
+
+/// Shell functions shared by bash and zsh (POSIX-ish, with `(( ))`).
+fn common_rc(style: EscapeStyle) -> String {
+    let (c_open, c_close) = match style {
+        EscapeStyle::Bash => (r"\[", r"\]"),
+        EscapeStyle::Zsh => ("%{", "%}"),
+        EscapeStyle::Plain => ("", ""),
+    };
+    let now = match style {
+        // bash ≥ 4.2 formats the time itself: no fork per prompt.
+        EscapeStyle::Bash => {
+            r#"printf -v __aws_session_now '%(%s)T' -1 2>/dev/null || __aws_session_now=$(date +%s)"#
+        }
+        _ => r#"__aws_session_now=${EPOCHSECONDS:-$(date +%s)}"#,
+    };
+    format!(
+        r#"# aws-session: shell integration (generated; holds no secrets)
+__aws_session_now() {{
+  {now}
+}}
+aws-session-valid() {{
+  __aws_session_now
+  [ "$__aws_session_now" -lt "$(( ${{AWS_SESSION_EXPIRATION:-0}} - {margin} ))" ]
+}}
+aws-session-refresh() {{
+  local __aws_session_env
+  __aws_session_env="$("${{AWS_SESSION:-aws-session}}" refresh "$@")" || return $?
+  eval "$__aws_session_env"
+}}
+__aws_session_set_prefix() {{
+  local exp t sym=+ clr= rst=
+  __aws_session_now
+  (( exp = ${{AWS_SESSION_EXPIRATION:-0}} - __aws_session_now ))
+  if (( exp >= 6000 )); then t="$(( exp / 3600 ))h"
+  elif (( exp >= 100 )); then t="$(( exp / 60 ))m"
+  elif (( exp > 0 )); then t="${{exp}}s"
+  else t=exp; sym='!'; fi
+  [ "${{#t}}" -ge 3 ] || t="0$t"
+  if [ "${{AWS_SESSION_COLOR:-0}}" = 1 ] && (( exp < 300 )); then
+    if (( exp >= 60 )); then clr=$'\e[33m'; else clr=$'\e[31m'; fi
+    clr="{c_open}$clr{c_close}" rst="{c_open}"$'\e[39m'"{c_close}"
+  fi
+  __aws_session_prefix="(aws$sym$clr$t$rst) "
+}}
+aws-session-prompt() {{
+  local rc=$?
+  # Take off the prefix added last time (so it never stacks), then add the new one.
+  if [ -n "${{__aws_session_prefix-}}" ]; then PS1="${{PS1#"$__aws_session_prefix"}}"; fi
+  __aws_session_set_prefix
+  PS1="$__aws_session_prefix$PS1"
+  return $rc
+}}
+aws() {{
+  aws-session-valid || aws-session-refresh || return $?
+  command aws "$@"
+}}
+"#,
+        margin = REFRESH_MARGIN_SECS
+    )
+}
+
+/// The bash rc file: the user's `~/.bashrc` first, then our functions and hook.
+pub fn bash_rc() -> String {
+    format!(
+        r#"[ -f ~/.bashrc ] && source ~/.bashrc
+{common}
+# Keep the user's own PROMPT_COMMAND (string or array) and run ours first so it
+# sees the real exit status and PS1 as the user's hook left it on the last round.
+if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+  PROMPT_COMMAND=(aws-session-prompt "${{PROMPT_COMMAND[@]}}")
+else
+  PROMPT_COMMAND="aws-session-prompt${{PROMPT_COMMAND:+;$PROMPT_COMMAND}}"
+fi
+"#,
+        common = common_rc(EscapeStyle::Bash)
+    )
+}
+
+/// The zsh `.zshenv` of the private ZDOTDIR: the user's own `.zshenv`, read from
+/// their real ZDOTDIR (or HOME).
+pub fn zsh_env() -> String {
+    r#"# aws-session: zshenv (generated)
+if [ -f "${AWS_SESSION_ZDOTREAL:-$HOME}/.zshenv" ]; then
+  ZDOTDIR="${AWS_SESSION_ZDOTREAL:-$HOME}"
+  source "$ZDOTDIR/.zshenv"
+  ZDOTDIR="$AWS_SESSION_ZDOTDIR"
+fi
+"#
+    .to_string()
+}
+
+/// The zsh `.zshrc` of the private ZDOTDIR: the user's `.zshrc`, then our functions
+/// and a precmd hook; ZDOTDIR is restored so history and nested shells are the user's.
+pub fn zsh_rc() -> String {
+    format!(
+        r#"# aws-session: zshrc (generated)
+ZDOTDIR="${{AWS_SESSION_ZDOTREAL:-$HOME}}"
+if [ -f "$ZDOTDIR/.zshrc" ]; then
+  source "$ZDOTDIR/.zshrc"
+fi
+if [ -n "${{AWS_SESSION_ZDOTREAL_SET-}}" ]; then ZDOTDIR="$AWS_SESSION_ZDOTREAL"; else unset ZDOTDIR; fi
+unset AWS_SESSION_ZDOTDIR AWS_SESSION_ZDOTREAL AWS_SESSION_ZDOTREAL_SET
+zmodload zsh/datetime 2>/dev/null
+{common}
+autoload -Uz add-zsh-hook 2>/dev/null && add-zsh-hook precmd aws-session-prompt || precmd_functions+=(aws-session-prompt)
+"#,
+        common = common_rc(EscapeStyle::Zsh)
+    )
+}
+
+/// The fish init command: functions, a wrapped `fish_prompt`, and `aws`.
+pub fn fish_init() -> String {
+    format!(
+        r#"# aws-session: fish integration (generated; holds no secrets)
+function aws-session-valid
+    test (date +%s) -lt (math "$AWS_SESSION_EXPIRATION" - {margin})
+end
+function aws-session-refresh
+    set -l out ("$AWS_SESSION" refresh --format fish $argv)
+    or return $status
+    printf '%s\n' $out | source
+end
+function __aws_session_restore_status
+    return $argv[1]
+end
+if functions -q fish_prompt; and not functions -q __aws_session_user_prompt
+    functions -c fish_prompt __aws_session_user_prompt
+end
+function fish_prompt
+    set -l s $status
+    "$AWS_SESSION" prompt
+    __aws_session_restore_status $s
+    if functions -q __aws_session_user_prompt
+        __aws_session_user_prompt
+    else
+        printf '> '
+    end
+end
+function aws --wraps aws
+    if not aws-session-valid
+        aws-session-refresh; or return $status
+    end
+    command aws $argv
+end
+"#,
+        margin = REFRESH_MARGIN_SECS
+    )
+}
+
+/// Replace this process with `argv`, with `changes` applied to the environment.
+/// Returns only on failure.
+pub fn exec(argv: &[OsString], changes: &EnvChanges) -> Error {
+    let Some((program, args)) = argv.split_first() else {
+        return Error::Usage("exec needs a command".into());
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    apply(&mut cmd, changes);
+    let e = cmd.exec();
+    exec_error(&program.to_string_lossy(), &e)
+}
+
+fn exec_error(program: &str, e: &std::io::Error) -> Error {
+    Error::Exec {
+        program: program.to_string(),
+        not_found: e.kind() == std::io::ErrorKind::NotFound,
+        detail: e.to_string(),
+    }
+}
+
+fn apply(cmd: &mut Command, changes: &EnvChanges) {
+    for (k, v) in changes {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+}
+
+/// Start `$SHELL -i` with the session environment and the integration for its kind.
+/// `rc_dir` is a private directory for rc files. Returns only on failure.
+pub fn exec_shell(
+    shell: &str,
+    changes: &EnvChanges,
+    rc_dir: Option<&Path>,
+    zdotdir_real: Option<&str>,
+) -> Error {
+    let kind = shell_kind(shell);
+    let mut cmd = Command::new(shell);
+    apply(&mut cmd, changes);
+    match (kind, rc_dir) {
+        (ShellKind::Bash, Some(dir)) => match write_private(&dir.join("bashrc"), &bash_rc()) {
+            Ok(path) => {
+                cmd.arg("--rcfile").arg(path).arg("-i");
+            }
+            Err(e) => {
+                note_no_integration(shell, &e);
+                cmd.arg("-i");
+            }
+        },
+        (ShellKind::Zsh, Some(dir)) => {
+            let written = write_private(&dir.join(".zshenv"), &zsh_env())
+                .and_then(|_| write_private(&dir.join(".zshrc"), &zsh_rc()));
+            match written {
+                Ok(_) => {
+                    match zdotdir_real {
+                        Some(real) => {
+                            cmd.env("AWS_SESSION_ZDOTREAL", real);
+                            cmd.env("AWS_SESSION_ZDOTREAL_SET", "1");
+                        }
+                        None => {
+                            cmd.env_remove("AWS_SESSION_ZDOTREAL_SET");
+                            if let Some(home) = std::env::var_os("HOME") {
+                                cmd.env("AWS_SESSION_ZDOTREAL", home);
+                            }
+                        }
+                    }
+                    cmd.env("AWS_SESSION_ZDOTDIR", dir);
+                    cmd.env("ZDOTDIR", dir);
+                }
+                Err(e) => note_no_integration(shell, &e),
+            }
+            cmd.arg("-i");
+        }
+        (ShellKind::Fish, _) => {
+            cmd.arg("--init-command").arg(fish_init()).arg("-i");
+        }
+        (ShellKind::Other, _) => {
+            eprintln!(
+                "aws-session: note: {shell} is not bash, zsh or fish: the prompt and automatic refresh are off (aws-session-refresh is not defined)"
+            );
+            cmd.arg("-i");
+        }
+        (_, None) => {
+            eprintln!("aws-session: note: no private directory for rc files: the prompt and automatic refresh are off");
+            cmd.arg("-i");
+        }
+    }
+    let e = cmd.exec();
+    exec_error(shell, &e)
+}
+
+fn note_no_integration(shell: &str, e: &Error) {
+    eprintln!("aws-session: note: {e}; {shell} starts without the prompt and automatic refresh");
+}
+
+/// The private directory for rc files: `$XDG_RUNTIME_DIR/aws-session`, else
+/// `${TMPDIR:-/tmp}/aws-session-<uid>`. Created 0700; refused when it is a symlink,
+/// not ours, or open to others.
+pub fn private_dir(xdg_runtime_dir: Option<&str>, tmpdir: Option<&str>) -> Result<PathBuf> {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = match xdg_runtime_dir.filter(|d| d.starts_with('/') && Path::new(d).is_dir()) {
+        Some(d) => Path::new(d).join("aws-session"),
+        None => Path::new(tmpdir.filter(|t| t.starts_with('/')).unwrap_or("/tmp"))
+            .join(format!("aws-session-{uid}")),
+    };
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(Error::Local(format!(
+                "cannot create {}: {e} (set TMPDIR to a writable directory)",
+                dir.display()
+            )))
+        }
+    }
+    let meta = std::fs::symlink_metadata(&dir)
+        .map_err(|e| Error::Local(format!("cannot inspect {}: {e}", dir.display())))?;
+    if !meta.is_dir() || meta.uid() != uid {
+        return Err(Error::Local(format!(
+            "{} is not a directory owned by you (someone else may have made it): remove it or set TMPDIR",
+            dir.display()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+            Error::Local(format!("cannot make {} private (0700): {e}", dir.display()))
+        })?;
+    }
+    Ok(dir)
+}
+
+/// Write `text` to `path` atomically (temp file in the same directory, 0600, rename).
+pub fn write_private(path: &Path, text: &str) -> Result<PathBuf> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let fail = |e: std::io::Error| Error::Local(format!("cannot write {}: {e}", path.display()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(fail)?;
+    f.write_all(text.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(e)
+    })?;
+    Ok(path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_boundaries() {
+        let p = |s| prompt_prefix(s, false, EscapeStyle::Plain);
+        assert_eq!(p(43200), "(aws+12h) ");
+        assert_eq!(p(6000), "(aws+01h) ");
+        assert_eq!(p(5999), "(aws+99m) ");
+        assert_eq!(p(100), "(aws+01m) ");
+        assert_eq!(p(99), "(aws+99s) ");
+        assert_eq!(p(300), "(aws+05m) ");
+        assert_eq!(p(60), "(aws+60s) ");
+        assert_eq!(p(59), "(aws+59s) ");
+        assert_eq!(p(1), "(aws+01s) ");
+        assert_eq!(p(0), "(aws!exp) ");
+        assert_eq!(p(-5), "(aws!exp) ");
+    }
+
+    #[test]
+    fn prefix_colours() {
+        assert_eq!(prompt_prefix(300, true, EscapeStyle::Plain), "(aws+05m) ");
+        assert_eq!(
+            prompt_prefix(299, true, EscapeStyle::Plain),
+            "(aws+\x1b[33m04m\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(60, true, EscapeStyle::Plain),
+            "(aws+\x1b[33m60s\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(59, true, EscapeStyle::Plain),
+            "(aws+\x1b[31m59s\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(0, true, EscapeStyle::Plain),
+            "(aws!\x1b[31mexp\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(10, true, EscapeStyle::Bash),
+            "(aws+\\[\x1b[31m\\]10s\\[\x1b[39m\\]) "
+        );
+        assert_eq!(
+            prompt_prefix(10, true, EscapeStyle::Zsh),
+            "(aws+%{\x1b[31m%}10s%{\x1b[39m%}) "
+        );
+    }
+
+    #[test]
+    fn colour_choice() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(color_enabled(env(&[("TERM", "xterm")]), true));
+        assert!(!color_enabled(env(&[("TERM", "dumb")]), true));
+        assert!(!color_enabled(env(&[("TERM", "xterm")]), false));
+        assert!(color_enabled(env(&[("AWS_SESSION_COLOR", "1")]), false));
+        assert!(color_enabled(env(&[("AWS_SESSION_COLORS", "1")]), false));
+        assert!(!color_enabled(
+            env(&[("AWS_SESSION_COLOR", "0"), ("TERM", "xterm")]),
+            true
+        ));
+        assert!(!color_enabled(
+            env(&[("NO_COLOR", "1"), ("AWS_SESSION_COLOR", "1")]),
+            true
+        ));
+    }
+
+    #[test]
+    fn shell_kinds() {
+        assert_eq!(shell_kind("/bin/bash"), ShellKind::Bash);
+        assert_eq!(shell_kind("fish"), ShellKind::Fish);
+        assert_eq!(shell_kind("/usr/bin/dash"), ShellKind::Other);
+    }
+
+    #[test]
+    fn rc_text_sources_user_files_first_and_holds_no_secret_names() {
+        let b = bash_rc();
+        assert!(b.starts_with("[ -f ~/.bashrc ] && source ~/.bashrc"));
+        assert!(b.contains(r"\[$clr\]") || b.contains(r#"clr="\[$clr\]""#));
+        assert!(
+            b.contains("PROMPT_COMMAND=\"aws-session-prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}\"")
+        );
+        let z = zsh_rc();
+        let user = z.find("source \"$ZDOTDIR/.zshrc\"").unwrap();
+        let hook = z.find("add-zsh-hook precmd aws-session-prompt").unwrap();
+        assert!(user < hook);
+        assert!(z.contains("%{$clr%}"));
+        let f = fish_init();
+        assert!(f.contains("functions -c fish_prompt __aws_session_user_prompt"));
+        for text in [b, z, f, zsh_env()] {
+            assert!(!text.contains("AWS_SECRET_ACCESS_KEY"));
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! One function per command: read what the command needs (files, environment),
+//! call [`session`], and start the child or print.
+
+use crate::cli::{Command, Options, OutputFormat};
+use crate::client::Client;
+use crate::config::{self, FileKind, ProfileSet};
+use crate::error::{Error, Result};
+use crate::http::{Timeouts, Transport};
+use crate::mfa::TerminalPrompt;
+use crate::session::{self, Env, Established, SourceCredentials};
+use crate::shell;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// Run the command `opts` asks for. `exec` and `shell` only return on failure.
+pub fn run(opts: &Options, env: &Env) -> Result<()> {
+    match &opts.command {
+        Command::Help(topic) => {
+            print!("{}", crate::cli::help(topic.as_deref())?);
+            Ok(())
+        }
+        Command::Version => {
+            println!("aws-session {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Prompt => {
+            print!("{}", prompt_text(env));
+            Ok(())
+        }
+        Command::Exec(argv) => {
+            let ctx = Context::load(opts, env)?;
+            let est = ctx.establish()?;
+            let changes = ctx.child_environment(&est);
+            Err(shell::exec(argv, &changes))
+        }
+        Command::Shell => {
+            refuse_nested_shell(opts, env)?;
+            let ctx = Context::load(opts, env)?;
+            let est = ctx.establish()?;
+            let mut changes = ctx.child_environment(&est);
+            let color = shell::color_enabled(
+                |k| env.get(k).map(str::to_string),
+                std::io::stdout().is_terminal(),
+            );
+            changes.push((
+                "AWS_SESSION_COLOR",
+                Some(if color { "1" } else { "0" }.to_string()),
+            ));
+            let sh = env.get("SHELL").unwrap_or("/bin/sh").to_string();
+            let rc_dir = match shell::shell_kind(&sh) {
+                shell::ShellKind::Bash | shell::ShellKind::Zsh => {
+                    match shell::private_dir(env.get("XDG_RUNTIME_DIR"), env.get("TMPDIR")) {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            eprintln!("aws-session: note: {e}");
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            Err(shell::exec_shell(
+                &sh,
+                &changes,
+                rc_dir.as_deref(),
+                env.get("ZDOTDIR"),
+            ))
+        }
+        Command::Refresh => {
+            let ctx = Context::load(opts, env)?;
+            let est = ctx.establish()?;
+            let mut changes = session::credential_changes(&est.session);
+            changes.push(("AWS_SESSION_MFADEVICE", Some(est.mfa_serial.clone())));
+            print!(
+                "{}",
+                match opts.format {
+                    OutputFormat::Env => session::export_lines(&changes),
+                    OutputFormat::Fish => session::fish_lines(&changes),
+                }
+            );
+            Ok(())
+        }
+        Command::ProvisionMfa => Err(Error::Usage(
+            "provision-mfa is not available in this build yet".into(),
+        )),
+    }
+}
+
+/// The prompt prefix for the environment, or nothing outside a session.
+fn prompt_text(env: &Env) -> String {
+    let Some(exp) = env
+        .get("AWS_SESSION_EXPIRATION")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        return String::new();
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let color = shell::color_enabled(
+        |k| env.get(k).map(str::to_string),
+        std::io::stdout().is_terminal(),
+    );
+    shell::prompt_prefix(exp - now, color, shell::EscapeStyle::Plain)
+}
+
+/// A shell inside a live session would stack credentials; refuse unless --force.
+fn refuse_nested_shell(opts: &Options, env: &Env) -> Result<()> {
+    if opts.force_nested {
+        return Ok(());
+    }
+    let live = env
+        .get("AWS_SESSION_EXPIRATION")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .is_some_and(|exp| exp > time::OffsetDateTime::now_utc().unix_timestamp())
+        && env.get("AWS_SESSION_TOKEN").is_some();
+    if live {
+        return Err(Error::Usage(
+            "already inside an aws-session shell (AWS_SESSION_EXPIRATION is in the future): use aws-session-refresh for new credentials, exit first, or pass --force to start a nested shell anyway".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Everything a session needs, read once.
+struct Context<'a> {
+    opts: &'a Options,
+    env: &'a Env,
+    profiles: ProfileSet,
+    source: SourceCredentials,
+    client: Client,
+}
+
+impl<'a> Context<'a> {
+    fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
+        let profiles = load_profiles(env)?;
+        let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
+        let source = session::source_credentials(env, &profiles, profile)?;
+        let endpoints = session::endpoint_settings(env, &profiles, profile);
+        let timeouts = timeouts(env)?;
+        let ca = match env.get("AWS_CA_BUNDLE") {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                Error::Config(format!(
+                    "cannot read AWS_CA_BUNDLE {path}: {e} (point it at a PEM file or unset it)"
+                ))
+            })?),
+            None => None,
+        };
+        let transport = Transport::new(timeouts, ca.as_deref())
+            .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e:?}")))?;
+        let client = Client::new(transport, endpoints, opts.debug);
+        Ok(Context {
+            opts,
+            env,
+            profiles,
+            source,
+            client,
+        })
+    }
+
+    fn establish(&self) -> Result<Established> {
+        let mut codes = TerminalPrompt::new(self.opts.code.clone());
+        session::establish(
+            &self.client,
+            &self.source,
+            self.env,
+            &self.profiles,
+            self.opts,
+            &mut codes,
+        )
+    }
+
+    fn child_environment(&self, est: &Established) -> session::EnvChanges {
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.canonicalize().ok())
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "aws-session".into());
+        let profile = self
+            .opts
+            .profile
+            .as_ref()
+            .map(|(p, _)| p.as_str())
+            .unwrap_or("default");
+        let region = self
+            .profiles
+            .get(profile)
+            .and_then(|p| p.get("region"))
+            .filter(|r| !r.is_empty());
+        session::child_environment(est, &self.source, self.opts, &exe, region, self.env)
+    }
+}
+
+/// AWS_SESSION_TIMEOUT: total seconds per request (connect stays at most 10 s).
+fn timeouts(env: &Env) -> Result<Timeouts> {
+    let mut t = Timeouts::default();
+    if let Some(v) = env.get("AWS_SESSION_TIMEOUT") {
+        let secs: u64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "AWS_SESSION_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
+                    v.chars().take(20).collect::<String>()
+                ))
+            })?;
+        t.total = Duration::from_secs(secs);
+        t.connect = t.connect.min(t.total);
+    }
+    Ok(t)
+}
+
+/// Read and parse the config and credentials files (a missing file is no error).
+pub fn load_profiles(env: &Env) -> Result<ProfileSet> {
+    let home = env.get("HOME");
+    let paths = config::file_paths(|k| env.get(k).map(str::to_string), home);
+    let read =
+        |path: &Option<std::path::PathBuf>, kind: FileKind| -> Result<Option<config::ParsedFile>> {
+            let Some(path) = path else { return Ok(None) };
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    Ok(Some(config::parse(&text, kind, &path.to_string_lossy())?))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::Config(format!(
+                    "cannot read {}: {e} (fix its permissions or point {} elsewhere)",
+                    path.display(),
+                    match kind {
+                        FileKind::Config => "AWS_CONFIG_FILE",
+                        FileKind::Credentials => "AWS_SHARED_CREDENTIALS_FILE",
+                    }
+                ))),
+            }
+        };
+    let config = read(&paths.config, FileKind::Config)?;
+    let credentials = read(&paths.credentials, FileKind::Credentials)?;
+    Ok(config::merge(config, credentials))
+}
