@@ -1,0 +1,422 @@
+//! The core against a real peer: moto's server with signature checking on (and the
+//! extensions in tests/peer), the real AWS CLI inside `exec`.
+
+mod common;
+
+use common::{Peer, Sandbox, TestUser};
+use std::collections::BTreeMap;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Output;
+
+fn peer() -> &'static Peer {
+    Peer::shared()
+}
+
+/// A credentials file for `user` in profile `name`.
+fn keys(name: &str, user: &TestUser) -> String {
+    format!(
+        "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.access_key_id, user.secret_access_key
+    )
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `KEY=VALUE` lines of `env` output.
+fn env_map(o: &Output) -> BTreeMap<String, String> {
+    stdout(o)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Requests the peer saw signed with `key`, as action names.
+fn actions_by(peer: &Peer, key: &str) -> Vec<String> {
+    peer.log()
+        .into_iter()
+        .filter(|r| r.access_key_id == key)
+        .map(|r| r.action)
+        .collect()
+}
+
+#[test]
+fn exec_runs_the_aws_cli_with_session_credentials_known_serial_costs_one_request() {
+    let peer = peer();
+    let user = peer.create_user("known", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    sb.write_config(&format!(
+        "[default]\nregion = us-east-1\nmfa_serial = {} # my phone\n",
+        user.mfa_serial.as_deref().unwrap()
+    ));
+    let out = sb
+        .command(peer)
+        .args([
+            "--code",
+            &user.totp(0),
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&user.arn),
+        "the CLI should see the user: {}",
+        stdout(&out)
+    );
+    // Exactly one request with the long-term key: GetSessionToken.
+    assert_eq!(actions_by(peer, &user.access_key_id), ["GetSessionToken"]);
+    // The CLI signed with a session key and token.
+    let cli: Vec<_> = peer
+        .log()
+        .into_iter()
+        .filter(|r| {
+            r.action == "GetCallerIdentity"
+                && r.access_key_id.starts_with("ASIA")
+                && r.has_security_token
+        })
+        .filter(|r| r.status == 200)
+        .collect();
+    assert!(
+        !cli.is_empty(),
+        "no GetCallerIdentity signed with session credentials"
+    );
+}
+
+#[test]
+fn discovery_costs_two_requests_and_sets_the_environment_contract() {
+    let peer = peer();
+    let user = peer.create_user("disc", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("dev", &user));
+    sb.write_config("[profile dev]\nregion = eu-west-1\n");
+    let out = sb
+        .command(peer)
+        .args([
+            "--profile",
+            "dev",
+            "--code",
+            &user.totp(0),
+            "--session-duration",
+            "900",
+            "exec",
+            "env",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(
+        actions_by(peer, &user.access_key_id),
+        ["ListMFADevices", "GetSessionToken"]
+    );
+    let env = env_map(&out);
+    let key = &env["AWS_ACCESS_KEY_ID"];
+    assert!(key.starts_with("ASIA"), "{key}");
+    assert_ne!(env["AWS_SECRET_ACCESS_KEY"], user.secret_access_key);
+    assert_eq!(env["AWS_SESSION_TOKEN"], env["AWS_SECURITY_TOKEN"]);
+    assert_eq!(
+        env["AWS_SESSION_MFADEVICE"],
+        user.mfa_serial.clone().unwrap()
+    );
+    assert_eq!(env["AWS_PROFILE"], "dev");
+    assert_eq!(env["AWS_DEFAULT_PROFILE"], "dev");
+    assert_eq!(env["AWS_REGION"], "eu-west-1");
+    assert_eq!(
+        env["AWS_SESSION_DURATION"], "900",
+        "a command-line option becomes the child's default"
+    );
+    assert!(
+        !env.contains_key("AWS_SESSION_MFA_CODE"),
+        "the code is never passed on"
+    );
+    assert!(
+        !env.contains_key("AWS_SESSION_PARENT_SECRET"),
+        "keys from a profile are not stashed"
+    );
+    assert!(std::path::Path::new(&env["AWS_SESSION"]).is_absolute());
+    // 900 s session: epoch and ISO forms agree and lie ~15 minutes ahead.
+    let exp: i64 = env["AWS_SESSION_EXPIRATION"].parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (exp - now - 900).abs() < 60,
+        "expiration {exp} vs now {now}"
+    );
+    let iso = &env["AWS_CREDENTIAL_EXPIRATION"];
+    assert!(iso.ends_with('Z') && iso.len() == 20, "{iso}");
+}
+
+#[test]
+fn profile_from_aws_profile_and_credentials_from_the_environment() {
+    let peer = peer();
+    let user = peer.create_user("envp", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&format!(
+        "[default]\naws_access_key_id = AKIAWRONGWRONGWRONG1\naws_secret_access_key = nope\n{}",
+        keys("work", &user)
+    ));
+    let out = sb
+        .command(peer)
+        .env("AWS_PROFILE", "work")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_SESSION_MFA_CODE", user.totp(0))
+        .args(["exec", "aws", "sts", "get-caller-identity"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(stdout(&out).contains(&user.arn));
+
+    // Keys from the environment win over the (wrong) default profile, and are stashed.
+    let user2 = peer.create_user("envk", true);
+    let out = sb
+        .command(peer)
+        .env("AWS_ACCESS_KEY_ID", &user2.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &user2.secret_access_key)
+        .args(["--code", &user2.totp(0), "exec", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let env = env_map(&out);
+    assert_eq!(env["AWS_SESSION_PARENT_KEY"], user2.access_key_id);
+    assert_eq!(env["AWS_SESSION_PARENT_SECRET"], user2.secret_access_key);
+    assert_ne!(env["AWS_ACCESS_KEY_ID"], user2.access_key_id);
+}
+
+#[test]
+fn exit_status_and_signals_pass_through() {
+    let peer = peer();
+    let user = peer.create_user("status", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    let out = sb
+        .command(peer)
+        .args(["--code", &user.totp(0), "exec", "sh", "-c", "exit 42"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(42), "stderr: {}", stderr(&out));
+    let out = sb
+        .command(peer)
+        .env("AWS_SESSION_MFADEVICE", user.mfa_serial.as_deref().unwrap())
+        .args(["--code", &user.totp(1), "exec", "sh", "-c", "kill -TERM $$"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.signal(), Some(15), "stderr: {}", stderr(&out));
+    // A command that does not exist: 127, as shells say.
+    let out = sb
+        .command(peer)
+        .args(["--code", &user.totp(-1), "exec", "no-such-command-xyz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("no-such-command-xyz"));
+}
+
+#[test]
+fn session_duration_is_validated_before_any_request() {
+    let peer = peer();
+    let user = peer.create_user("dur", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    for bad in ["899", "129601", "abc", "-1"] {
+        let out = sb
+            .command(peer)
+            .args([
+                "--code",
+                "123456",
+                "--session-duration",
+                bad,
+                "exec",
+                "true",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{bad}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--session-duration"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = sb
+        .command(peer)
+        .env("AWS_SESSION_DURATION", "100000000")
+        .args(["--code", "123456", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("AWS_SESSION_DURATION"));
+    assert!(
+        actions_by(peer, &user.access_key_id).is_empty(),
+        "no request for bad input"
+    );
+    // The longest AWS allows works.
+    let out = sb
+        .command(peer)
+        .args([
+            "--code",
+            &user.totp(0),
+            "--session-duration",
+            "129600",
+            "exec",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+}
+
+#[test]
+fn wrong_code_is_refused_once_without_a_terminal() {
+    let peer = peer();
+    let user = peer.create_user("wrong", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    let good = user.totp(0);
+    let wrong = format!("{:06}", (good.parse::<u32>().unwrap() + 1) % 1_000_000);
+    let out = sb
+        .command(peer)
+        .args(["--code", &wrong, "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("refused the MFA code"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    // The code went out once: never resent.
+    assert_eq!(
+        actions_by(peer, &user.access_key_id),
+        ["ListMFADevices", "GetSessionToken"]
+    );
+    // Malformed codes never reach AWS.
+    let out = sb
+        .command(peer)
+        .args(["--code", "12345", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(actions_by(peer, &user.access_key_id).len(), 2);
+}
+
+#[test]
+fn no_code_and_no_terminal_asks_for_one() {
+    let peer = peer();
+    let user = peer.create_user("nocode", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    let out = sb.command(peer).args(["exec", "true"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains("--code"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_user_without_mfa_device_gets_exit_10() {
+    let peer = peer();
+    let user = peer.create_user("nomfa", false);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    let out = sb
+        .command(peer)
+        .args(["--code", "123456", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).contains(&user.user_name), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_profile_and_bad_secret_are_named() {
+    let peer = peer();
+    let user = peer.create_user("bad", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    let out = sb
+        .command(peer)
+        .args(["--profile", "prod", "--code", "123456", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("\"prod\"") && stderr(&out).contains("default"));
+
+    sb.write_credentials(&format!(
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}x\n",
+        user.access_key_id, user.secret_access_key
+    ));
+    let out = sb
+        .command(peer)
+        .args(["--code", "123456", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "stderr: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SignatureDoesNotMatch"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(&user.secret_access_key));
+}
+
+#[test]
+fn refresh_prints_exports_that_work_in_bash() {
+    let peer = peer();
+    let user = peer.create_user("refresh", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    let out = sb
+        .command(peer)
+        .args(["refresh", "--code", &user.totp(0)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let exports = stdout(&out);
+    assert!(exports.contains("export AWS_SESSION_TOKEN="));
+    let script = format!("{exports}\naws sts get-caller-identity --output text --query Arn");
+    let out = sb.shell_command(peer, "bash", &script).output().unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), user.arn);
+}
+
+#[test]
+fn debug_traces_requests_without_secrets() {
+    let peer = peer();
+    let user = peer.create_user("debug", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    let out = sb
+        .command(peer)
+        .args(["--debug", "--code", &user.totp(0), "exec", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("GetSessionToken") && err.contains(&user.access_key_id),
+        "{err}"
+    );
+    assert!(err.contains("-> 200 in"), "{err}");
+    let env = env_map(&out);
+    for secret in [
+        &user.secret_access_key,
+        &env["AWS_SECRET_ACCESS_KEY"],
+        &env["AWS_SESSION_TOKEN"],
+    ] {
+        assert!(
+            !err.contains(secret.as_str()),
+            "a secret leaked into --debug output"
+        );
+    }
+    assert_eq!(env["AWS_SESSION_DEBUG"], "1");
+}
