@@ -26,6 +26,16 @@ pub enum Command {
     ProvisionMfa,
     /// Print the prompt prefix for the current environment.
     Prompt,
+    /// Print credentials for eval or scripts (`--format env|fish|json`).
+    Export,
+    /// Print the `credential_process` JSON for SDKs.
+    CredentialProcess,
+    /// Show the current session and the cache, without secrets.
+    Status,
+    /// Delete cached sessions (of `--profile`, or all).
+    Clear,
+    /// Print a completion script for a shell.
+    Completions(String),
     /// Print help (for the tool, or for one command).
     Help(Option<String>),
     /// Print the version.
@@ -55,21 +65,31 @@ pub struct Options {
     pub debug_from_cli: bool,
     /// Start a shell even inside a live session.
     pub force_nested: bool,
-    /// Output format of `refresh`: POSIX `export` lines or fish `set -gx` lines.
+    /// Output format of `refresh` / `export`.
     pub format: OutputFormat,
+    /// Neither read nor write the session cache (`--no-cache`, AWS_SESSION_CACHE=0).
+    pub no_cache: bool,
+    /// provision-mfa: write `mfa_serial` into the profile without asking.
+    pub save: bool,
+    /// provision-mfa: draw the QR code with background colours instead of blocks.
+    pub qr_ansi: bool,
 }
 
-/// How `refresh` prints the new credentials.
+/// How `refresh` / `export` print credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     /// `export NAME='value'` (bash, zsh, sh).
     Env,
     /// `set -gx NAME 'value'` (fish).
     Fish,
+    /// A JSON object (export only).
+    Json,
+    /// The credential_process JSON (export only).
+    CredentialProcess,
 }
 
 /// The usage line of the tool.
-pub const USAGE: &str = "Usage: aws-session [--profile PROFILE] [--code CODE] [--session-duration SECONDS] [--debug] [shell|exec COMMAND [ARGS...]|refresh|provision-mfa|prompt]";
+pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | status | clear | prompt | completions SHELL]";
 
 /// Parse `args` (without the program name); `env` gives environment defaults.
 ///
@@ -91,6 +111,9 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
     let mut force_nested = false;
     let mut help = false;
     let mut format = OutputFormat::Env;
+    let mut no_cache = false;
+    let mut save = false;
+    let mut qr_ansi = false;
 
     loop {
         let arg = match parser.next() {
@@ -122,15 +145,20 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
                 format = match v.as_str() {
                     "env" | "sh" | "bash" | "zsh" => OutputFormat::Env,
                     "fish" => OutputFormat::Fish,
+                    "json" => OutputFormat::Json,
+                    "credential-process" => OutputFormat::CredentialProcess,
                     other => {
                         return Err(Error::Usage(format!(
-                            "--format \"{}\" is not known: use env or fish",
-                            other.chars().take(20).collect::<String>()
-                        )))
+                        "--format \"{}\" is not known: use env, fish, json or credential-process",
+                        other.chars().take(20).collect::<String>()
+                    )))
                     }
                 };
             }
             Long("debug") => debug = true,
+            Long("no-cache") => no_cache = true,
+            Long("save") => save = true,
+            Long("qr-ansi") => qr_ansi = true,
             Long("force") => force_nested = true,
             Long("help") | Short('h') => help = true,
             Long("version") | Short('V') => {
@@ -145,6 +173,26 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
                     "refresh" => Command::Refresh,
                     "provision-mfa" => Command::ProvisionMfa,
                     "prompt" => Command::Prompt,
+                    "export" => Command::Export,
+                    "credential-process" => Command::CredentialProcess,
+                    "status" => Command::Status,
+                    "clear" => Command::Clear,
+                    "completions" => match parser.value() {
+                        Ok(v) => {
+                            let shell = v.to_string_lossy().into_owned();
+                            if !["bash", "zsh", "fish"].contains(&shell.as_str()) {
+                                return Err(Error::Usage(format!(
+                                    "completions for \"{shell}\" are not available: use bash, zsh or fish"
+                                )));
+                            }
+                            Command::Completions(shell)
+                        }
+                        Err(_) => {
+                            return Err(Error::Usage(
+                                "completions needs a shell: aws-session completions bash|zsh|fish".into(),
+                            ))
+                        }
+                    },
                     "help" => {
                         let topic = parser
                             .raw_args()
@@ -176,7 +224,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
                     }
                     other => {
                         return Err(Error::Usage(format!(
-                            "unknown command \"{other}\" (commands: shell, exec, refresh, provision-mfa, prompt, help)\n{USAGE}"
+                            "unknown command \"{other}\" (commands: shell, exec, refresh, provision-mfa, prompt, export, credential-process, status, clear, completions, help)\n{USAGE}"
                         )))
                     }
                 });
@@ -199,6 +247,11 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
             Command::Refresh => Some("refresh".into()),
             Command::ProvisionMfa => Some("provision-mfa".into()),
             Command::Prompt => Some("prompt".into()),
+            Command::Export => Some("export".into()),
+            Command::CredentialProcess => Some("credential-process".into()),
+            Command::Status => Some("status".into()),
+            Command::Clear => Some("clear".into()),
+            Command::Completions(_) => Some("completions".into()),
             Command::Help(t) => t,
             Command::Version => None,
         })
@@ -224,6 +277,11 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
                 check_duration(&v, "AWS_SESSION_DURATION")?.map(|d| (d, Source::Environment));
         }
     }
+    if !no_cache {
+        no_cache = env("AWS_SESSION_CACHE").is_some_and(|v| {
+            v.trim() == "0" || v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("off")
+        });
+    }
     let debug_from_cli = debug;
     if !debug {
         debug = env("AWS_SESSION_DEBUG").is_some_and(|v| truthy(&v));
@@ -238,6 +296,9 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
         debug_from_cli,
         force_nested,
         format,
+        no_cache,
+        save,
+        qr_ansi,
     })
 }
 
@@ -333,7 +394,11 @@ Options:\n\
   -c, --code CODE                  the 6 digit MFA code (default: AWS_SESSION_MFA_CODE; else asked)\n\
   -d, --session-duration SECONDS   session validity, {MIN_DURATION}..{MAX_DURATION} (default: AWS_SESSION_DURATION; else AWS's 12 h)\n\
       --debug                      trace requests on stderr, never secrets (default: AWS_SESSION_DEBUG=1)\n\
+      --no-cache                   neither use nor store cached sessions (default: AWS_SESSION_CACHE=0)\n\
       --force                      start a shell even inside a live aws-session shell\n\
+      --format FORMAT              refresh: env|fish; export: env|fish|json|credential-process\n\
+      --save                       provision-mfa: write mfa_serial into the profile\n\
+      --qr-ansi                    provision-mfa: draw the QR code with background colours\n\
   -h, --help                       this help; COMMAND --help for one command\n\
   -V, --version                    print the version\n\n\
 Commands:\n\
@@ -341,15 +406,22 @@ Commands:\n\
   exec COMMAND [ARGS...]           run one command with the session credentials\n\
   refresh                          print export lines for a new session (for eval)\n\
   provision-mfa                    create and enable a virtual MFA device\n\
-  prompt                           print the prompt prefix, e.g. (aws+12h)\n\n\
+  export                           print the credentials (env, fish, json, credential-process)\n\
+  credential-process               print credential_process JSON for the AWS SDKs\n\
+  status                           show the session and the cache, no secrets\n\
+  clear                            delete cached sessions (of --profile, or all)\n\
+  prompt                           print the prompt prefix, e.g. (aws+12h)\n\
+  completions bash|zsh|fish        print a completion script\n\n\
 Environment:\n\
   AWS_PROFILE, AWS_DEFAULT_PROFILE  default for --profile\n\
   AWS_SESSION_MFA_CODE             default for --code\n\
   AWS_SESSION_DURATION             default for --session-duration\n\
   AWS_SESSION_DEBUG                1/0, default for --debug\n\
+  AWS_SESSION_CACHE                0 turns the session cache off\n\
+  AWS_SESSION_TIMEOUT              seconds per request (default 30)\n\
   AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n\
   AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n\
-  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION\n\n\
+  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n\n\
 Exit codes: 0 ok, 1 usage, 2 config, 3 MFA code, 4 AWS error, 5 network, 6 local file,\n\
 10 no MFA device, 126/127 command not executable/not found, 130 interrupted;\n\
 exec passes on the command's own status.\n",
@@ -376,6 +448,24 @@ asks for two consecutive codes and enables it.\n"
         Some("prompt") => "Usage: aws-session prompt\n\n\
 Prints the prompt prefix for the current environment, e.g. (aws+12h), or nothing outside\n\
 a session; for starship, powerlevel10k and other prompts.\n"
+            .to_string(),
+        Some("export") => "Usage: aws-session [OPTIONS] export [--format env|fish|json|credential-process]\n\n\
+Prints the session credentials (from the cache, or a new session) for eval or scripts.\n"
+            .to_string(),
+        Some("credential-process") => "Usage: aws-session [--profile P] credential-process\n\n\
+Prints the credential_process JSON (Version 1) for the AWS SDKs and CLI:\n\
+  credential_process = aws-session credential-process --profile P\n\
+Asks for a code on the terminal when no cached session is left.\n"
+            .to_string(),
+        Some("status") => "Usage: aws-session [--profile P] status\n\n\
+Shows the profile, identity kind, MFA serial, expiry and time left of the current\n\
+environment and of the cached sessions. Never shows a secret.\n"
+            .to_string(),
+        Some("clear") => "Usage: aws-session [--profile P] clear\n\n\
+Deletes the cached sessions of the profile, or all of them without --profile.\n"
+            .to_string(),
+        Some("completions") => "Usage: aws-session completions bash|zsh|fish\n\n\
+Prints a completion script, e.g. aws-session completions bash > /etc/bash_completion.d/aws-session\n"
             .to_string(),
         Some(other) => {
             return Err(Error::Usage(format!(

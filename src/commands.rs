@@ -76,13 +76,21 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
                 match opts.format {
                     OutputFormat::Env => session::export_lines(&changes),
                     OutputFormat::Fish => session::fish_lines(&changes),
+                    OutputFormat::Json | OutputFormat::CredentialProcess => {
+                        return Err(Error::Usage(
+                            "refresh prints --format env or fish; for JSON use aws-session export --format json".into(),
+                        ));
+                    }
                 }
             );
             Ok(())
         }
-        Command::ProvisionMfa => Err(Error::Usage(
-            "provision-mfa is not available in this build yet".into(),
-        )),
+        Command::ProvisionMfa => crate::provision::run(opts, env),
+        Command::Export => crate::consume::export(opts, env),
+        Command::CredentialProcess => crate::consume::credential_process(opts, env),
+        Command::Status => crate::consume::status(opts, env),
+        Command::Clear => crate::consume::clear(opts, env),
+        Command::Completions(shell) => crate::consume::completions(shell),
     }
 }
 

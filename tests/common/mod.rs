@@ -11,6 +11,8 @@
 //! the tests fail and say so: they never skip.
 #![allow(dead_code)] // each test binary uses its own part of the harness
 
+pub mod pty;
+
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha1::Sha1;

@@ -1,0 +1,177 @@
+//! A pseudo-terminal for tests: the child gets a real terminal as stdin, stdout,
+//! stderr and controlling terminal (so `/dev/tty` works), and the test reads what it
+//! draws and types into it.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// A child process on a pseudo-terminal.
+pub struct Pty {
+    master: std::fs::File,
+    child: Child,
+    output: Arc<(Mutex<Vec<u8>>, Condvar)>,
+    /// How much of the output `expect` has consumed.
+    pos: usize,
+}
+
+fn check(rc: libc::c_int, what: &str) -> std::io::Result<libc::c_int> {
+    if rc < 0 {
+        let e = std::io::Error::last_os_error();
+        Err(std::io::Error::new(e.kind(), format!("{what}: {e}")))
+    } else {
+        Ok(rc)
+    }
+}
+
+impl Pty {
+    /// Start `cmd` on a new pseudo-terminal of `cols`×`rows`.
+    pub fn spawn(mut cmd: Command, cols: u16, rows: u16) -> Pty {
+        // SAFETY: plain libc calls on descriptors we own; checked return values.
+        let (master, slave) = unsafe {
+            let m = check(
+                libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY),
+                "posix_openpt",
+            )
+            .unwrap();
+            check(libc::grantpt(m), "grantpt").unwrap();
+            check(libc::unlockpt(m), "unlockpt").unwrap();
+            let mut name = [0 as libc::c_char; 128];
+            check(
+                libc::ptsname_r(m, name.as_mut_ptr(), name.len()),
+                "ptsname_r",
+            )
+            .unwrap();
+            let s = check(
+                libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY),
+                "open pts",
+            )
+            .unwrap();
+            let ws = libc::winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            };
+            check(libc::ioctl(s, libc::TIOCSWINSZ, &ws), "TIOCSWINSZ").unwrap();
+            (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s))
+        };
+        let slave_fd = slave.as_raw_fd();
+        let stdio = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup pty"));
+        cmd.stdin(stdio(&slave))
+            .stdout(stdio(&slave))
+            .stderr(stdio(&slave));
+        // SAFETY: setsid and ioctl are async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                // May already be a session leader (the sandbox's own pre_exec).
+                libc::setsid();
+                if libc::ioctl(slave_fd, libc::TIOCSCTTY as _, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn on pty");
+        drop(slave);
+        let master = std::fs::File::from(master);
+        let output = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let mut reader = master.try_clone().expect("clone pty master");
+        let out = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break, // EIO once the child side is closed
+                    Ok(n) => {
+                        let (lock, cv) = &*out;
+                        lock.lock().unwrap().extend_from_slice(&buf[..n]);
+                        cv.notify_all();
+                    }
+                }
+            }
+            let (_, cv) = &*out;
+            cv.notify_all();
+        });
+        Pty {
+            master,
+            child,
+            output,
+            pos: 0,
+        }
+    }
+
+    /// Type `text` (use "\r" for Enter, "\x03" for Ctrl-C, "\x04" for Ctrl-D).
+    pub fn send(&mut self, text: &str) {
+        self.master
+            .write_all(text.as_bytes())
+            .expect("write to pty");
+        self.master.flush().expect("flush pty");
+    }
+
+    /// Type `line` and Enter.
+    pub fn send_line(&mut self, line: &str) {
+        self.send(&format!("{line}\r"));
+    }
+
+    /// Everything the child has written so far (lossy UTF-8).
+    pub fn output(&self) -> String {
+        String::from_utf8_lossy(&self.output.0.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until `needle` appears after what earlier `expect`s consumed; return the
+    /// text up to and including it. Panics with the screen so far after `timeout`.
+    pub fn expect(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        let (lock, cv) = &*self.output;
+        let mut buf = lock.lock().unwrap();
+        loop {
+            let text = String::from_utf8_lossy(&buf[self.pos.min(buf.len())..]).into_owned();
+            if let Some(i) = text.find(needle) {
+                let upto = &text[..i + needle.len()];
+                self.pos += upto.len();
+                return upto.to_string();
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                panic!(
+                    "timed out after {timeout:?} waiting for {needle:?}; output since the last match:\n{text}"
+                );
+            }
+            buf = cv.wait_timeout(buf, deadline - now).unwrap().0;
+        }
+    }
+
+    /// Wait for the child to exit (at most `timeout`), killing it after that.
+    pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "child did not exit within {timeout:?}; output:\n{}",
+                    self.output()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
