@@ -1,0 +1,34 @@
+//! `scripts/try-local` works: it starts its own demo peer, prints a code, and opens a
+//! shell in which the real AWS CLI sees the demo user; a role profile works too.
+
+mod common;
+
+use common::pty::Pty;
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn try_local_opens_a_working_demo_shell() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join(".bashrc"), "PS1='demo$ '\n").unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/try-local"))
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHELL", "/bin/bash")
+        .env("TERM", "xterm")
+        .env("AWS_SESSION_BIN", env!("CARGO_BIN_EXE_aws-session"));
+    let mut pty = Pty::spawn(cmd, 120, 40);
+    pty.expect("Current code: ", Duration::from_secs(120));
+    let code: String = pty.expect("\n", Duration::from_secs(5)).trim().to_string();
+    assert_eq!(code.len(), 6, "a 6-digit code: {code:?}");
+    pty.expect("6 digit MFA code: ", Duration::from_secs(30));
+    pty.send_line(&code);
+    pty.expect("(aws+", Duration::from_secs(30));
+    pty.send_line("aws sts get-caller-identity --query Arn --output text; echo DONE-$((40+2))");
+    let out = pty.expect("DONE-42", Duration::from_secs(60));
+    assert!(out.contains("arn:aws:iam::123456789012:user/demo"), "{out}");
+    pty.send_line("exit 3");
+    assert_eq!(pty.wait(Duration::from_secs(30)).code(), Some(3));
+}
