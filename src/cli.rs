@@ -441,9 +441,11 @@ The exit status and signals are COMMAND's own. Options must come before exec.\n"
 Gets a new session from the parent credentials and prints shell export lines for it,\n\
 for eval (used by aws-session-refresh inside the shell). Always asks for a code.\n"
             .to_string(),
-        Some("provision-mfa") => "Usage: aws-session [OPTIONS] provision-mfa\n\n\
+        Some("provision-mfa") => "Usage: aws-session [OPTIONS] provision-mfa [--save] [--qr-ansi]\n\n\
 Creates a virtual MFA device for the calling IAM user, draws its QR code in the terminal,\n\
-asks for two consecutive codes and enables it.\n"
+asks for two consecutive codes and enables it; on any failure the device is deleted again.\n\
+Then offers to write mfa_serial into the profile (--save: without asking).\n\
+--qr-ansi draws the QR code with background colours (for dark-on-light terminals).\n"
             .to_string(),
         Some("prompt") => "Usage: aws-session prompt\n\n\
 Prints the prompt prefix for the current environment, e.g. (aws+12h), or nothing outside\n\

@@ -82,24 +82,30 @@ impl Client {
             let started = Instant::now();
             let result = self.transport.post(&http_req);
             let elapsed = started.elapsed().as_millis();
+            let key = &creds.access_key_id;
+            let session = if creds.session_token.is_some() {
+                " (session)"
+            } else {
+                ""
+            };
+            // A request that carried an MFA code may have used it up at AWS even when
+            // no answer came back: it is never sent again, and the user is told why.
+            let code_note = if req.carries_mfa_code {
+                "; not retried because the request carried an MFA code that AWS may have used: wait for the next code and try again"
+            } else {
+                ""
+            };
 
             let retry_reason = match &result {
                 Ok(resp) => {
-                    self.trace(format_args!(
-                        "POST {} {} {} key={}{} -> {} in {} ms",
-                        endpoint.url,
-                        req.service.name(),
-                        req.action,
-                        creds.access_key_id,
-                        if creds.session_token.is_some() {
-                            " (session)"
-                        } else {
-                            ""
-                        },
-                        resp.status,
-                        elapsed
-                    ));
                     if (200..300).contains(&resp.status) {
+                        self.trace(format_args!(
+                            "POST {} {} {} key={key}{session} -> {} in {elapsed} ms",
+                            endpoint.url,
+                            req.service.name(),
+                            req.action,
+                            resp.status,
+                        ));
                         return Ok(resp.body.clone());
                     }
                     let aws = aws_error(
@@ -108,32 +114,44 @@ impl Client {
                         &resp.body,
                         resp.date.as_deref(),
                         now,
-                    );
+                    )
+                    .map(|mut e| {
+                        e.access_key_id = Some(key.clone());
+                        e
+                    });
+                    self.trace(format_args!(
+                        "POST {} {} {} key={key}{session} -> {} {} in {elapsed} ms{}",
+                        endpoint.url,
+                        req.service.name(),
+                        req.action,
+                        resp.status,
+                        aws.as_ref()
+                            .map(|e| e.code.as_str())
+                            .unwrap_or("(not an AWS error document)"),
+                        aws.as_ref()
+                            .and_then(|e| e.request_id.as_deref())
+                            .map(|id| format!(", request id {id}"))
+                            .unwrap_or_default(),
+                    ));
+                    let retryable = match &aws {
+                        Some(e) => is_throttling(&e.code) || resp.status >= 500,
+                        None => resp.status >= 500 || resp.status == 429,
+                    } && !req.carries_mfa_code;
                     match aws {
-                        Some(e) if is_throttling(&e.code) && !req.carries_mfa_code => {
-                            if attempt >= self.attempts {
-                                return Err(Error::Aws(e));
-                            }
-                            format!("{} ({})", e.code, resp.status)
+                        Some(e) if retryable && attempt < self.attempts => {
+                            format!("{} (HTTP {})", e.code, resp.status)
                         }
-                        Some(e) if resp.status >= 500 && !req.carries_mfa_code => {
-                            if attempt >= self.attempts {
-                                return Err(Error::Aws(e));
-                            }
-                            format!("{} ({})", e.code, resp.status)
-                        }
-                        Some(e) => return Err(Error::Aws(e)),
+                        Some(e) => return Err(Error::Aws(Box::new(e))),
                         None => {
                             let what = not_aws_answer(resp.status, &resp.body);
-                            if resp.status >= 500
-                                && !req.carries_mfa_code
-                                && attempt < self.attempts
-                            {
+                            if retryable && attempt < self.attempts {
                                 what
                             } else {
                                 return Err(Error::Network(format!(
-                                    "{} to {} got {what}: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network",
-                                    req.action, endpoint.url
+                                    "{} to {} got {what}: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network{}",
+                                    req.action,
+                                    endpoint.url,
+                                    if resp.status >= 500 { code_note } else { "" }
                                 )));
                             }
                         }
@@ -141,26 +159,32 @@ impl Client {
                 }
                 Err(e) => {
                     self.trace(format_args!(
-                        "POST {} {} {} key={} -> {:?} after {} ms",
+                        "POST {} {} {} key={key}{session} -> {e} after {elapsed} ms",
                         endpoint.url,
                         req.service.name(),
                         req.action,
-                        creds.access_key_id,
-                        e,
-                        elapsed
                     ));
-                    let safe = match e {
-                        TransportError::Connect(m) => {
-                            !req.carries_mfa_code
-                                || m.contains("refused")
-                                || m.contains("not found")
-                        }
-                        _ => false,
-                    };
-                    if !safe || attempt >= self.attempts {
-                        return Err(transport_error(req.action, &endpoint.url, e));
+                    // Lost connections are retried, but not with a code that may be spent;
+                    // a refused one never carried anything. Timeouts are not retried:
+                    // the user already waited the whole AWS_SESSION_TIMEOUT.
+                    let retryable = e.never_sent()
+                        || (matches!(e, TransportError::Connect(_)) && !req.carries_mfa_code);
+                    if !retryable || attempt >= self.attempts {
+                        let note =
+                            if matches!(e, TransportError::Connect(_) | TransportError::Timeout(_))
+                                && !e.never_sent()
+                            {
+                                code_note
+                            } else {
+                                ""
+                            };
+                        let err = transport_error(req.action, &endpoint.url, e, attempt);
+                        return Err(match err {
+                            Error::Network(m) => Error::Network(format!("{m}{note}")),
+                            other => other,
+                        });
                     }
-                    format!("{e:?}")
+                    e.to_string()
                 }
             };
             let delay = self.backoff * 2u32.pow(attempt - 1);
@@ -206,35 +230,44 @@ fn aws_error(
         clock_skew_secs: date
             .and_then(parse_http_date)
             .map(|d| (d - now).whole_seconds()),
+        access_key_id: None,
     })
 }
 
-/// Describe a non-AWS answer in a few words (status and a page title if any).
+/// Describe a non-AWS answer in a few words (status, and what the body is instead).
 fn not_aws_answer(status: u16, body: &str) -> String {
-    let title = body
-        .find("<title>")
-        .and_then(|i| body[i + 7..].split("</title>").next())
-        .map(|t| t.trim().chars().take(60).collect::<String>());
-    match title {
-        Some(t) if !t.is_empty() => format!("HTTP {status} that is not an AWS answer (\"{t}\")"),
-        _ if body.trim().is_empty() => format!("HTTP {status} with an empty body"),
-        _ => format!("HTTP {status} that is not an AWS answer"),
+    match crate::xml::Document::parse(body) {
+        Ok(doc) => format!(
+            "HTTP {status} with an XML document <{}> that is not an AWS error",
+            doc.root().name().chars().take(60).collect::<String>()
+        ),
+        Err(e) => format!("HTTP {status} with {e}, not an AWS answer"),
     }
 }
 
-fn transport_error(action: &str, url: &str, e: &TransportError) -> Error {
+fn transport_error(action: &str, url: &str, e: &TransportError, attempts: u32) -> Error {
+    let tries = if attempts > 1 {
+        format!(" (tried {attempts} times)")
+    } else {
+        String::new()
+    };
     Error::Network(match e {
         TransportError::Connect(m) => format!(
-            "{action}: cannot reach {url}: {m} (check the network, HTTPS_PROXY, AWS_ENDPOINT_URL)"
+            "{action}: cannot reach {url}: {m}{tries}: check the network, HTTPS_PROXY/NO_PROXY and AWS_ENDPOINT_URL"
         ),
         TransportError::Timeout(m) => format!(
-            "{action}: no answer from {url} in time ({m}); try again, or raise AWS_SESSION_TIMEOUT"
+            "{action}: no answer from {url} in time: {m}: try again, or raise AWS_SESSION_TIMEOUT (seconds)"
         ),
         TransportError::TooLarge => format!(
-            "{action}: the answer from {url} is larger than {} bytes, which no AWS answer is: check AWS_ENDPOINT_URL",
+            "{action}: the answer from {url} is larger than {} bytes, which no AWS answer is: check AWS_ENDPOINT_URL and HTTPS_PROXY",
             crate::http::MAX_BODY
         ),
-        TransportError::Other(m) => format!("{action}: request to {url} failed: {m}"),
+        TransportError::Other(m) if m.contains("AWS_CA_BUNDLE") => {
+            format!("{action}: request to {url} failed: {m}")
+        }
+        TransportError::Other(m) => format!(
+            "{action}: request to {url} failed: {m}: check AWS_ENDPOINT_URL, AWS_CA_BUNDLE and HTTPS_PROXY"
+        ),
     })
 }
 
@@ -273,7 +306,11 @@ mod tests {
     #[test]
     fn html_pages_are_described() {
         let page = "<html><head><title>502 Bad Gateway</title></head></html>";
-        assert!(not_aws_answer(502, page).contains("502 Bad Gateway"));
+        assert_eq!(
+            not_aws_answer(502, page),
+            "HTTP 502 with an HTML page (\"502 Bad Gateway\"), not an AWS answer"
+        );
         assert!(not_aws_answer(502, "").contains("empty"));
+        assert!(not_aws_answer(500, "<Foo/>").contains("<Foo>"));
     }
 }

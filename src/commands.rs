@@ -1,13 +1,16 @@
 //! One function per command: read what the command needs (files, environment),
 //! call [`session`], and start the child or print.
 
+use crate::cache::{self, Cache};
 use crate::cli::{Command, Options, OutputFormat};
 use crate::client::Client;
 use crate::config::{self, FileKind, ProfileSet};
+use crate::endpoint;
 use crate::error::{Error, Result};
 use crate::http::{Timeouts, Transport};
 use crate::mfa::TerminalPrompt;
-use crate::session::{self, Env, Established, SourceCredentials};
+use crate::query::Service;
+use crate::session::{self, Env, Established, SessionPlan};
 use crate::shell;
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -67,10 +70,11 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
             ))
         }
         Command::Refresh => {
+            // A new session every time (the cached one may be what is being replaced),
+            // stored in the cache for the runs that follow.
             let ctx = Context::load(opts, env)?;
-            let est = ctx.establish()?;
-            let mut changes = session::credential_changes(&est.session);
-            changes.push(("AWS_SESSION_MFADEVICE", Some(est.mfa_serial.clone())));
+            let est = ctx.establish_new()?;
+            let changes = session::session_changes(&est);
             print!(
                 "{}",
                 match opts.format {
@@ -129,20 +133,23 @@ fn refuse_nested_shell(opts: &Options, env: &Env) -> Result<()> {
 }
 
 /// Everything a session needs, read once.
-struct Context<'a> {
-    opts: &'a Options,
-    env: &'a Env,
-    profiles: ProfileSet,
-    source: SourceCredentials,
+pub(crate) struct Context<'a> {
+    pub(crate) opts: &'a Options,
+    pub(crate) env: &'a Env,
+    pub(crate) profiles: ProfileSet,
+    pub(crate) plan: SessionPlan,
     client: Client,
+    sts_endpoint: String,
+    cache: Option<Cache>,
 }
 
 impl<'a> Context<'a> {
-    fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
+    pub(crate) fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
         let profiles = load_profiles(env)?;
         let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
-        let source = session::source_credentials(env, &profiles, profile)?;
+        let plan = session::plan_session(env, &profiles, profile)?;
         let endpoints = session::endpoint_settings(env, &profiles, profile);
+        let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
         let timeouts = timeouts(env)?;
         let ca = match env.get("AWS_CA_BUNDLE") {
             Some(path) => Some(std::fs::read(path).map_err(|e| {
@@ -155,25 +162,58 @@ impl<'a> Context<'a> {
         let transport = Transport::new(timeouts, ca.as_deref())
             .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e:?}")))?;
         let client = Client::new(transport, endpoints, opts.debug);
+        let cache = open_cache(opts, env);
         Ok(Context {
             opts,
             env,
             profiles,
-            source,
+            plan,
             client,
+            sts_endpoint,
+            cache,
         })
     }
 
-    fn establish(&self) -> Result<Established> {
+    /// A session from the cache, or a new one (asking for a code when needed).
+    pub(crate) fn establish(&self) -> Result<Established> {
+        self.establish_with(true)
+    }
+
+    /// Always a new session (stored in the cache for later runs).
+    pub(crate) fn establish_new(&self) -> Result<Established> {
+        self.establish_with(false)
+    }
+
+    fn establish_with(&self, read_cache: bool) -> Result<Established> {
         let mut codes = TerminalPrompt::new(self.opts.code.clone());
-        session::establish(
-            &self.client,
-            &self.source,
-            self.env,
-            &self.profiles,
-            self.opts,
-            &mut codes,
-        )
+        let rt = session::Runtime {
+            client: &self.client,
+            cache: self.cache.as_ref(),
+            read_cache,
+            sts_endpoint: self.sts_endpoint.clone(),
+            duration: self.opts.duration.map(|(d, _)| d),
+            debug: self.opts.debug,
+            user: self
+                .env
+                .get("USER")
+                .or_else(|| self.env.get("LOGNAME"))
+                .map(str::to_string),
+        };
+        session::establish(&rt, &self.plan, &mut codes)
+    }
+
+    /// The region of the chosen profile, when it has one.
+    pub(crate) fn region(&self) -> Option<&str> {
+        let profile = self
+            .opts
+            .profile
+            .as_ref()
+            .map(|(p, _)| p.as_str())
+            .unwrap_or("default");
+        self.profiles
+            .get(profile)
+            .and_then(|p| p.get("region"))
+            .filter(|r| !r.is_empty())
     }
 
     fn child_environment(&self, est: &Established) -> session::EnvChanges {
@@ -182,18 +222,43 @@ impl<'a> Context<'a> {
             .and_then(|p| p.canonicalize().ok())
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|| "aws-session".into());
-        let profile = self
-            .opts
-            .profile
-            .as_ref()
-            .map(|(p, _)| p.as_str())
-            .unwrap_or("default");
-        let region = self
-            .profiles
-            .get(profile)
-            .and_then(|p| p.get("region"))
-            .filter(|r| !r.is_empty());
-        session::child_environment(est, &self.source, self.opts, &exe, region, self.env)
+        session::child_environment(
+            est,
+            &self.plan.source,
+            self.opts,
+            &exe,
+            self.region(),
+            self.env,
+        )
+    }
+}
+
+/// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)
+/// or unusable (then a note says why and the run goes on without it).
+pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
+    if opts.no_cache {
+        if opts.debug {
+            eprintln!("aws-session: debug: cache: off (--no-cache or AWS_SESSION_CACHE=0)");
+        }
+        return None;
+    }
+    let Some(dir) = cache::cache_dir(env.get("XDG_CACHE_HOME"), env.get("HOME")) else {
+        if opts.debug {
+            eprintln!("aws-session: debug: cache: off (neither XDG_CACHE_HOME nor HOME is an absolute path)");
+        }
+        return None;
+    };
+    match Cache::open(&dir) {
+        Ok(c) => {
+            if opts.debug {
+                eprintln!("aws-session: debug: cache: {}", dir.display());
+            }
+            Some(c)
+        }
+        Err(e) => {
+            eprintln!("aws-session: note: {e}; going on without the session cache");
+            None
+        }
     }
 }
 

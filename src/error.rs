@@ -21,6 +21,9 @@ pub mod exit {
     pub const LOCAL: i32 = 6;
     /// The calling user has no MFA device (the original's code).
     pub const NO_MFA_DEVICE: i32 = 10;
+    /// provision-mfa: the calling user already has an MFA device (the original's code
+    /// for it too: the user's MFA device is not in the state the command needs).
+    pub const MFA_DEVICE_EXISTS: i32 = 10;
     /// The command to run was found but could not be executed (as shells do).
     pub const CANNOT_EXECUTE: i32 = 126;
     /// The command to run was not found (as shells do).
@@ -30,7 +33,7 @@ pub mod exit {
 }
 
 /// An error returned by AWS in an `<ErrorResponse>` document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AwsError {
     /// The API action that failed, e.g. `GetSessionToken`.
     pub action: String,
@@ -44,6 +47,8 @@ pub struct AwsError {
     pub request_id: Option<String>,
     /// The response's `Date` header minus the local clock, in seconds, when known.
     pub clock_skew_secs: Option<i64>,
+    /// The access key id the request was signed with (never the secret), when known.
+    pub access_key_id: Option<String>,
 }
 
 /// Everything that can go wrong, one variant per cause.
@@ -57,8 +62,8 @@ pub enum Error {
     MfaCode(String),
     /// The caller has no MFA device.
     NoMfaDevice(String),
-    /// AWS answered with an error document.
-    Aws(AwsError),
+    /// AWS answered with an error document (boxed: it is the largest variant).
+    Aws(Box<AwsError>),
     /// The request did not get an answer, or the answer is not AWS's.
     Network(String),
     /// A local file operation failed.
@@ -71,6 +76,10 @@ pub enum Error {
     },
     /// Ctrl-C.
     Interrupted(String),
+    /// provision-mfa: the user already has an MFA device, so none was created.
+    MfaDeviceExists(String),
+    /// An error with a note added after it (what was done about it); same exit code.
+    WithNote(Box<Error>, String),
 }
 
 impl Error {
@@ -92,47 +101,127 @@ impl Error {
                 }
             }
             Error::Interrupted(_) => exit::INTERRUPTED,
+            Error::MfaDeviceExists(_) => exit::MFA_DEVICE_EXISTS,
+            Error::WithNote(e, _) => e.exit_code(),
         }
+    }
+
+    /// The same error, and exit code, with `note` after its message (after `; `).
+    ///
+    /// ```
+    /// use aws_session::error::Error;
+    /// let e = Error::MfaCode("no code".into()).with_note("the device was deleted");
+    /// assert_eq!(e.to_string(), "no code; the device was deleted");
+    /// assert_eq!(e.exit_code(), 3);
+    /// ```
+    pub fn with_note(self, note: impl Into<String>) -> Error {
+        Error::WithNote(Box::new(self), note.into())
     }
 }
 
+/// The IAM action name (`service:Action`) of an API action we call.
+fn iam_action(action: &str) -> String {
+    let service = match action {
+        "ListMFADevices"
+        | "CreateVirtualMFADevice"
+        | "EnableMFADevice"
+        | "DeactivateMFADevice"
+        | "DeleteVirtualMFADevice"
+        | "GetUser" => "iam",
+        _ => "sts",
+    };
+    format!("{service}:{action}")
+}
+
+/// `3725` → `"1 h 2 min (3725 s)"`: how far off a clock is, for people.
+fn describe_seconds(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=3599 => format!("{} min ({secs} s)", secs / 60),
+        _ => format!("{} h {} min ({secs} s)", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Advice on a wrong local clock; `skew` is AWS's clock minus ours.
+fn clock_advice(skew: Option<i64>) -> String {
+    match skew {
+        Some(s) if s != 0 => format!(
+            "the local clock is {} {} AWS's (from the answer's Date header): set it right, e.g. enable NTP with timedatectl set-ntp true",
+            describe_seconds(s.unsigned_abs()),
+            if s > 0 { "behind" } else { "ahead of" }
+        ),
+        _ => "the request's time was refused: check that the local clock and time zone are right, e.g. enable NTP with timedatectl set-ntp true".to_string(),
+    }
+}
+
+/// Whether the clock is off by more than AWS tolerates (5 minutes).
+fn clock_far_off(skew: Option<i64>) -> bool {
+    skew.is_some_and(|s| s.abs() >= 300)
+}
+
 /// Advice for the AWS error codes users meet most, or `None`.
+///
+/// ```
+/// use aws_session::error::{aws_advice, AwsError};
+/// let e = AwsError {
+///     action: "GetSessionToken".into(),
+///     code: "RequestExpired".into(),
+///     clock_skew_secs: Some(3720),
+///     ..AwsError::default()
+/// };
+/// assert!(aws_advice(&e).unwrap().contains("1 h 2 min (3720 s) behind"));
+/// ```
 pub fn aws_advice(e: &AwsError) -> Option<String> {
     let msg = e.message.to_ascii_lowercase();
+    let key = e.access_key_id.as_deref().unwrap_or("in use");
     let advice = match e.code.as_str() {
         "AccessDenied" if crate::mfa::is_code_refusal_message(&msg) => {
-            "the MFA code was wrong or already used: wait for the next code and try again".to_string()
+            "the MFA code was wrong or already used (AWS accepts each code once): wait for the next code and try again; if it keeps failing, check the device's clock and that mfa_serial is this user's device".to_string()
         }
-        "AccessDenied" => format!(
-            "the keys are not allowed to call {}: grant it in IAM (see the README's minimal policy)",
-            e.action
+        "AccessDenied" if msg.contains("with session credentials") => {
+            "GetSessionToken needs long-term IAM user keys, not session credentials: leave the aws-session shell or unset AWS_SESSION_TOKEN, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string()
+        }
+        "AccessDenied" if e.action == "ListMFADevices" => format!(
+            "the keys may not call {}: grant it in IAM (the README's minimal policy lists what aws-session needs), or set mfa_serial in the profile to skip this call",
+            iam_action(&e.action)
         ),
-        "SignatureDoesNotMatch" => {
-            "check the secret access key for this access key id, and that the local clock is right"
-                .to_string()
+        "AccessDenied" => format!(
+            "the keys may not call {}: grant it in IAM (the README's minimal policy lists what aws-session needs)",
+            iam_action(&e.action)
+        ),
+        "SignatureDoesNotMatch" | "InvalidSignatureException"
+            if msg.contains("signature expired") || clock_far_off(e.clock_skew_secs) =>
+        {
+            clock_advice(e.clock_skew_secs)
         }
-        "InvalidClientTokenId" => {
-            "AWS does not know this access key id: it was deleted or mistyped; check ~/.aws/credentials"
-                .to_string()
+        "SignatureDoesNotMatch" | "InvalidSignatureException" => format!(
+            "the secret access key is not the one of access key id {key}: check aws_secret_access_key in ~/.aws/credentials or AWS_SECRET_ACCESS_KEY; if it is right, check the local clock"
+        ),
+        "InvalidClientTokenId" | "UnrecognizedClientException" => {
+            if e.access_key_id.as_deref().is_some_and(|k| k.starts_with("ASIA")) {
+                format!("AWS does not accept the session token of {key}: the session was revoked or the token is damaged; unset AWS_SESSION_TOKEN or start a new session")
+            } else {
+                format!("AWS does not know access key id {key}: it was deleted, deactivated or mistyped; check ~/.aws/credentials or AWS_ACCESS_KEY_ID, or make a new key in IAM")
+            }
         }
-        "ExpiredToken" => {
-            "the session token has expired: unset AWS_SESSION_TOKEN or leave the old session, then try again"
-                .to_string()
-        }
-        "RequestExpired" | "RequestTimeTooSkewed" => match e.clock_skew_secs {
-            Some(s) => format!(
-                "the local clock is {} s {} AWS's: set the clock right (e.g. enable NTP)",
-                s.abs(),
-                if s > 0 { "behind" } else { "ahead of" }
-            ),
-            None => "the local clock is off: set it right (e.g. enable NTP)".to_string(),
-        },
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => {
-            "AWS is throttling requests: wait a little and try again".to_string()
+        "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" => format!(
+            "the temporary credentials {key} have expired: unset AWS_SESSION_TOKEN (or leave the old aws-session shell) so that long-term keys are used, then try again"
+        ),
+        "RequestExpired" | "RequestTimeTooSkewed" => clock_advice(e.clock_skew_secs),
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => {
+            "AWS is throttling requests: wait a minute and try again".to_string()
         }
         "ValidationError" if msg.contains("duration") => {
-            "use --session-duration between 900 and 129600 seconds (3600 at most for root)"
-                .to_string()
+            "use --session-duration between 900 and 129600 seconds (3600 at most for root and for role chaining)".to_string()
+        }
+        "InternalFailure" | "InternalError" | "ServiceUnavailable" | "ServiceFailure" => {
+            "AWS had a temporary failure: try again in a moment (with the next MFA code if this request carried one)".to_string()
+        }
+        "RegionDisabledException" | "OptInRequired" => {
+            "STS is not enabled in this region for the account: use the global endpoint (AWS_STS_REGIONAL_ENDPOINTS=legacy) or activate the region in IAM".to_string()
+        }
+        "MissingAuthenticationToken" | "IncompleteSignature" => {
+            "the request was not signed as AWS expects: check that AWS_ENDPOINT_URL points at AWS (or a compatible service), and report this if it does".to_string()
         }
         _ => return None,
     };
@@ -148,14 +237,28 @@ impl fmt::Display for Error {
             | Error::NoMfaDevice(m)
             | Error::Network(m)
             | Error::Local(m)
-            | Error::Interrupted(m) => f.write_str(m),
+            | Error::Interrupted(m)
+            | Error::MfaDeviceExists(m) => f.write_str(m),
             Error::Aws(e) => {
-                write!(f, "{} failed: {}: {}", e.action, e.code, e.message)?;
+                // One line, whatever AWS put in its message; long ones are cut.
+                let message: String = e
+                    .message
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .chars()
+                    .take(400)
+                    .collect();
+                write!(f, "{} failed: {}", e.action, e.code)?;
+                if !message.is_empty() {
+                    write!(f, ": {message}")?;
+                }
                 if let Some(advice) = aws_advice(e) {
                     write!(f, " ({advice})")?;
                 }
                 Ok(())
             }
+            Error::WithNote(e, note) => write!(f, "{e}; {note}"),
             Error::Exec {
                 program,
                 not_found,
@@ -173,5 +276,140 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The one line printed for a panic: where it happened, never its message (a
+/// panic's message may format a value that holds a secret).
+///
+/// ```
+/// let line = aws_session::error::panic_line(Some(("src/x.rs", 7)));
+/// assert!(line.starts_with("aws-session: internal error at src/x.rs:7"));
+/// ```
+pub fn panic_line(location: Option<(&str, u32)>) -> String {
+    let at = location
+        .map(|(file, line)| format!(" at {file}:{line}"))
+        .unwrap_or_default();
+    format!(
+        "aws-session: internal error{at}: this is a bug, please report it (its details are withheld: they may hold secrets; RUST_BACKTRACE=1 shows where it happened)"
+    )
+}
+
+/// Replace the default panic output (which prints the panic's message) with
+/// [`panic_line`] and, when `RUST_BACKTRACE` asks for it, the backtrace (function
+/// names only, never values). Called first thing in `main`.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "{}",
+            panic_line(info.location().map(|l| (l.file(), l.line())))
+        );
+        let bt = std::backtrace::Backtrace::capture();
+        if bt.status() == std::backtrace::BacktraceStatus::Captured {
+            eprintln!("{bt}");
+        }
+    }));
+}
+
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn aws(action: &str, code: &str, message: &str) -> AwsError {
+        AwsError {
+            action: action.into(),
+            status: 403,
+            code: code.into(),
+            message: message.into(),
+            access_key_id: Some("AKIDEXAMPLE".into()),
+            ..AwsError::default()
+        }
+    }
+
+    fn advice(e: &AwsError) -> String {
+        aws_advice(e).unwrap_or_default()
+    }
+
+    #[test]
+    fn clock_skew_in_words() {
+        assert_eq!(describe_seconds(42), "42 s");
+        assert_eq!(describe_seconds(600), "10 min (600 s)");
+        assert_eq!(describe_seconds(7229), "2 h 0 min (7229 s)");
+        let mut e = aws("GetSessionToken", "RequestExpired", "Request has expired.");
+        e.clock_skew_secs = Some(-900);
+        assert!(
+            advice(&e).contains("15 min (900 s) ahead of AWS's"),
+            "{}",
+            advice(&e)
+        );
+        e.clock_skew_secs = None;
+        assert!(advice(&e).contains("check that the local clock"));
+    }
+
+    #[test]
+    fn signature_errors_point_at_the_secret_or_the_clock() {
+        let mut e = aws("GetSessionToken", "SignatureDoesNotMatch", "does not match");
+        assert!(
+            advice(&e).contains("secret access key is not the one of access key id AKIDEXAMPLE")
+        );
+        e.clock_skew_secs = Some(3600);
+        assert!(
+            advice(&e).contains("1 h 0 min (3600 s) behind"),
+            "{}",
+            advice(&e)
+        );
+        let e = aws(
+            "GetSessionToken",
+            "SignatureDoesNotMatch",
+            "Signature expired: 20261125T083000Z is now earlier than 20261125T090000Z",
+        );
+        assert!(advice(&e).contains("clock"));
+    }
+
+    #[test]
+    fn access_denied_names_the_iam_action() {
+        let e = aws(
+            "CreateVirtualMFADevice",
+            "AccessDenied",
+            "User: x is not authorized",
+        );
+        assert!(advice(&e).contains("iam:CreateVirtualMFADevice"));
+        let e = aws("AssumeRole", "AccessDenied", "User: x is not authorized");
+        assert!(advice(&e).contains("sts:AssumeRole"));
+        let e = aws(
+            "GetSessionToken",
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        );
+        assert!(advice(&e).contains("wait for the next code"));
+    }
+
+    #[test]
+    fn token_errors_name_the_key() {
+        let e = aws("ListMFADevices", "InvalidClientTokenId", "invalid");
+        assert!(advice(&e).contains("does not know access key id AKIDEXAMPLE"));
+        let mut e = aws("ListMFADevices", "InvalidClientTokenId", "invalid");
+        e.access_key_id = Some("ASIAEXAMPLE".into());
+        assert!(advice(&e).contains("session token of ASIAEXAMPLE"));
+        let e = aws("ListMFADevices", "ExpiredToken", "expired");
+        assert!(advice(&e).contains("AKIDEXAMPLE have expired"));
+    }
+
+    #[test]
+    fn display_is_one_line_and_cut() {
+        let e = Error::Aws(Box::new(aws("X", "Code", "a\n  b\r\nc")));
+        assert_eq!(e.to_string(), "X failed: Code: a b c");
+        let e = Error::Aws(Box::new(aws("X", "Code", &"m".repeat(5000))));
+        assert!(e.to_string().len() < 500);
+        let e = Error::Aws(Box::new(aws("X", "Code", "")));
+        assert_eq!(e.to_string(), "X failed: Code");
+        assert_eq!(e.exit_code(), exit::AWS);
+    }
+
+    #[test]
+    fn panic_line_has_no_payload() {
+        let line = panic_line(Some(("src/a.rs", 3)));
+        assert!(line.contains("src/a.rs:3") && line.contains("withheld"));
+        assert!(!panic_line(None).contains(" at "));
+    }
+}

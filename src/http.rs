@@ -28,7 +28,8 @@ pub struct HttpResponse {
     pub body: String,
 }
 
-/// Why no response could be read.
+/// Why no response could be read. The texts are for people and never hold a
+/// header value, a body or a proxy password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
     /// DNS failure, refused or reset connection: safe to retry when nothing was consumed.
@@ -39,6 +40,34 @@ pub enum TransportError {
     TooLarge,
     /// TLS or protocol failure, bad proxy, anything else.
     Other(String),
+}
+
+impl TransportError {
+    /// Whether the request certainly never reached the server (nothing to consume):
+    /// the connection was refused or the host does not resolve.
+    ///
+    /// ```
+    /// use aws_session::http::TransportError;
+    /// assert!(TransportError::Connect("connection refused".into()).never_sent());
+    /// assert!(!TransportError::Connect("connection lost (reset)".into()).never_sent());
+    /// ```
+    pub fn never_sent(&self) -> bool {
+        match self {
+            TransportError::Connect(m) => m.contains("refused") || m.contains("not found"),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportError::Connect(m) | TransportError::Timeout(m) | TransportError::Other(m) => {
+                f.write_str(m)
+            }
+            TransportError::TooLarge => write!(f, "the answer is larger than {MAX_BODY} bytes"),
+        }
+    }
 }
 
 /// Timeouts for every request.
@@ -60,6 +89,35 @@ impl Default for Timeouts {
 /// An HTTP agent (connection pool) with our timeouts.
 pub struct Transport {
     agent: ureq::Agent,
+    timeouts: Timeouts,
+    /// The proxy ureq took from the environment, described without credentials.
+    proxy: Option<ProxyInUse>,
+}
+
+/// A proxy from the environment: where it is (no user or password) and its variable.
+#[derive(Debug, Clone)]
+struct ProxyInUse {
+    proxy: ureq::Proxy,
+    described: String,
+}
+
+/// The proxy ureq reads from the environment (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY, in
+/// that order, lower case too; NO_PROXY honoured), and which variable named it.
+fn proxy_from_env() -> Option<ProxyInUse> {
+    let proxy = ureq::Proxy::try_from_env()?;
+    let var = [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+    ]
+    .into_iter()
+    .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+    .unwrap_or("the environment");
+    let described = format!("proxy {}:{} from {var}", proxy.host(), proxy.port());
+    Some(ProxyInUse { proxy, described })
 }
 
 impl Transport {
@@ -88,9 +146,21 @@ impl Transport {
                 .build();
             config = config.tls_config(tls);
         }
+        let proxy = proxy_from_env();
+        config = config.proxy(proxy.as_ref().map(|p| p.proxy.clone()));
         Ok(Transport {
             agent: config.build().into(),
+            timeouts,
+            proxy,
         })
+    }
+
+    /// The proxy a request to `url` goes through, described for messages
+    /// (`proxy HOST:PORT from HTTPS_PROXY`), or `None` when it goes direct.
+    pub fn proxy_for(&self, url: &str) -> Option<&str> {
+        let p = self.proxy.as_ref()?;
+        let uri: ureq::http::Uri = url.parse().ok()?;
+        (!p.proxy.is_no_proxy(&uri)).then_some(p.described.as_str())
     }
 
     /// POST `req` and read the whole answer (at most [`MAX_BODY`] bytes).
@@ -99,7 +169,9 @@ impl Transport {
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        let mut response = builder.send(req.body.as_str()).map_err(map_error)?;
+        let mut response = builder
+            .send(req.body.as_str())
+            .map_err(|e| self.map_error(e, &req.url))?;
         let status = response.status().as_u16();
         let date = response
             .headers()
@@ -111,7 +183,7 @@ impl Transport {
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(map_error)?;
+            .map_err(|e| self.map_error(e, &req.url))?;
         Ok(HttpResponse {
             status,
             date,
@@ -120,24 +192,61 @@ impl Transport {
     }
 }
 
-fn map_error(e: ureq::Error) -> TransportError {
-    use ureq::Error as E;
-    match e {
-        E::Timeout(t) => TransportError::Timeout(format!("{t}")),
-        E::BodyExceedsLimit(_) => TransportError::TooLarge,
-        E::HostNotFound => TransportError::Connect("host not found".into()),
-        E::ConnectionFailed => TransportError::Connect("connection failed".into()),
-        E::Io(io) => {
-            use std::io::ErrorKind as K;
-            match io.kind() {
-                K::ConnectionRefused => TransportError::Connect("connection refused".into()),
-                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
-                    TransportError::Connect(format!("connection lost ({io})"))
-                }
-                K::TimedOut | K::WouldBlock => TransportError::Timeout(io.to_string()),
-                _ => TransportError::Other(io.to_string()),
+impl Transport {
+    /// ureq's error in words, with the proxy when one is in the way.
+    fn map_error(&self, e: ureq::Error, url: &str) -> TransportError {
+        use ureq::Error as E;
+        let via = match self.proxy_for(url) {
+            Some(p) => format!(" (via {p})"),
+            None => String::new(),
+        };
+        match e {
+            E::Timeout(t) => {
+                let (what, secs) = match t {
+                    ureq::Timeout::Connect | ureq::Timeout::Resolve => {
+                        ("no connection", self.timeouts.connect.as_secs())
+                    }
+                    _ => ("no complete answer", self.timeouts.total.as_secs()),
+                };
+                TransportError::Timeout(format!("{what} within {secs} s{via}"))
             }
+            E::BodyExceedsLimit(_) => TransportError::TooLarge,
+            E::HostNotFound => TransportError::Connect(format!("host not found{via}")),
+            E::ConnectionFailed => TransportError::Connect(format!("connection failed{via}")),
+            E::ConnectProxyFailed(m) => {
+                TransportError::Other(format!("the proxy refused the tunnel: {m}{via}"))
+            }
+            E::Io(io) => {
+                use std::io::ErrorKind as K;
+                match io.kind() {
+                    K::ConnectionRefused => {
+                        TransportError::Connect(format!("connection refused{via}"))
+                    }
+                    K::ConnectionReset
+                    | K::ConnectionAborted
+                    | K::BrokenPipe
+                    | K::UnexpectedEof => {
+                        TransportError::Connect(format!("connection lost ({io}){via}"))
+                    }
+                    K::TimedOut | K::WouldBlock => TransportError::Timeout(format!(
+                        "no answer within {} s{via}",
+                        self.timeouts.total.as_secs()
+                    )),
+                    _ => other_error(io.to_string(), &via),
+                }
+            }
+            other => other_error(other.to_string(), &via),
         }
-        other => TransportError::Other(other.to_string()),
+    }
+}
+
+/// Any other failure; a refused certificate (rustls says so in words) gets advice.
+fn other_error(text: String, via: &str) -> TransportError {
+    if text.contains("certificate") {
+        TransportError::Other(format!(
+            "the server's certificate is not trusted ({text}){via}; if the endpoint or a proxy uses its own CA, point AWS_CA_BUNDLE at that CA's PEM file"
+        ))
+    } else {
+        TransportError::Other(format!("{text}{via}"))
     }
 }

@@ -9,6 +9,7 @@
 //!
 //! [`session`] composes them; [`shell`] and [`exec`](crate::shell) start processes.
 
+pub mod cache;
 pub mod cli;
 pub mod client;
 pub mod commands;
@@ -22,7 +23,9 @@ pub mod http;
 pub mod iam;
 pub mod mfa;
 pub mod provision;
+pub mod qr;
 pub mod query;
+pub mod roles;
 pub mod session;
 pub mod shell;
 pub mod sigv4;

@@ -3,6 +3,7 @@
 use aws_session::{cli, commands, session::Env};
 
 fn main() {
+    aws_session::error::install_panic_hook();
     let env = Env::from_process();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let result = cli::parse(args, |k| env.get(k).map(str::to_string))

@@ -1,19 +1,35 @@
-//! Orchestration: which keys, which MFA device, which code → a session, and the
-//! environment a child gets from it.
+//! Orchestration: which keys, which MFA device, which roles, which code → a session,
+//! and the environment a child gets from it.
 //!
-//! The decisions ([`source_credentials`], [`child_environment`], [`export_lines`]) are
-//! pure functions of an [`Env`] snapshot and the parsed profiles; [`establish`] is the
-//! one place that calls AWS, through a [`Client`].
+//! The decisions ([`plan_session`], [`source_credentials`], [`child_environment`],
+//! [`export_lines`]) are pure functions of an [`Env`] snapshot and the parsed
+//! profiles; [`establish`] is the one place that calls AWS (through a [`Client`]) and
+//! uses the session cache ([`crate::cache`]).
+//!
+//! The ways a session is made:
+//! - a profile with keys: GetSessionToken with the MFA code (the MFA session);
+//! - a role profile whose chain has an `mfa_serial`, asking for an hour or less: the MFA
+//!   session (cached), then AssumeRole with it, so one code serves many roles;
+//! - a role profile asking for more than an hour: AssumeRole from the long-term keys with
+//!   SerialNumber + TokenCode (AWS caps role chaining at one hour);
+//! - a role profile without `mfa_serial`: AssumeRole from the keys as they are.
+//!
+//! Every session made is cached (unless the cache is off) and every cached one is
+//! used while it has more than five minutes left, but by `refresh`, which always
+//! makes a new one.
 
+use crate::cache::{self, Cache, Entry, EntryKind, Lookup, RoleKeyPart};
 use crate::cli::{Options, Source};
 use crate::client::Client;
 use crate::config::ProfileSet;
 use crate::credentials::{Credentials, SessionCredentials};
 use crate::endpoint::EndpointSettings;
-use crate::error::{Error, Result};
+use crate::error::{AwsError, Error, Result};
 use crate::mfa::{self, CodeSource};
+use crate::roles::{self, FirstHop, RoleStep};
 use crate::{iam, sts};
 use std::collections::BTreeMap;
+use std::time::Duration;
 use time::OffsetDateTime;
 
 /// A snapshot of the process environment (only UTF-8 entries), passed around as data.
@@ -77,9 +93,52 @@ fn env_holds_our_session(env: &Env) -> bool {
             || env.get("AWS_SESSION_MFADEVICE").is_some())
 }
 
-/// Pick the long-term keys: the stashed parent of an enclosing session, then the
-/// environment, then the profile (AWS's order; the stash first so that a refresh
-/// inside a session uses the keys the session was made from).
+/// Keys from the environment: the stashed parent of an enclosing session first (so that
+/// a refresh inside a session uses the keys the session was made from), then
+/// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY unless they are a session of ours.
+///
+/// ```
+/// use aws_session::session::{env_source, Env, Origin};
+/// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+/// assert_eq!(env_source(&env).unwrap().origin, Origin::Environment);
+/// assert!(env_source(&Env::default()).is_none());
+/// ```
+pub fn env_source(env: &Env) -> Option<SourceCredentials> {
+    if let (Some(k), Some(s)) = (
+        env.get("AWS_SESSION_PARENT_KEY"),
+        env.get("AWS_SESSION_PARENT_SECRET"),
+    ) {
+        return Some(SourceCredentials {
+            credentials: Credentials {
+                access_key_id: k.to_string(),
+                secret_access_key: s.to_string(),
+                session_token: env.get("AWS_SESSION_PARENT_TOKEN").map(str::to_string),
+            },
+            origin: Origin::ParentStash,
+        });
+    }
+    if env_holds_our_session(env) {
+        return None;
+    }
+    let (k, s) = (
+        env.get("AWS_ACCESS_KEY_ID")?,
+        env.get("AWS_SECRET_ACCESS_KEY")?,
+    );
+    Some(SourceCredentials {
+        credentials: Credentials {
+            access_key_id: k.to_string(),
+            secret_access_key: s.to_string(),
+            session_token: env
+                .get("AWS_SESSION_TOKEN")
+                .or_else(|| env.get("AWS_SECURITY_TOKEN"))
+                .map(str::to_string),
+        },
+        origin: Origin::Environment,
+    })
+}
+
+/// Pick the long-term keys: the environment ([`env_source`]), then the profile (AWS's
+/// order).
 ///
 /// ```
 /// use aws_session::session::{source_credentials, Env, Origin};
@@ -93,36 +152,8 @@ pub fn source_credentials(
     profiles: &ProfileSet,
     profile: Option<&str>,
 ) -> Result<SourceCredentials> {
-    if let (Some(k), Some(s)) = (
-        env.get("AWS_SESSION_PARENT_KEY"),
-        env.get("AWS_SESSION_PARENT_SECRET"),
-    ) {
-        return Ok(SourceCredentials {
-            credentials: Credentials {
-                access_key_id: k.to_string(),
-                secret_access_key: s.to_string(),
-                session_token: env.get("AWS_SESSION_PARENT_TOKEN").map(str::to_string),
-            },
-            origin: Origin::ParentStash,
-        });
-    }
-    if !env_holds_our_session(env) {
-        if let (Some(k), Some(s)) = (
-            env.get("AWS_ACCESS_KEY_ID"),
-            env.get("AWS_SECRET_ACCESS_KEY"),
-        ) {
-            return Ok(SourceCredentials {
-                credentials: Credentials {
-                    access_key_id: k.to_string(),
-                    secret_access_key: s.to_string(),
-                    session_token: env
-                        .get("AWS_SESSION_TOKEN")
-                        .or_else(|| env.get("AWS_SECURITY_TOKEN"))
-                        .map(str::to_string),
-                },
-                origin: Origin::Environment,
-            });
-        }
+    if let Some(src) = env_source(env) {
+        return Ok(src);
     }
     let name = profile.unwrap_or("default");
     let Some(p) = profiles.get(name) else {
@@ -148,13 +179,105 @@ pub fn source_credentials(
         (Some(_), _) => Err(Error::Config(format!(
             "profile \"{name}\" has aws_access_key_id but no aws_secret_access_key: add it to ~/.aws/credentials"
         ))),
-        _ if p.get("role_arn").is_some() => Err(Error::Config(format!(
-            "profile \"{name}\" assumes a role (role_arn); role profiles are not supported by this version: use the source profile's keys with --profile"
+        _ if roles::is_indirect(p) => Err(Error::Config(format!(
+            "profile \"{name}\" has no keys of its own (it assumes a role or names a source_profile): use it with exec, shell, export or credential-process, or name the profile with the keys"
         ))),
         _ => Err(Error::Config(format!(
             "profile \"{name}\" has no keys (aws_access_key_id, aws_secret_access_key): add them to ~/.aws/credentials or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         ))),
     }
+}
+
+/// What a run will make, decided from the profiles and the environment (no I/O).
+#[derive(Debug, Clone)]
+pub struct SessionPlan {
+    /// The profile chosen (`--profile`, AWS_PROFILE), or `default`.
+    pub profile: String,
+    /// The credentials everything starts from.
+    pub source: SourceCredentials,
+    /// The MFA device the configuration names, and where that was said. `None`: an MFA
+    /// session discovers the device (ListMFADevices); roles are assumed without MFA.
+    pub serial: Option<(String, String)>,
+    /// The roles to assume; `None` when the result is the MFA session itself.
+    pub roles: Option<roles::Plan>,
+}
+
+/// Decide what to make for `profile` (`None`: none chosen).
+///
+/// A profile with keys, or none chosen while the environment has keys: an MFA session
+/// from [`source_credentials`] (AWS's order: environment, then profile). A role profile
+/// (or one whose keys are in its `source_profile`): the plan of [`roles::resolve`], its
+/// base keys from that profile or, for `credential_source = Environment`, from
+/// [`env_source`].
+///
+/// ```
+/// use aws_session::config::{merge, parse, FileKind};
+/// use aws_session::session::{plan_session, Env};
+/// let text = "[profile admin]\nrole_arn = arn:aws:iam::1:role/admin\nsource_profile = me\n\
+///             mfa_serial = arn:aws:iam::1:mfa/me\n\
+///             [profile me]\naws_access_key_id = AKID\naws_secret_access_key = s\n";
+/// let set = merge(Some(parse(text, FileKind::Config, "config")?), None);
+/// let plan = plan_session(&Env::default(), &set, Some("admin")).unwrap();
+/// assert_eq!(plan.source.credentials.access_key_id, "AKID");
+/// assert_eq!(plan.roles.unwrap().steps.len(), 1);
+/// # Ok::<(), aws_session::config::ConfigError>(())
+/// ```
+pub fn plan_session(
+    env: &Env,
+    profiles: &ProfileSet,
+    profile: Option<&str>,
+) -> Result<SessionPlan> {
+    let name = profile.unwrap_or("default");
+    let indirect = profiles.get(name).is_some_and(roles::is_indirect);
+    // With no profile chosen, keys in the environment win over the default profile.
+    let env_wins = profile.is_none() && env_source(env).is_some();
+    if !indirect || env_wins {
+        return Ok(SessionPlan {
+            profile: name.to_string(),
+            source: source_credentials(env, profiles, profile)?,
+            serial: serial_source(env, profiles, profile),
+            roles: None,
+        });
+    }
+    let plan = roles::resolve(profiles, name)?;
+    let source = match &plan.base {
+        roles::Base::Keys {
+            profile,
+            credentials,
+            ..
+        } => SourceCredentials {
+            credentials: credentials.clone(),
+            origin: Origin::Profile(profile.clone()),
+        },
+        roles::Base::Environment { profile } => env_source(env).ok_or_else(|| {
+            Error::Config(format!(
+                "profile \"{profile}\" takes its keys from the environment (credential_source = Environment), but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set: export them, or use source_profile"
+            ))
+        })?,
+    };
+    let configured = plan
+        .mfa_serial
+        .clone()
+        .map(|s| (s, "the profiles' mfa_serial".to_string()));
+    if plan.steps.is_empty() {
+        // Keys kept in a source_profile: an MFA session as for any profile with keys.
+        let serial = env
+            .get("AWS_SESSION_MFADEVICE")
+            .map(|s| (s.to_string(), "AWS_SESSION_MFADEVICE".to_string()))
+            .or(configured);
+        return Ok(SessionPlan {
+            profile: name.to_string(),
+            source,
+            serial,
+            roles: None,
+        });
+    }
+    Ok(SessionPlan {
+        profile: name.to_string(),
+        source,
+        serial: configured,
+        roles: Some(plan),
+    })
 }
 
 /// Endpoint settings from the environment and the profile.
@@ -186,113 +309,547 @@ pub fn endpoint_settings(
     }
 }
 
-/// A session made, with what the child needs to know about it.
+/// The role a session is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRole {
+    /// The role, `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+    /// The session, `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
+    pub assumed_role_arn: String,
+}
+
+/// A session made (or found in the cache), with what the child needs to know about it.
 #[derive(Debug, Clone)]
 pub struct Established {
     pub session: SessionCredentials,
-    pub mfa_serial: String,
+    /// The MFA device the session was made with; `None` for a role assumed without MFA.
+    pub mfa_serial: Option<String>,
+    /// The role, for role sessions.
+    pub role: Option<AssumedRole>,
+    /// Whether it came from the cache.
+    pub from_cache: bool,
 }
 
-/// Where the MFA serial comes from, for --debug.
+/// Where the MFA serial of an MFA session comes from: AWS_SESSION_MFADEVICE, then the
+/// profile's `mfa_serial`.
 fn serial_source(
     env: &Env,
     profiles: &ProfileSet,
     profile: Option<&str>,
-) -> Option<(String, &'static str)> {
+) -> Option<(String, String)> {
     if let Some(s) = env.get("AWS_SESSION_MFADEVICE") {
-        return Some((s.to_string(), "AWS_SESSION_MFADEVICE"));
+        return Some((s.to_string(), "AWS_SESSION_MFADEVICE".to_string()));
     }
     profiles
         .get(profile.unwrap_or("default"))
         .and_then(|p| p.get("mfa_serial"))
         .filter(|s| !s.is_empty())
-        .map(|s| (s.to_string(), "the profile's mfa_serial"))
+        .map(|s| (s.to_string(), "the profile's mfa_serial".to_string()))
 }
 
-/// Make an MFA session: find the device (one ListMFADevices call unless the serial is
-/// known), get a code, call GetSessionToken; a refused code is asked again (up to 3
-/// tries) when a terminal is there, never resent.
+/// How long a run waits for another one that holds the cache lock (it may be waiting
+/// for a person to type a code).
+pub const CACHE_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// How [`establish`] reaches AWS and the cache.
+pub struct Runtime<'a> {
+    pub client: &'a Client,
+    /// The session cache; `None` when it is off (--no-cache, AWS_SESSION_CACHE=0) or unusable.
+    pub cache: Option<&'a Cache>,
+    /// Whether cached sessions may be used; `refresh` makes new ones (and stores them).
+    pub read_cache: bool,
+    /// The STS endpoint URL, part of every cache key.
+    pub sts_endpoint: String,
+    /// `--session-duration`: the MFA session's, or the last role's when its profile has
+    /// no `duration_seconds`.
+    pub duration: Option<u32>,
+    /// Trace decisions on stderr (never secrets).
+    pub debug: bool,
+    /// The local user name, for role session names that are not configured.
+    pub user: Option<String>,
+}
+
+/// Make (or find in the cache) the session `plan` asks for.
+///
+/// The cache lock is held from the first lookup to the last store, so a second run
+/// waits for the first (which may be asking for a code) and then finds its session.
+/// A refused code is asked again (up to 3 tries) when a terminal is there, never resent.
 pub fn establish(
-    client: &Client,
-    src: &SourceCredentials,
-    env: &Env,
-    profiles: &ProfileSet,
-    opts: &Options,
+    rt: &Runtime,
+    plan: &SessionPlan,
     codes: &mut dyn CodeSource,
 ) -> Result<Established> {
-    let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
-    let debug = |m: String| {
-        if opts.debug {
-            eprintln!("aws-session: debug: {m}");
-        }
+    let mut run = Run {
+        rt,
+        plan,
+        cache: None,
     };
-    debug(format!(
+    run.debug(format_args!(
         "credentials: {} from {}",
-        src.credentials.access_key_id,
-        match &src.origin {
+        plan.source.credentials.access_key_id,
+        match &plan.source.origin {
             Origin::Environment => "the environment".to_string(),
             Origin::ParentStash => "the enclosing session's parent keys".to_string(),
             Origin::Profile(p) => format!("profile \"{p}\""),
         }
     ));
-    let serial = match serial_source(env, profiles, profile) {
-        Some((s, from)) => {
-            debug(format!("MFA device: {s} (from {from})"));
-            s
-        }
-        None => discover_serial(client, &src.credentials)?,
-    };
-    debug(format!("MFA device: {serial}"));
-
-    let duration = opts.duration.map(|(d, _)| d);
-    const TRIES: u32 = 3;
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let code = codes.next_code("your")?;
-        let req = sts::get_session_token(duration, Some((&serial, &code)));
-        match client.call(&req, &src.credentials) {
-            Ok(body) => {
-                let session = sts::parse_get_session_token(&body).map_err(|e| {
-                    Error::Network(format!(
-                        "GetSessionToken answered with an unusable document: {e}"
-                    ))
-                })?;
-                debug(format!(
-                    "session: {} until {}",
-                    session.credentials.access_key_id,
-                    iso8601(session.expiration)
-                ));
-                return Ok(Established {
-                    session,
-                    mfa_serial: serial,
-                });
-            }
-            Err(Error::Aws(e)) if mfa::is_code_rejected(&e) => {
-                if tries < TRIES && codes.can_ask_again() {
-                    eprintln!("aws-session: AWS refused the MFA code ({}); wait for the next code and enter it", e.message.trim());
-                    continue;
+    let _lock = match rt.cache {
+        Some(c) => {
+            let waiting = || {
+                eprintln!(
+                    "aws-session: waiting for another aws-session to finish with the session cache {}",
+                    c.dir().display()
+                )
+            };
+            match c.lock(CACHE_LOCK_WAIT, waiting) {
+                Ok(lock) => {
+                    run.cache = Some(c);
+                    Some(lock)
                 }
-                return Err(Error::MfaCode(format!(
-                    "AWS refused the MFA code for {serial}: {}: {} (enter a current code that was not used before; check the device's clock and that mfa_serial is this user's device)",
-                    e.code,
-                    e.message.trim()
-                )));
+                Err(e) => {
+                    eprintln!("aws-session: note: {e}; going on without the session cache");
+                    None
+                }
             }
-            Err(e) => return Err(e),
+        }
+        None => None,
+    };
+    match &plan.roles {
+        None => {
+            let serial = plan.serial.as_ref().map(|(s, from)| {
+                run.debug(format_args!("MFA device: {s} (from {from})"));
+                s.as_str()
+            });
+            let made = run.mfa_session(serial, rt.duration, rt.read_cache, codes)?;
+            Ok(Established {
+                session: made.session,
+                mfa_serial: Some(made.serial),
+                role: None,
+                from_cache: made.from_cache,
+            })
+        }
+        Some(roles) => run.assume_roles(roles, codes),
+    }
+}
+
+/// One run of [`establish`].
+struct Run<'a> {
+    rt: &'a Runtime<'a>,
+    plan: &'a SessionPlan,
+    /// The cache, when its lock is held.
+    cache: Option<&'a Cache>,
+}
+
+/// An MFA session and how it was had.
+struct MfaSession {
+    session: SessionCredentials,
+    serial: String,
+    from_cache: bool,
+    key: String,
+}
+
+impl Run<'_> {
+    fn debug(&self, m: std::fmt::Arguments) {
+        if self.rt.debug {
+            eprintln!("aws-session: debug: {m}");
         }
     }
+
+    fn source_profile(&self) -> Option<String> {
+        match &self.plan.source.origin {
+            Origin::Profile(p) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
+    /// A fresh entry of `key`, if the cache has one it trusts.
+    fn lookup(&self, key: &str) -> Option<Entry> {
+        let cache = self.cache?;
+        match cache.load(key) {
+            Lookup::Found(e) if e.is_fresh(OffsetDateTime::now_utc()) => {
+                self.debug(format_args!(
+                    "cache: using {} {} of profile \"{}\" (key {}, until {})",
+                    e.kind.name(),
+                    e.session.credentials.access_key_id,
+                    e.profile,
+                    &key[..12],
+                    iso8601(e.session.expiration)
+                ));
+                Some(*e)
+            }
+            Lookup::Found(e) => {
+                self.debug(format_args!(
+                    "cache: {} of profile \"{}\" expires at {}: making a new one",
+                    e.kind.name(),
+                    e.profile,
+                    iso8601(e.session.expiration)
+                ));
+                None
+            }
+            Lookup::Missing => {
+                self.debug(format_args!("cache: no entry {}", &key[..12]));
+                None
+            }
+            Lookup::Ignored(why) => {
+                eprintln!(
+                    "aws-session: note: ignoring session cache entry {}/{key}.json: {why}; it will be replaced",
+                    cache.dir().display()
+                );
+                None
+            }
+        }
+    }
+
+    fn store(&self, key: &str, entry: &Entry) {
+        let Some(cache) = self.cache else { return };
+        match cache.store(key, entry) {
+            Ok(()) => self.debug(format_args!(
+                "cache: stored {} {} (key {})",
+                entry.kind.name(),
+                entry.session.credentials.access_key_id,
+                &key[..12]
+            )),
+            Err(e) => eprintln!("aws-session: note: {e}; the session is not cached"),
+        }
+    }
+
+    /// The MFA session of the plan's source: from the cache when `read` allows, else
+    /// GetSessionToken with a code (discovering the device when `serial` is `None`).
+    fn mfa_session(
+        &self,
+        serial: Option<&str>,
+        duration: Option<u32>,
+        read: bool,
+        codes: &mut dyn CodeSource,
+    ) -> Result<MfaSession> {
+        let src = &self.plan.source;
+        let key = cache::mfa_session_key(&src.credentials, serial, duration, &self.rt.sts_endpoint);
+        if read {
+            if let Some(e) = self.lookup(&key) {
+                if let Some(serial) = e.mfa_serial.clone().or(serial.map(str::to_string)) {
+                    return Ok(MfaSession {
+                        session: e.session,
+                        serial,
+                        from_cache: true,
+                        key,
+                    });
+                }
+            }
+        }
+        let serial = match serial {
+            Some(s) => s.to_string(),
+            None => discover_serial(self.rt.client, &src.credentials)?,
+        };
+        self.debug(format_args!("MFA device: {serial}"));
+        const TRIES: u32 = 3;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let code = codes.next_code("your")?;
+            let req = sts::get_session_token(duration, Some((&serial, &code)));
+            match self.rt.client.call(&req, &src.credentials) {
+                Ok(body) => {
+                    let session = sts::parse_get_session_token(&body).map_err(|e| {
+                        Error::Network(format!(
+                            "GetSessionToken answered with an unusable document: {e}"
+                        ))
+                    })?;
+                    self.debug(format_args!(
+                        "session: {} until {}",
+                        session.credentials.access_key_id,
+                        iso8601(session.expiration)
+                    ));
+                    self.store(
+                        &key,
+                        &Entry {
+                            kind: EntryKind::MfaSession,
+                            // It serves every profile of these keys: name it after them.
+                            profile: self
+                                .source_profile()
+                                .unwrap_or_else(|| self.plan.profile.clone()),
+                            source_profile: self.source_profile(),
+                            source_access_key_id: src.credentials.access_key_id.clone(),
+                            mfa_serial: Some(serial.clone()),
+                            role_arn: None,
+                            assumed_role_arn: None,
+                            session: session.clone(),
+                        },
+                    );
+                    return Ok(MfaSession {
+                        session,
+                        serial,
+                        from_cache: false,
+                        key,
+                    });
+                }
+                Err(Error::Aws(e)) if mfa::is_code_rejected(&e) => {
+                    if tries < TRIES && codes.can_ask_again() {
+                        eprintln!("aws-session: AWS refused the MFA code ({}); wait for the next code and enter it", e.message.trim());
+                        continue;
+                    }
+                    return Err(code_refused(&serial, &e));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Carry out a role plan, starting from the newest step the cache still holds.
+    fn assume_roles(&self, roles: &roles::Plan, codes: &mut dyn CodeSource) -> Result<Established> {
+        let src = &self.plan.source;
+        let schedule = roles::schedule(
+            roles,
+            self.rt.duration,
+            src.credentials.session_token.is_some(),
+        )?;
+        let steps = &roles.steps;
+        let n = steps.len();
+        let serial = self.plan.serial.as_ref().map(|(s, _)| s.as_str());
+        let with_mfa = schedule.first_hop != FirstHop::Direct;
+        let key_serial = if with_mfa { serial } else { None };
+        self.debug(format_args!(
+            "roles: {} ({})",
+            steps
+                .iter()
+                .map(|s| format!("{} of profile \"{}\"", s.role_arn, s.profile))
+                .collect::<Vec<_>>()
+                .join(", then "),
+            match schedule.first_hop {
+                FirstHop::Direct => "assumed without MFA: no mfa_serial in the profiles",
+                FirstHop::ViaMfaSession => "the first assumed with the MFA session",
+                FirstHop::DirectWithMfa =>
+                    "the first assumed from the keys with the MFA code: longer than an hour, or temporary keys",
+            }
+        ));
+        let parts: Vec<RoleKeyPart> = steps
+            .iter()
+            .zip(&schedule.durations)
+            .map(|(s, d)| RoleKeyPart {
+                role_arn: &s.role_arn,
+                external_id: s.external_id.as_deref(),
+                duration: *d,
+                session_name: s.role_session_name.as_deref(),
+            })
+            .collect();
+        let keys: Vec<String> = (1..=n)
+            .map(|i| {
+                cache::role_session_key(
+                    &src.credentials,
+                    key_serial,
+                    &self.rt.sts_endpoint,
+                    &parts[..i],
+                )
+            })
+            .collect();
+
+        // The newest step still cached.
+        let mut current: Option<(SessionCredentials, String)> = None;
+        let mut start = 0;
+        if self.rt.read_cache {
+            for i in (0..n).rev() {
+                if let Some(e) = self.lookup(&keys[i]) {
+                    current = Some((e.session, e.assumed_role_arn.unwrap_or_default()));
+                    start = i + 1;
+                    break;
+                }
+            }
+        }
+        let from_cache = start == n;
+        if start == 0 {
+            let d = schedule.durations[0];
+            let first = match (schedule.first_hop, serial) {
+                (FirstHop::ViaMfaSession, Some(serial)) => {
+                    let mfa = self.mfa_session(Some(serial), None, self.rt.read_cache, codes)?;
+                    match self.assume(&steps[0], d, &mfa.session.credentials, None) {
+                        Err(Error::Aws(e))
+                            if mfa.from_cache
+                                && matches!(
+                                    e.code.as_str(),
+                                    "ExpiredToken" | "InvalidClientTokenId"
+                                ) =>
+                        {
+                            // The cached MFA session was revoked or cut short: make a new one.
+                            eprintln!(
+                                "aws-session: note: AWS no longer accepts the cached MFA session ({}); making a new one",
+                                e.code
+                            );
+                            if let Some(c) = self.cache {
+                                let _ = c.remove(&mfa.key);
+                            }
+                            let mfa = self.mfa_session(Some(serial), None, false, codes)?;
+                            self.assume(&steps[0], d, &mfa.session.credentials, None)?
+                        }
+                        other => other?,
+                    }
+                }
+                (FirstHop::DirectWithMfa, Some(serial)) => {
+                    self.assume_with_code(&steps[0], d, serial, codes)?
+                }
+                _ => self.assume(&steps[0], d, &src.credentials, None)?,
+            };
+            self.store_role(&keys[0], &steps[0], key_serial, &first);
+            current = Some((first.0, first.1.arn));
+            start = 1;
+        }
+        for i in start..n {
+            let Some((creds, _)) = &current else { break };
+            let next = self.assume(&steps[i], schedule.durations[i], &creds.credentials, None)?;
+            self.store_role(&keys[i], &steps[i], key_serial, &next);
+            current = Some((next.0, next.1.arn));
+        }
+        let (session, assumed_role_arn) = current
+            .ok_or_else(|| Error::Config("the role profile has no role to assume".to_string()))?;
+        Ok(Established {
+            session,
+            mfa_serial: key_serial.map(str::to_string),
+            role: steps.last().map(|s| AssumedRole {
+                role_arn: s.role_arn.clone(),
+                assumed_role_arn,
+            }),
+            from_cache,
+        })
+    }
+
+    fn store_role(
+        &self,
+        key: &str,
+        step: &RoleStep,
+        serial: Option<&str>,
+        made: &(SessionCredentials, sts::AssumedRoleUser),
+    ) {
+        self.store(
+            key,
+            &Entry {
+                kind: EntryKind::Role,
+                profile: step.profile.clone(),
+                source_profile: self.source_profile(),
+                source_access_key_id: self.plan.source.credentials.access_key_id.clone(),
+                mfa_serial: serial.map(str::to_string),
+                role_arn: Some(step.role_arn.clone()),
+                assumed_role_arn: Some(made.1.arn.clone()),
+                session: made.0.clone(),
+            },
+        );
+    }
+
+    /// One AssumeRole call signed with `creds`.
+    fn assume(
+        &self,
+        step: &RoleStep,
+        duration: Option<u32>,
+        creds: &Credentials,
+        mfa: Option<(&str, &str)>,
+    ) -> Result<(SessionCredentials, sts::AssumedRoleUser)> {
+        let name = step.role_session_name.clone().unwrap_or_else(|| {
+            roles::default_session_name(
+                self.rt.user.as_deref(),
+                OffsetDateTime::now_utc().unix_timestamp(),
+            )
+        });
+        let req = sts::assume_role(
+            &step.role_arn,
+            &name,
+            duration,
+            step.external_id.as_deref(),
+            mfa,
+        );
+        let body = self.rt.client.call(&req, creds).map_err(|e| {
+            role_hint(
+                e,
+                step,
+                duration,
+                mfa.is_some() || creds.session_token.is_some(),
+            )
+        })?;
+        let (session, user) = sts::parse_assume_role(&body).map_err(|e| {
+            Error::Network(format!(
+                "AssumeRole of {} answered with an unusable document: {e}",
+                step.role_arn
+            ))
+        })?;
+        self.debug(format_args!(
+            "role session: {} as {} until {}",
+            session.credentials.access_key_id,
+            user.arn,
+            iso8601(session.expiration)
+        ));
+        Ok((session, user))
+    }
+
+    /// AssumeRole from the source keys with SerialNumber + TokenCode.
+    fn assume_with_code(
+        &self,
+        step: &RoleStep,
+        duration: Option<u32>,
+        serial: &str,
+        codes: &mut dyn CodeSource,
+    ) -> Result<(SessionCredentials, sts::AssumedRoleUser)> {
+        const TRIES: u32 = 3;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let code = codes.next_code("your")?;
+            match self.assume(
+                step,
+                duration,
+                &self.plan.source.credentials,
+                Some((serial, &code)),
+            ) {
+                Err(Error::Aws(e)) if mfa::is_code_rejected(&e) => {
+                    if tries < TRIES && codes.can_ask_again() {
+                        eprintln!("aws-session: AWS refused the MFA code ({}); wait for the next code and enter it", e.message.trim());
+                        continue;
+                    }
+                    return Err(code_refused(serial, &e));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+fn code_refused(serial: &str, e: &AwsError) -> Error {
+    Error::MfaCode(format!(
+        "AWS refused the MFA code for {serial}: {}: {} (enter a current code that was not used before; check the device's clock and that mfa_serial is this user's device)",
+        e.code,
+        e.message.trim()
+    ))
+}
+
+/// Add what the role profile has to do with an AssumeRole error to its message.
+fn role_hint(e: Error, step: &RoleStep, duration: Option<u32>, had_mfa_context: bool) -> Error {
+    let Error::Aws(mut aws) = e else { return e };
+    let lower = aws.message.to_ascii_lowercase();
+    let hint = if aws.code == "AccessDenied" && !mfa::is_code_refusal_message(&lower) {
+        if had_mfa_context {
+            format!(
+                "check that role {} trusts these keys (its trust policy) and that profile \"{}\" names the right role_arn and external_id",
+                step.role_arn, step.profile
+            )
+        } else {
+            format!(
+                "profile \"{}\" assumed it without MFA: if the role's trust policy requires MFA, set mfa_serial in the profile or its source_profile",
+                step.profile
+            )
+        }
+    } else if lower.contains("maxsessionduration") || lower.contains("role chaining") {
+        format!(
+            "profile \"{}\" asks for {} s: lower its duration_seconds (or --session-duration), or raise the role's MaxSessionDuration",
+            step.profile,
+            duration.map_or_else(|| "the default".to_string(), |d| d.to_string())
+        )
+    } else {
+        return Error::Aws(aws);
+    };
+    aws.message = format!("{} [{hint}]", aws.message.trim_end());
+    Error::Aws(aws)
 }
 
 /// Find the signing user's MFA device: ListMFADevices without UserName (AWS takes
 /// the user from the key). No device: one GetCallerIdentity to name the user.
 fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
     let body = client.call(&iam::list_mfa_devices(None), creds)?;
-    let devices = iam::parse_list_mfa_devices(&body).map_err(|e| {
-        Error::Network(format!(
-            "ListMFADevices answered with an unusable document: {e}"
-        ))
-    })?;
+    let devices = iam::parse_list_mfa_devices(&body).map_err(|e| e.into_error("ListMFADevices"))?;
     if let Some(d) = devices.into_iter().next() {
         return Ok(d.serial_number);
     }
@@ -338,9 +895,8 @@ pub fn child_environment(
     region: Option<&str>,
     env: &Env,
 ) -> EnvChanges {
-    let mut ch = credential_changes(&est.session);
+    let mut ch = session_changes(est);
     ch.push(("AWS_SESSION", Some(exe.to_string())));
-    ch.push(("AWS_SESSION_MFADEVICE", Some(est.mfa_serial.clone())));
     match src.origin {
         Origin::Environment | Origin::ParentStash => {
             let c = &src.credentials;
@@ -376,6 +932,19 @@ pub fn child_environment(
         ch.push(("AWS_SESSION_DEBUG", Some("1".into())));
     }
     ch.push(("AWS_SESSION_MFA_CODE", None));
+    ch
+}
+
+/// The credential variables ([`credential_changes`]) plus what a later refresh needs to
+/// know about the session: AWS_SESSION_MFADEVICE (the MFA device, unset for a role
+/// assumed without MFA) and AWS_SESSION_ROLE_ARN (the role, unset for an MFA session).
+pub fn session_changes(est: &Established) -> EnvChanges {
+    let mut ch = credential_changes(&est.session);
+    ch.push(("AWS_SESSION_MFADEVICE", est.mfa_serial.clone()));
+    ch.push((
+        "AWS_SESSION_ROLE_ARN",
+        est.role.as_ref().map(|r| r.role_arn.clone()),
+    ));
     ch
 }
 

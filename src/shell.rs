@@ -109,7 +109,8 @@ pub fn color_enabled(get: impl Fn(&str) -> Option<String>, stdout_is_tty: bool) 
     stdout_is_tty && get("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")
 }
 
-/// Shell functions shared by bash and zsh (POSIX-ish, with `(( ))`).
+/// Shell functions shared by bash and zsh (both read this text; `(( ))` and
+/// `function name { }`, which no alias of the same name can break).
 fn common_rc(style: EscapeStyle) -> String {
     let (c_open, c_close) = match style {
         EscapeStyle::Bash => (r"\[", r"\]"),
@@ -123,44 +124,64 @@ fn common_rc(style: EscapeStyle) -> String {
         }
         _ => r#"__aws_session_now=${EPOCHSECONDS:-$(date +%s)}"#,
     };
+    // A `!` in the prompt is the history number where the shell expands it (bash in
+    // POSIX mode, zsh with PROMPT_BANG); `!!` is a literal `!` there.
+    let bang = match style {
+        EscapeStyle::Bash => "shopt -oq posix && sym='!!'",
+        _ => "[[ -o promptbang ]] && sym='!!'",
+    };
     format!(
         r#"# aws-session: shell integration (generated; holds no secrets)
-__aws_session_now() {{
+function __aws_session_now {{
   {now}
 }}
-aws-session-valid() {{
-  __aws_session_now
-  [ "$__aws_session_now" -lt "$(( ${{AWS_SESSION_EXPIRATION:-0}} - {margin} ))" ]
+# AWS_SESSION_EXPIRATION as a number: 0 when unset or not a number.
+function __aws_session_exp {{
+  __aws_session_exp=${{AWS_SESSION_EXPIRATION:-0}}
+  case $__aws_session_exp in (*[!0-9]*) __aws_session_exp=0 ;; esac
 }}
-aws-session-refresh() {{
+# True while the session has more than {margin} s left.
+function aws-session-valid {{
+  __aws_session_now
+  __aws_session_exp
+  (( __aws_session_now < __aws_session_exp - {margin} ))
+}}
+# New credentials (asks for a code); options go to `aws-session refresh`.
+function aws-session-refresh {{
   local __aws_session_env
   __aws_session_env="$("${{AWS_SESSION:-aws-session}}" refresh "$@")" || return $?
   eval "$__aws_session_env"
 }}
-__aws_session_set_prefix() {{
+function __aws_session_set_prefix {{
   local exp t sym=+ clr= rst=
   __aws_session_now
-  (( exp = ${{AWS_SESSION_EXPIRATION:-0}} - __aws_session_now ))
+  __aws_session_exp
+  (( exp = __aws_session_exp - __aws_session_now ))
   if (( exp >= 6000 )); then t="$(( exp / 3600 ))h"
   elif (( exp >= 100 )); then t="$(( exp / 60 ))m"
   elif (( exp > 0 )); then t="${{exp}}s"
-  else t=exp; sym='!'; fi
+  else t=exp; sym='!'; {bang}; fi
   [ "${{#t}}" -ge 3 ] || t="0$t"
-  if [ "${{AWS_SESSION_COLOR:-0}}" = 1 ] && (( exp < 300 )); then
+  if [ "${{AWS_SESSION_COLOR:-0}}" = 1 ] && [ -z "${{NO_COLOR-}}" ] && (( exp < 300 )); then
     if (( exp >= 60 )); then clr=$'\e[33m'; else clr=$'\e[31m'; fi
     clr="{c_open}$clr{c_close}" rst="{c_open}"$'\e[39m'"{c_close}"
   fi
   __aws_session_prefix="(aws$sym$clr$t$rst) "
 }}
-aws-session-prompt() {{
+# The prompt hook: take off the prefix added last time (so it never stacks), then
+# add the current one; AWS_SESSION_PROMPT=0 (starship, p10k) adds none. Keeps $?.
+function aws-session-prompt {{
   local rc=$?
-  # Take off the prefix added last time (so it never stacks), then add the new one.
   if [ -n "${{__aws_session_prefix-}}" ]; then PS1="${{PS1#"$__aws_session_prefix"}}"; fi
-  __aws_session_set_prefix
-  PS1="$__aws_session_prefix$PS1"
+  __aws_session_prefix=
+  if [ "${{AWS_SESSION_PROMPT:-1}}" != 0 ]; then
+    __aws_session_set_prefix
+    PS1="$__aws_session_prefix$PS1"
+  fi
   return $rc
 }}
-aws() {{
+# The AWS CLI, refreshed first when the session is over or about to be.
+function aws {{
   aws-session-valid || aws-session-refresh || return $?
   command aws "$@"
 }}
@@ -170,46 +191,60 @@ aws() {{
 }
 
 /// The bash rc file: the user's `~/.bashrc` first, then our functions and hook.
+///
+/// Our hook runs after the user's PROMPT_COMMAND: theirs sees the command's exit
+/// status first-hand, and a hook that rebuilds PS1 (`__git_ps1`, themes) does not
+/// wipe the prefix. bash restores `$?` after PROMPT_COMMAND for PS1 by itself.
 pub fn bash_rc() -> String {
     format!(
         r#"[ -f ~/.bashrc ] && source ~/.bashrc
 {common}
-# Keep the user's own PROMPT_COMMAND (string or array) and run ours first so it
-# sees the real exit status and PS1 as the user's hook left it on the last round.
 if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
-  PROMPT_COMMAND=(aws-session-prompt "${{PROMPT_COMMAND[@]}}")
+  PROMPT_COMMAND+=(aws-session-prompt)
 else
-  PROMPT_COMMAND="aws-session-prompt${{PROMPT_COMMAND:+;$PROMPT_COMMAND}}"
+  # A newline, not `;`: the user's command may end in `;`, `&` or a comment.
+  PROMPT_COMMAND="${{PROMPT_COMMAND:+$PROMPT_COMMAND
+}}aws-session-prompt"
 fi
 "#,
         common = common_rc(EscapeStyle::Bash)
     )
 }
 
-/// The zsh `.zshenv` of the private ZDOTDIR: the user's own `.zshenv`, read from
-/// their real ZDOTDIR (or HOME).
+/// The zsh `.zshenv` of the private ZDOTDIR: the user's own `.zshenv`, read with
+/// ZDOTDIR as zsh would have it (the caller's, or unset). When it sets ZDOTDIR (an
+/// XDG layout), that is where the user's `.zshrc` is, and what ZDOTDIR stays.
 pub fn zsh_env() -> String {
     r#"# aws-session: zshenv (generated)
-if [ -f "${AWS_SESSION_ZDOTREAL:-$HOME}/.zshenv" ]; then
-  ZDOTDIR="${AWS_SESSION_ZDOTREAL:-$HOME}"
-  source "$ZDOTDIR/.zshenv"
-  ZDOTDIR="$AWS_SESSION_ZDOTDIR"
+if [ -n "${AWS_SESSION_ZDOTREAL_SET-}" ]; then ZDOTDIR="$AWS_SESSION_ZDOTREAL"; else unset ZDOTDIR; fi
+if [ -f "${ZDOTDIR:-$HOME}/.zshenv" ]; then source "${ZDOTDIR:-$HOME}/.zshenv"; fi
+if [ -n "${ZDOTDIR-}" ]; then
+  AWS_SESSION_ZDOTREAL="$ZDOTDIR" AWS_SESSION_ZDOTREAL_SET=1 AWS_SESSION_ZDOTREAL_EXPORT=
+  [[ ${(t)ZDOTDIR} == *export* ]] && AWS_SESSION_ZDOTREAL_EXPORT=1
+else
+  unset AWS_SESSION_ZDOTREAL_SET
 fi
+ZDOTDIR="$AWS_SESSION_ZDOTDIR"
 "#
     .to_string()
 }
 
 /// The zsh `.zshrc` of the private ZDOTDIR: the user's `.zshrc`, then our functions
-/// and a precmd hook; ZDOTDIR is restored so history and nested shells are the user's.
+/// and a precmd hook (added last, after the user's); ZDOTDIR goes back to what it was
+/// without us, so history and nested shells are the user's.
 pub fn zsh_rc() -> String {
     format!(
         r#"# aws-session: zshrc (generated)
-ZDOTDIR="${{AWS_SESSION_ZDOTREAL:-$HOME}}"
+__aws_session_zdot="${{AWS_SESSION_ZDOTREAL:-$HOME}}"
+ZDOTDIR="$__aws_session_zdot"
 if [ -f "$ZDOTDIR/.zshrc" ]; then
   source "$ZDOTDIR/.zshrc"
 fi
-if [ -n "${{AWS_SESSION_ZDOTREAL_SET-}}" ]; then ZDOTDIR="$AWS_SESSION_ZDOTREAL"; else unset ZDOTDIR; fi
-unset AWS_SESSION_ZDOTDIR AWS_SESSION_ZDOTREAL AWS_SESSION_ZDOTREAL_SET
+if [ "${{ZDOTDIR-}}" = "$__aws_session_zdot" ]; then
+  if [ -z "${{AWS_SESSION_ZDOTREAL_SET-}}" ]; then unset ZDOTDIR
+  elif [ -z "${{AWS_SESSION_ZDOTREAL_EXPORT-}}" ]; then typeset +x ZDOTDIR; fi
+fi
+unset AWS_SESSION_ZDOTDIR AWS_SESSION_ZDOTREAL AWS_SESSION_ZDOTREAL_SET AWS_SESSION_ZDOTREAL_EXPORT __aws_session_zdot
 zmodload zsh/datetime 2>/dev/null
 {common}
 autoload -Uz add-zsh-hook 2>/dev/null && add-zsh-hook precmd aws-session-prompt || precmd_functions+=(aws-session-prompt)
@@ -218,15 +253,27 @@ autoload -Uz add-zsh-hook 2>/dev/null && add-zsh-hook precmd aws-session-prompt 
     )
 }
 
-/// The fish init command: functions, a wrapped `fish_prompt`, and `aws`.
+/// The fish init command (`fish --init-command`, run after config.fish): functions,
+/// the user's `fish_prompt` wrapped (it still sees `$status`), and `aws`.
 pub fn fish_init() -> String {
     format!(
         r#"# aws-session: fish integration (generated; holds no secrets)
-function aws-session-valid
-    test (date +%s) -lt (math "$AWS_SESSION_EXPIRATION" - {margin})
+function __aws_session_exe
+    if test -n "$AWS_SESSION"
+        echo $AWS_SESSION
+    else
+        echo aws-session
+    end
 end
+# True while the session has more than {margin} s left.
+function aws-session-valid
+    string match -qr '^[0-9]+$' -- "$AWS_SESSION_EXPIRATION"; or return 1
+    test (date +%s) -lt (math "$AWS_SESSION_EXPIRATION - {margin}")
+end
+# New credentials (asks for a code); options go to `aws-session refresh`.
 function aws-session-refresh
-    set -l out ("$AWS_SESSION" refresh --format fish $argv)
+    set -l exe (__aws_session_exe)
+    set -l out ($exe refresh --format fish $argv)
     or return $status
     printf '%s\n' $out | source
 end
@@ -238,14 +285,18 @@ if functions -q fish_prompt; and not functions -q __aws_session_user_prompt
 end
 function fish_prompt
     set -l s $status
-    "$AWS_SESSION" prompt
-    __aws_session_restore_status $s
+    if test "$AWS_SESSION_PROMPT" != 0
+        set -l exe (__aws_session_exe)
+        $exe prompt
+    end
     if functions -q __aws_session_user_prompt
+        __aws_session_restore_status $s
         __aws_session_user_prompt
     else
         printf '> '
     end
 end
+# The AWS CLI, refreshed first when the session is over or about to be.
 function aws --wraps aws
     if not aws-session-valid
         aws-session-refresh; or return $status
@@ -337,7 +388,7 @@ pub fn exec_shell(
         }
         (ShellKind::Other, _) => {
             eprintln!(
-                "aws-session: note: {shell} is not bash, zsh or fish: the prompt and automatic refresh are off (aws-session-refresh is not defined)"
+                "aws-session: note: {shell} is not bash, zsh or fish: no prompt prefix or automatic refresh; for new credentials run: eval \"$(\"$AWS_SESSION\" refresh)\""
             );
             cmd.arg("-i");
         }
@@ -355,8 +406,8 @@ fn note_no_integration(shell: &str, e: &Error) {
 }
 
 /// The private directory for rc files: `$XDG_RUNTIME_DIR/aws-session`, else
-/// `${TMPDIR:-/tmp}/aws-session-<uid>`. Created 0700; refused when it is a symlink,
-/// not ours, or open to others.
+/// `${TMPDIR:-/tmp}/aws-session-<uid>`. Created 0700 and reused; refused when it is
+/// a symlink, not ours, or writable by others; read access of others is taken away.
 pub fn private_dir(xdg_runtime_dir: Option<&str>, tmpdir: Option<&str>) -> Result<PathBuf> {
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
@@ -381,6 +432,14 @@ pub fn private_dir(xdg_runtime_dir: Option<&str>, tmpdir: Option<&str>) -> Resul
         return Err(Error::Local(format!(
             "{} is not a directory owned by you (someone else may have made it): remove it or set TMPDIR",
             dir.display()
+        )));
+    }
+    if meta.mode() & 0o022 != 0 {
+        // Others could have put files in it (a .zshrc of theirs): do not use it.
+        return Err(Error::Local(format!(
+            "{} is writable by others (mode {:o}): remove it, or set TMPDIR to a directory of your own",
+            dir.display(),
+            meta.mode() & 0o777
         )));
     }
     if meta.mode() & 0o077 != 0 {

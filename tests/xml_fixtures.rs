@@ -26,6 +26,7 @@ fn advice(action: &str, e: &ParsedAwsError) -> String {
         message: e.message.clone(),
         request_id: e.request_id.clone(),
         clock_skew_secs: None,
+        access_key_id: None,
     })
     .unwrap_or_default()
 }

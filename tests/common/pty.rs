@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 pub struct Pty {
     master: std::fs::File,
     child: Child,
-    output: Arc<(Mutex<Vec<u8>>, Condvar)>,
+    /// What the child wrote, and whether the reader saw the end (EOF/EIO).
+    output: Arc<(Mutex<(Vec<u8>, bool)>, Condvar)>,
     /// How much of the output `expect` has consumed.
     pos: usize,
 }
@@ -78,7 +79,7 @@ impl Pty {
         let child = cmd.spawn().expect("spawn on pty");
         drop(slave);
         let master = std::fs::File::from(master);
-        let output = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let output = Arc::new((Mutex::new((Vec::new(), false)), Condvar::new()));
         let mut reader = master.try_clone().expect("clone pty master");
         let out = Arc::clone(&output);
         std::thread::spawn(move || {
@@ -88,12 +89,13 @@ impl Pty {
                     Ok(0) | Err(_) => break, // EIO once the child side is closed
                     Ok(n) => {
                         let (lock, cv) = &*out;
-                        lock.lock().unwrap().extend_from_slice(&buf[..n]);
+                        lock.lock().unwrap().0.extend_from_slice(&buf[..n]);
                         cv.notify_all();
                     }
                 }
             }
-            let (_, cv) = &*out;
+            let (lock, cv) = &*out;
+            lock.lock().unwrap().1 = true;
             cv.notify_all();
         });
         Pty {
@@ -119,7 +121,7 @@ impl Pty {
 
     /// Everything the child has written so far (lossy UTF-8).
     pub fn output(&self) -> String {
-        String::from_utf8_lossy(&self.output.0.lock().unwrap()).into_owned()
+        String::from_utf8_lossy(&self.output.0.lock().unwrap().0).into_owned()
     }
 
     /// Wait until `needle` appears after what earlier `expect`s consumed; return the
@@ -129,7 +131,7 @@ impl Pty {
         let (lock, cv) = &*self.output;
         let mut buf = lock.lock().unwrap();
         loop {
-            let text = String::from_utf8_lossy(&buf[self.pos.min(buf.len())..]).into_owned();
+            let text = String::from_utf8_lossy(&buf.0[self.pos.min(buf.0.len())..]).into_owned();
             if let Some(i) = text.find(needle) {
                 let upto = &text[..i + needle.len()];
                 self.pos += upto.len();
@@ -145,11 +147,19 @@ impl Pty {
         }
     }
 
-    /// Wait for the child to exit (at most `timeout`), killing it after that.
+    /// Wait for the child to exit (at most `timeout`), killing it after that; then
+    /// give the reader up to 2 s to drain what the child wrote last, so `output()`
+    /// after `wait()` holds everything.
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
+                let drain = Instant::now() + Duration::from_secs(2);
+                let (lock, cv) = &*self.output;
+                let mut buf = lock.lock().unwrap();
+                while !buf.1 && Instant::now() < drain {
+                    buf = cv.wait_timeout(buf, drain - Instant::now()).unwrap().0;
+                }
                 return status;
             }
             if Instant::now() >= deadline {

@@ -21,9 +21,12 @@ in-process backends directly:
         "policy" is an IAM policy document (object or JSON text) that replaces the
         default inline policy, USER_POLICY below.
     POST /_peer/roles        {"name": "admin", "max_session_duration": 3600,
-                              "trusted": ["arn:aws:iam::123456789012:user/alice"]}
-        -> {"role_name", "arn", "max_session_duration"}; "trusted" defaults to any
-        principal; the role may do anything ("*").
+                              "trusted": ["arn:aws:iam::123456789012:user/alice"],
+                              "require_mfa": false}
+        -> {"role_name", "arn", "max_session_duration", "require_mfa"}; "trusted"
+        defaults to any principal; the role may do anything ("*"). With
+        "require_mfa": true its trust policy has the condition
+        {"Bool": {"aws:MultiFactorAuthPresent": "true"}}, which the peer enforces (6.)
     GET  /_peer/log          -> every AWS API request so far, oldest first:
         {"method", "path", "service", "region", "action", "access_key_id",
          "has_security_token", "params", "status"}
@@ -32,6 +35,7 @@ in-process backends directly:
         {"serial", "user" (or null), "enabled", "seed"}
     GET  /_peer/sessions     -> credentials issued by GetSessionToken and AssumeRole:
         {"access_key_id", "kind" ("session"|"role"), "arn", "mfa", "expiration"}
+        ("mfa": whether the credentials carry MFA context, see 6.)
     POST /_peer/expire       {"access_key_id": "ASIA..."} -> makes those temporary
         credentials expire now (to test ExpiredToken and refreshing without waiting)
 
@@ -53,6 +57,13 @@ What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
      codes, DeleteVirtualMFADevice refuses a device still assigned to a user.
   5. A request with no signature at all is refused (MissingAuthenticationToken)
      instead of crashing moto's signature check.
+  6. A role made with "require_mfa" is assumed only with MFA, as AWS evaluates
+     aws:MultiFactorAuthPresent in a trust policy: the AssumeRole call carries a valid
+     SerialNumber + TokenCode, or it is signed with credentials that carry MFA context
+     (a GetSessionToken session made with MFA, or a role session that was assumed with
+     MFA: the context is passed along a role chain). Otherwise AccessDenied "User: ...
+     is not authorized to perform: sts:AssumeRole on resource: <role arn>". moto
+     evaluates no trust policy at all.
 """
 
 from __future__ import annotations
@@ -487,27 +498,69 @@ ROLE_CHAINING_LIMIT = (
 )
 
 
+# Roles whose trust policy requires MFA (by ARN), and the MFA context of the role
+# sessions issued (by access key id): module docs, point 6.
+MFA_ROLES: set[str] = set()
+ROLE_SESSION_MFA: dict[str, bool] = {}
+
+
+def caller_arn(response: Any) -> str:
+    """The ARN AWS names in an AccessDenied for the caller of `response`."""
+    key_id = response.get_access_key()
+    session = SESSIONS.get(key_id)
+    if session is not None:
+        return session.arn
+    role = sts_backends[ACCOUNT_ID][PARTITION].get_assumed_role_from_access_key(key_id)
+    if role is not None:
+        return role.arn
+    user = iam_backend().get_user_from_access_key_id(key_id)
+    return user.arn if user is not None else f"arn:{PARTITION}:iam::{ACCOUNT_ID}:unknown"
+
+
+def caller_has_mfa(response: Any) -> bool:
+    """Whether the credentials signing `response` carry MFA context."""
+    key_id = response.get_access_key()
+    session = SESSIONS.get(key_id)
+    if session is not None:
+        return session.mfa
+    return ROLE_SESSION_MFA.get(key_id, False)
+
+
 def assume_role(self: TokenResponse) -> ActionResult:
-    """Patch: AssumeRole's duration limits and MFA check (module docs, point 3)."""
+    """Patch: AssumeRole's duration limits and MFA checks (module docs, points 3 and 6)."""
+    role_arn = self._get_param("RoleArn") or ""
+    try:
+        role = iam_backend().get_role_by_arn(role_arn)
+    except Exception:
+        role = None
     duration = check_range(self._get_param("DurationSeconds"), "durationSeconds", 900, 43200)
     if duration is not None:
         if "X-Amz-Security-Token" in self.headers and duration > 3600:
             raise AwsError(400, "ValidationError", ROLE_CHAINING_LIMIT)
-        role_arn = self._get_param("RoleArn") or ""
-        try:
-            role = iam_backend().get_role_by_arn(role_arn)
-        except Exception:
-            role = None
         if role is not None and duration > int(role.max_session_duration or 3600):
             raise AwsError(
                 400,
                 "ValidationError",
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
             )
-    check_mfa(
+    code_mfa = check_mfa(
         calling_user_name(self), self._get_param("SerialNumber"), self._get_param("TokenCode")
     )
-    return _original_assume_role(self)
+    mfa = code_mfa or caller_has_mfa(self)
+    if role is not None and role.arn in MFA_ROLES and not mfa:
+        raise AwsError(
+            403,
+            "AccessDenied",
+            f"User: {caller_arn(self)} is not authorized to perform: sts:AssumeRole "
+            f"on resource: {role.arn}",
+        )
+    result = _original_assume_role(self)
+    credentials = result.result.get("Credentials") if isinstance(result.result, dict) else None
+    key_id = getattr(credentials, "access_key_id", None)
+    if key_id is not None:
+        with LOCK:
+            ROLE_SESSION_MFA[key_id] = mfa
+    return result
 
 
 TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
@@ -632,12 +685,15 @@ def create_role(body: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("name must be an IAM role name")
     max_duration = int(body.get("max_session_duration", 3600))
     trusted = body.get("trusted") or "*"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}
-        ],
+    require_mfa = bool(body.get("require_mfa", False))
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"AWS": trusted},
+        "Action": "sts:AssumeRole",
     }
+    if require_mfa:
+        statement["Condition"] = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
     allow_all = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
@@ -654,7 +710,14 @@ def create_role(body: dict[str, Any]) -> dict[str, Any]:
             max_session_duration=str(max_duration),
         )
         backend.put_role_policy(name, "aws-session-test", json.dumps(allow_all))
-    return {"role_name": name, "arn": role.arn, "max_session_duration": max_duration}
+        if require_mfa:
+            MFA_ROLES.add(role.arn)
+    return {
+        "role_name": name,
+        "arn": role.arn,
+        "max_session_duration": max_duration,
+        "require_mfa": require_mfa,
+    }
 
 
 def list_devices() -> list[dict[str, Any]]:
@@ -686,7 +749,7 @@ def list_sessions() -> list[dict[str, Any]]:
                 "access_key_id": role.access_key_id,
                 "kind": "role",
                 "arn": role.arn,
-                "mfa": None,
+                "mfa": ROLE_SESSION_MFA.get(role.access_key_id),
                 "expiration": role.expiration.isoformat() + "Z",
             }
         )

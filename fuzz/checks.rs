@@ -1,0 +1,147 @@
+//! The properties each fuzz target checks, shared with tests/fuzz_regressions.rs
+//! (which includes this file with `#[path]`), so a crash found by fuzzing stays a
+//! regression test of the main build. Each function panics when a property fails;
+//! the parsers under test must never panic themselves.
+
+#![allow(dead_code)] // each fuzz target uses one of these
+
+use aws_session::{cli, client, config, iam, sts, xml};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+
+/// Every XML reader on the same body.
+pub fn xml(data: &[u8]) {
+    let body = String::from_utf8_lossy(data);
+    let body = body.as_ref();
+    match xml::Document::parse(body) {
+        Ok(doc) => {
+            let root = doc.root();
+            let _ = (root.name(), root.text(), root.text_at(&["a", "b"]));
+            let _ = root.children("member").count();
+        }
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            let _ = e.into_error("Fuzz").to_string();
+        }
+    }
+    if let Some(e) = xml::parse_error_response(body) {
+        assert!(!e.code.is_empty(), "an error document without a code");
+    }
+    if let Ok(s) = sts::parse_get_session_token(body) {
+        assert!(!s.credentials.access_key_id.is_empty());
+        assert!(!s.credentials.secret_access_key.is_empty());
+    }
+    if let Ok((s, u)) = sts::parse_assume_role(body) {
+        assert!(!s.credentials.access_key_id.is_empty() && !u.arn.is_empty());
+    }
+    if let Ok(id) = sts::parse_get_caller_identity(body) {
+        let _ = id.iam_user_name();
+    }
+    if let Ok(devices) = iam::parse_list_mfa_devices(body) {
+        assert!(devices.iter().all(|d| !d.serial_number.is_empty()));
+    }
+    if let Ok(d) = iam::parse_create_virtual_mfa_device(body) {
+        assert!(!d.base32_seed.is_empty());
+    }
+    let _ = iam::parse_empty_response(body, "EnableMFADeviceResponse");
+    let _ = client::parse_http_date(body);
+}
+
+/// The profile reader on both kinds of file, the merge, and the editor: an edit that
+/// succeeds must read back the value it wrote, and keep the file readable.
+pub fn profile(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let text = text.as_ref();
+    let kind = if selector & 1 == 0 {
+        config::FileKind::Config
+    } else {
+        config::FileKind::Credentials
+    };
+    let parsed = match config::parse(text, kind, "fuzz") {
+        Ok(p) => p,
+        Err(e) => {
+            assert!(
+                e.line <= text.lines().count() + 1,
+                "line {} out of range",
+                e.line
+            );
+            let _ = aws_session::error::Error::from(e).to_string();
+            return;
+        }
+    };
+    let _ = parsed.warnings().len();
+    let set = match kind {
+        config::FileKind::Config => config::merge(Some(parsed), None),
+        config::FileKind::Credentials => config::merge(None, Some(parsed)),
+    };
+    let names: Vec<String> = set.names().iter().map(|s| s.to_string()).collect();
+    for name in &names {
+        if let Some(p) = set.get(name) {
+            let _ = p.properties().count();
+            let _ = p.get("region");
+            let _ = p.sub_properties("s3");
+        }
+    }
+    // The editor writes into the first profile (or `default`), as provision-mfa does.
+    let target = names.first().map(String::as_str).unwrap_or("default");
+    let value = "arn:aws:iam::123456789012:mfa/fuzz";
+    if let Ok(out) = config::set_property(text, kind, "fuzz", target, "mfa_serial", value) {
+        let reparsed = config::parse(&out, kind, "fuzz")
+            .unwrap_or_else(|e| panic!("an edited file no longer parses: {e}"));
+        let set = match kind {
+            config::FileKind::Config => config::merge(Some(reparsed), None),
+            config::FileKind::Credentials => config::merge(None, Some(reparsed)),
+        };
+        assert_eq!(
+            set.get(target).and_then(|p| p.get("mfa_serial")),
+            Some(value),
+            "the edit does not read back"
+        );
+    }
+}
+
+/// Argument parsing: NUL-separated arguments (any bytes, not only UTF-8), then
+/// after a 0xFF byte `NAME=VALUE` lines as the environment.
+pub fn cli(data: &[u8]) {
+    let (args_part, env_part) = match data.iter().position(|&b| b == 0xFF) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let args: Vec<OsString> = if args_part.is_empty() {
+        Vec::new()
+    } else {
+        args_part
+            .split(|&b| b == 0)
+            .map(|a| OsString::from_vec(a.to_vec()))
+            .collect()
+    };
+    let env_text = String::from_utf8_lossy(env_part).into_owned();
+    let env = |key: &str| {
+        env_text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    };
+    match cli::parse(args, env) {
+        Ok(o) => {
+            if let Some(code) = &o.code {
+                assert!(aws_session::mfa::is_well_formed(code), "a bad code passed");
+            }
+            if let Some((d, _)) = o.duration {
+                assert!((cli::MIN_DURATION..=cli::MAX_DURATION).contains(&d));
+            }
+            if let cli::Command::Help(topic) = &o.command {
+                let _ = cli::help(topic.as_deref());
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert_eq!(e.exit_code(), aws_session::error::exit::USAGE, "{msg}");
+            assert!(!msg.is_empty());
+        }
+    }
+}
