@@ -145,3 +145,28 @@ pub fn cli(data: &[u8]) {
         }
     }
 }
+
+/// A session cache file: read back what was written, and refuse the rest with a
+/// reason that holds no value of the file.
+pub fn cache(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    match aws_session::cache::Entry::from_json(&text) {
+        Ok(entry) => {
+            let again = aws_session::cache::Entry::from_json(&entry.to_json())
+                .unwrap_or_else(|e| panic!("an entry's own JSON does not read back: {e}"));
+            assert_eq!(again, entry, "an entry changes when written and read back");
+        }
+        Err(reason) => {
+            assert!(!reason.is_empty());
+            let secret = "SECRETVALUE";
+            if !reason.contains(secret) {
+                return;
+            }
+            // Only a key name may appear in a reason, and no key is named like that.
+            assert!(
+                !text.contains(&format!(":\"{secret}")),
+                "a value in the reason: {reason}"
+            );
+        }
+    }
+}

@@ -289,8 +289,13 @@ impl Entry {
             "role" => EntryKind::Role,
             _ => return Err("\"kind\" is neither mfa-session nor role".into()),
         };
+        // In UTC and within years 1..=9999, so that to_json writes it back (fuzzing
+        // found 0000-01-01T00:30:00+01:00, which is year -1 in UTC).
         let expiration = OffsetDateTime::parse(&req("expiration")?, &Rfc3339)
-            .map_err(|_| "\"expiration\" is not an RFC 3339 time".to_string())?;
+            .ok()
+            .map(|t| t.to_offset(time::UtcOffset::UTC))
+            .filter(|t| (1..=9999).contains(&t.year()))
+            .ok_or_else(|| "\"expiration\" is not an RFC 3339 time".to_string())?;
         Ok(Entry {
             kind,
             profile: req("profile")?,
@@ -336,8 +341,8 @@ pub fn json_string(s: &str) -> String {
     out
 }
 
-/// The values a cache entry uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The values a cache entry uses (no Debug: they include secrets).
+#[derive(Clone, PartialEq, Eq)]
 enum Json {
     String(String),
     Number(u64),

@@ -276,6 +276,9 @@ function aws-session-refresh
     set -l out ($exe refresh --format fish $argv)
     or return $status
     printf '%s\n' $out | source
+    # The status of `source` is its last line's: `set -e` of a variable that is
+    # not set says 4, though every credential is in place.
+    return 0
 end
 function __aws_session_restore_status
     return $argv[1]
@@ -558,23 +561,78 @@ mod tests {
         assert_eq!(shell_kind("/usr/bin/dash"), ShellKind::Other);
     }
 
+    /// Where `needle` is in `text` (the test fails when it is not there).
+    fn at(text: &str, needle: &str) -> usize {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in:\n{text}"))
+    }
+
     #[test]
-    fn rc_text_sources_user_files_first_and_holds_no_secret_names() {
+    fn bash_rc_sources_bashrc_first_and_hooks_in_last() {
         let b = bash_rc();
-        assert!(b.starts_with("[ -f ~/.bashrc ] && source ~/.bashrc"));
-        assert!(b.contains(r"\[$clr\]") || b.contains(r#"clr="\[$clr\]""#));
+        assert!(b.starts_with("[ -f ~/.bashrc ] && source ~/.bashrc\n"));
+        // Colour escapes are zero-width for readline.
+        assert!(b.contains(r#"clr="\[$clr\]" rst="\["$'\e[39m'"\]""#));
+        // Ours after the user's hook, joined by a newline (theirs may end in `;`).
+        assert!(b.contains("PROMPT_COMMAND+=(aws-session-prompt)"));
         assert!(
-            b.contains("PROMPT_COMMAND=\"aws-session-prompt${PROMPT_COMMAND:+;$PROMPT_COMMAND}\"")
+            b.contains("PROMPT_COMMAND=\"${PROMPT_COMMAND:+$PROMPT_COMMAND\n}aws-session-prompt\"")
         );
+        // The hook keeps $? and never stacks the prefix.
+        let hook = at(&b, "function aws-session-prompt {");
+        assert!(at(&b[hook..], "local rc=$?") < at(&b[hook..], "return $rc"));
+        assert!(b.contains(r#"PS1="${PS1#"$__aws_session_prefix"}""#));
+        // Functions are immune to user aliases of the same name.
+        for name in ["aws", "aws-session-refresh", "aws-session-valid"] {
+            assert!(b.contains(&format!("\nfunction {name} {{\n")), "{name}");
+        }
+        assert!(b.contains("shopt -oq posix && sym='!!'"));
+    }
+
+    #[test]
+    fn zsh_files_source_the_users_then_add_a_precmd_hook() {
+        let env = zsh_env();
+        assert!(
+            at(&env, "source \"${ZDOTDIR:-$HOME}/.zshenv\"")
+                < at(&env, "ZDOTDIR=\"$AWS_SESSION_ZDOTDIR\"")
+        );
+        // A ZDOTDIR the user's .zshenv sets is where their .zshrc is.
+        assert!(env.contains("AWS_SESSION_ZDOTREAL=\"$ZDOTDIR\""));
         let z = zsh_rc();
-        let user = z.find("source \"$ZDOTDIR/.zshrc\"").unwrap();
-        let hook = z.find("add-zsh-hook precmd aws-session-prompt").unwrap();
-        assert!(user < hook);
-        assert!(z.contains("%{$clr%}"));
+        let user = at(&z, "source \"$ZDOTDIR/.zshrc\"");
+        assert!(user < at(&z, "unset AWS_SESSION_ZDOTDIR"));
+        assert!(user < at(&z, "add-zsh-hook precmd aws-session-prompt"));
+        assert!(z.contains(r#"clr="%{$clr%}" rst="%{"$'\e[39m'"%}""#));
+        assert!(z.contains("[[ -o promptbang ]] && sym='!!'"));
+        assert!(z.contains("__aws_session_now=${EPOCHSECONDS:-$(date +%s)}"));
+    }
+
+    #[test]
+    fn fish_init_wraps_the_prompt_and_restores_the_status_last() {
         let f = fish_init();
         assert!(f.contains("functions -c fish_prompt __aws_session_user_prompt"));
-        for text in [b, z, f, zsh_env()] {
-            assert!(!text.contains("AWS_SECRET_ACCESS_KEY"));
+        let prompt = at(&f, "function fish_prompt\n");
+        let body = &f[prompt..];
+        // The status is restored right before the user's prompt, after every
+        // command of ours (a `functions -q` in between would reset it to 0).
+        let restore = at(body, "__aws_session_restore_status $s\n");
+        let user = at(body, "        __aws_session_user_prompt\n");
+        assert!(at(body, "functions -q __aws_session_user_prompt") < restore);
+        assert!(restore < user);
+        assert!(f.contains("refresh --format fish $argv"));
+        assert!(f.contains(&format!("- {REFRESH_MARGIN_SECS}")));
+    }
+
+    #[test]
+    fn rc_text_holds_no_secret_names() {
+        for text in [bash_rc(), zsh_env(), zsh_rc(), fish_init()] {
+            for name in [
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_SESSION_PARENT_SECRET",
+            ] {
+                assert!(!text.contains(name), "{name}");
+            }
         }
     }
 }

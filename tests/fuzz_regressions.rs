@@ -67,3 +67,8 @@ fn profile() {
 fn cli() {
     run("cli", checks::cli);
 }
+
+#[test]
+fn cache() {
+    run("cache", checks::cache);
+}

@@ -23,8 +23,8 @@ enum Stdout {
     ExportLines,
     /// `set -gx NAME 'value'` lines (refresh/export --format fish).
     FishLines,
-    /// A JSON object with `SecretAccessKey` and `SessionToken` (export --format json,
-    /// credential-process).
+    /// A JSON object with `SecretAccessKey` and `SessionToken` (credential-process) or
+    /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` (export --format json).
     Json,
 }
 
@@ -37,8 +37,17 @@ const SECRET_VARS: [&str; 5] = [
     "AWS_SESSION_PARENT_TOKEN",
 ];
 
-/// JSON fields whose values are secrets.
-const SECRET_FIELDS: [&str; 2] = ["SecretAccessKey", "SessionToken"];
+/// JSON fields whose values are secrets: credential_process's, and export's (which
+/// uses the variable names).
+const SECRET_FIELDS: [&str; 7] = [
+    "SecretAccessKey",
+    "SessionToken",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_SESSION_PARENT_SECRET",
+    "AWS_SESSION_PARENT_TOKEN",
+];
 
 fn text(o: &Output) -> (String, String) {
     (

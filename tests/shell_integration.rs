@@ -118,6 +118,8 @@ struct Dialect {
     count_prefixes: &'static str,
     /// Private rc files the shell gets (relative to the private directory).
     private_files: &'static [&'static str],
+    /// The last command's exit status.
+    status: &'static str,
 }
 
 /// Counts `(aws` in PS1 without typing `(aws` (the echo of the line must not match).
@@ -141,6 +143,7 @@ const BASH: Dialect = Dialect {
     set_expiry: posix_expiry,
     count_prefixes: COUNT_IN_PS1,
     private_files: &["bashrc"],
+    status: "$?",
 };
 
 const ZSH: Dialect = Dialect {
@@ -157,6 +160,7 @@ const ZSH: Dialect = Dialect {
     set_expiry: posix_expiry,
     count_prefixes: COUNT_IN_PS1,
     private_files: &[".zshenv", ".zshrc"],
+    status: "$?",
 };
 
 const FISH: Dialect = Dialect {
@@ -174,6 +178,7 @@ const FISH: Dialect = Dialect {
     set_expiry: |secs| format!("set -gx AWS_SESSION_EXPIRATION (math (date +%s) + {secs})"),
     count_prefixes: "echo NPFX-(fish_prompt | string match -ar '[(]aws' | count)",
     private_files: &[],
+    status: "$status",
 };
 
 /// The acceptance scenario of one shell, start to exit.
@@ -218,9 +223,10 @@ fn scenario(d: &Dialect) {
 
     // aws-session-refresh asks for a code and changes the keys.
     let first = current_key(&mut pty);
-    pty.send_line("aws-session-refresh");
+    pty.send_line(&format!("aws-session-refresh; echo REFRESHED-{}", d.status));
     pty.expect(CODE_PROMPT, STEP);
     pty.send_line(&user.fresh_code());
+    pty.expect("REFRESHED-0", STEP);
     let second = current_key(&mut pty);
     assert_ne!(first, second, "aws-session-refresh should change the keys");
 
@@ -234,12 +240,19 @@ fn scenario(d: &Dialect) {
     pty.send_line(&(d.set_expiry)(-5));
     pty.expect("(aws!\x1b[31mexp\x1b[39m) ", STEP);
     peer.expire(&second);
-    pty.send_line("aws sts get-caller-identity --query Arn --output text");
+    pty.send_line(&format!(
+        "aws sts get-caller-identity --query Arn --output text; echo AWS-{}",
+        d.status
+    ));
     pty.expect(CODE_PROMPT, STEP);
     pty.send_line(&user.fresh_code());
     pty.expect(&user.arn, STEP);
+    pty.expect("AWS-0", STEP);
     let third = current_key(&mut pty);
-    assert_ne!(second, third, "the automatic refresh should change the keys");
+    assert_ne!(
+        second, third,
+        "the automatic refresh should change the keys"
+    );
     assert_time_prefix(&expect_prefix(&mut pty));
 
     // exit returns the shell's status.
@@ -323,10 +336,7 @@ fn zsh_reads_the_users_zdotdir() {
     // ~/.zshenv moves ZDOTDIR (a common XDG layout) without exporting it.
     let xdg = home.join(".config/zsh");
     write(&home.join(".zshenv"), "ZDOTDIR=$HOME/.config/zsh\n");
-    write(
-        &xdg.join(".zshrc"),
-        "export RC_MARK=xdg-rc\nPROMPT='$ '\n",
-    );
+    write(&xdg.join(".zshrc"), "export RC_MARK=xdg-rc\nPROMPT='$ '\n");
     let code = user.fresh_code();
     let mut pty = Pty::spawn(
         shell_command(&sb, peer, "/usr/bin/zsh", &["--code", &code]),
@@ -404,6 +414,38 @@ fn unsupported_shell_starts_with_a_note() {
     assert_eq!(pty.wait(STEP).code(), Some(4), "{}", pty.output());
 }
 
+/// A private directory that others may write to is not used: the shell starts
+/// without the integration, says why, and nothing is written into that directory.
+#[test]
+fn an_unsafe_rc_directory_is_not_used() {
+    let peer = Peer::shared();
+    let user = peer.create_user("unsafe-dir", true);
+    let sb = sandbox_for(&user);
+    write(&sb.home.path().join(".bashrc"), "PS1='$ '\n");
+    let dir = private_dir_of(&sb);
+    fs::create_dir(&dir).expect("mkdir");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).expect("chmod");
+    let code = user.fresh_code();
+    let mut pty = Pty::spawn(
+        shell_command(&sb, peer, "/bin/bash", &["--code", &code]),
+        160,
+        40,
+    );
+    let note = pty.expect("writable by others", STEP);
+    assert!(note.contains(&dir.display().to_string()), "{note}");
+    pty.send_line("echo MARK-$((1+1)) FN-$(type -t aws-session-refresh)-END");
+    pty.expect("MARK-2 FN--END", STEP);
+    pty.send_line("exit 6");
+    assert_eq!(pty.wait(STEP).code(), Some(6), "{}", pty.output());
+    assert_eq!(
+        fs::read_dir(&dir).expect("read dir").count(),
+        0,
+        "nothing written into {}",
+        dir.display()
+    );
+    assert!(!pty.output().contains("(aws"), "{}", pty.output());
+}
+
 // ---- the generated shell code, without a peer ---------------------------------
 
 /// Remaining seconds at the boundaries of the format and the colours.
@@ -418,7 +460,10 @@ fn run_shell(shell: &str, home: &Path, env: &[(&str, &str)], script: &str) -> (S
     let out = Command::new(shell)
         .env_clear()
         .env("HOME", home)
-        .env("PATH", format!("{}:/usr/bin:/bin", home.join("bin").display()))
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", home.join("bin").display()),
+        )
         .envs(env.iter().copied())
         .arg("-c")
         .arg(script)
@@ -610,8 +655,7 @@ false; echo "P3="(fish_prompt)
         &script,
     );
     assert_eq!(
-        out,
-        "P1=(aws+02h) U[1]> \nP2=(aws+02h) U[0]> \nP3=U[1]> \n",
+        out, "P1=(aws+02h) U[1]> \nP2=(aws+02h) U[0]> \nP3=U[1]> \n",
         "{out}"
     );
 }
@@ -721,4 +765,80 @@ fn private_dir_is_0700_reused_and_refuses_what_others_control() {
     fs::create_dir(&run).expect("mkdir");
     let d = shell::private_dir(run.to_str(), Some(tmp)).expect("runtime dir");
     assert_eq!(d, run.join("aws-session"));
+}
+
+/// Where the prompt turns `!` into the history number (zsh with PROMPT_BANG, bash in
+/// POSIX mode), the expired prefix still shows `(aws!exp)`, and does not stack.
+#[test]
+fn expired_prefix_survives_prompt_bang_expansion() {
+    let home = temp_home();
+    let cases = [
+        (
+            "zsh",
+            shell::zsh_rc(),
+            "setopt promptbang",
+            r#"print -rP -- "$PS1""#,
+        ),
+        (
+            "bash",
+            shell::bash_rc(),
+            "set -o posix",
+            r#"echo "${PS1@P}""#,
+        ),
+    ];
+    for (sh, rc, option, render) in cases {
+        let rc_path = home.path().join(format!("{sh}.rc"));
+        write(&rc_path, &rc);
+        let script = format!(
+            "source '{}'\n{option}\nPS1='$ '\naws-session-prompt\naws-session-prompt\n{render}\n",
+            rc_path.display()
+        );
+        let (out, _) = run_shell(
+            sh,
+            home.path(),
+            &[("AWS_SESSION_EXPIRATION", "1"), ("AWS_SESSION_COLOR", "0")],
+            &script,
+        );
+        // bash renders a `$ ` prompt as `# ` for root.
+        assert!(
+            out == "(aws!exp) $ \n" || out == "(aws!exp) # \n",
+            "{sh}: {out:?}"
+        );
+    }
+}
+
+/// A user alias named `aws` (`alias aws='aws --profile x'`) does not break the rc
+/// text: the functions are defined with `function NAME {`, which aliases cannot
+/// reach, and the alias then calls the function.
+#[test]
+fn user_aliases_do_not_break_the_rc() {
+    let home = temp_home();
+    let fake = install_fakes(home.path());
+    let fake_path = fake.display().to_string();
+    for (sh, rc, setup) in [
+        ("bash", shell::bash_rc(), "shopt -s expand_aliases"),
+        ("zsh", shell::zsh_rc(), ":"),
+    ] {
+        let rc_path = home.path().join(format!("{sh}.rc"));
+        write(&rc_path, &rc);
+        // Sourced, so that each line is parsed after the one before ran (as in an
+        // interactive shell; zsh parses a whole `-c` string first).
+        let body = home.path().join(format!("{sh}-body"));
+        write(
+            &body,
+            &format!(
+                "{setup}\nalias aws='aws --region eu-west-1'\nsource '{}'\n\
+                 export AWS_SESSION_EXPIRATION=1\naws sts x\necho \"RC-$?\"\n",
+                rc_path.display()
+            ),
+        );
+        let script = format!("source '{}'", body.display());
+        let (out, err) = run_shell(sh, home.path(), &[("AWS_SESSION", &fake_path)], &script);
+        // The function ran (it refreshed first), with the alias's arguments.
+        assert_eq!(
+            out, "AWS-ARGS:[--region][eu-west-1][sts][x]\nRC-7\n",
+            "{sh} (stderr: {err})"
+        );
+        assert_eq!(err, "REFRESH-ARGS: refresh\n", "{sh}");
+    }
 }

@@ -9,12 +9,14 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+/// What the child wrote, and whether the reader saw the end (EOF/EIO).
+type Output = Arc<(Mutex<(Vec<u8>, bool)>, Condvar)>;
+
 /// A child process on a pseudo-terminal.
 pub struct Pty {
     master: std::fs::File,
     child: Child,
-    /// What the child wrote, and whether the reader saw the end (EOF/EIO).
-    output: Arc<(Mutex<(Vec<u8>, bool)>, Condvar)>,
+    output: Output,
     /// How much of the output `expect` has consumed.
     pos: usize,
 }
@@ -79,7 +81,7 @@ impl Pty {
         let child = cmd.spawn().expect("spawn on pty");
         drop(slave);
         let master = std::fs::File::from(master);
-        let output = Arc::new((Mutex::new((Vec::new(), false)), Condvar::new()));
+        let output: Output = Arc::new((Mutex::new((Vec::new(), false)), Condvar::new()));
         let mut reader = master.try_clone().expect("clone pty master");
         let out = Arc::clone(&output);
         std::thread::spawn(move || {
