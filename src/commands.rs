@@ -55,7 +55,10 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
                     match shell::private_dir(env.get("XDG_RUNTIME_DIR"), env.get("TMPDIR")) {
                         Ok(d) => Some(d),
                         Err(e) => {
-                            eprintln!("aws-session: note: {e}");
+                            // One note with the reason; exec_shell stays quiet for None.
+                            eprintln!(
+                                "aws-session: note: {e}; {sh} starts without the prompt and automatic refresh"
+                            );
                             None
                         }
                     }

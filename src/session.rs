@@ -996,7 +996,9 @@ pub fn fish_lines(changes: &EnvChanges) -> String {
     for (k, v) in changes {
         match v {
             Some(v) => out.push_str(&format!("set -gx {k} {}\n", fish_quote(v))),
-            None => out.push_str(&format!("set -e {k}\n")),
+            // `set -e` of an unset variable returns 4: erase only what is set, so the
+            // sourced script ends with status 0.
+            None => out.push_str(&format!("set -q {k}; and set -e {k}\n")),
         }
     }
     out
@@ -1081,7 +1083,10 @@ mod tests {
     fn export_lines_quote_and_unset() {
         let ch: EnvChanges = vec![("A", Some("it's".into())), ("B", None)];
         assert_eq!(export_lines(&ch), "export A='it'\\''s'\nunset B\n");
-        assert_eq!(fish_lines(&ch), "set -gx A 'it\\'s'\nset -e B\n");
+        assert_eq!(
+            fish_lines(&ch),
+            "set -gx A 'it\\'s'\nset -q B; and set -e B\n"
+        );
     }
 
     #[test]

@@ -395,8 +395,8 @@ pub fn exec_shell(
             );
             cmd.arg("-i");
         }
+        // The caller already said why there is no private directory.
         (_, None) => {
-            eprintln!("aws-session: note: no private directory for rc files: the prompt and automatic refresh are off");
             cmd.arg("-i");
         }
     }

@@ -29,6 +29,13 @@ fn try_local_opens_a_working_demo_shell() {
     pty.send_line("aws sts get-caller-identity --query Arn --output text; echo DONE-$((40+2))");
     let out = pty.expect("DONE-42", Duration::from_secs(60));
     assert!(out.contains("arn:aws:iam::123456789012:user/demo"), "{out}");
+    // The role profile rides on the cached MFA session: no second code.
+    pty.send_line(
+        "aws-session --profile demo-admin exec aws sts get-caller-identity --query Arn --output text; echo ROLE-$((40+2))",
+    );
+    let out = pty.expect("ROLE-42", Duration::from_secs(60));
+    assert!(out.contains("assumed-role/demo-admin/"), "{out}");
+    assert!(!out.contains("MFA code"), "no code asked: {out}");
     pty.send_line("exit 3");
     assert_eq!(pty.wait(Duration::from_secs(30)).code(), Some(3));
 }
