@@ -1,9 +1,11 @@
 //! One AWS call: resolve the endpoint, sign ([`crate::sigv4`]), send ([`crate::http`]),
 //! turn an `<ErrorResponse>` into [`Error::Aws`], retry what is safe to retry.
 //!
-//! Retries (jittered exponential backoff, 3 attempts): throttling, HTTP 5xx and lost
-//! connections, never an auth error, and never a request carrying an MFA code once it
-//! may have reached AWS (a TOTP code is accepted once; a resend would be refused).
+//! Retries (jittered exponential backoff, 3 attempts): throttling, HTTP 5xx/429 and lost
+//! connections; never an auth error, never a timeout (the user already waited
+//! AWS_SESSION_TIMEOUT), and never a request carrying an MFA code once it may have
+//! reached AWS (a TOTP code is accepted once; a resend would be refused) — a refused
+//! connection carried nothing and is retried. docs/errors.md lists every failure.
 
 use crate::credentials::Credentials;
 use crate::endpoint::{resolve, EndpointSettings};

@@ -163,7 +163,11 @@ impl<'a> Context<'a> {
             None => None,
         };
         let transport = Transport::new(timeouts, ca.as_deref())
-            .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e:?}")))?;
+            .map_err(|e| {
+                Error::Config(format!(
+                    "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
+                ))
+            })?;
         let client = Client::new(transport, endpoints, opts.debug);
         let cache = open_cache(opts, env);
         Ok(Context {

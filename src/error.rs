@@ -1,7 +1,10 @@
 //! The crate's one error type, written for people, and the exit code of each kind.
 //!
 //! Every message says what failed, with which input, and what to do. No variant
-//! ever holds a secret access key, a session token or a signing key.
+//! ever holds a secret access key, a session token or a signing key. docs/errors.md
+//! lists every bad input and fault with its message and exit code, each backed by a
+//! test in tests/errors.rs. A panic prints only where it happened
+//! ([`install_panic_hook`]).
 
 use std::fmt;
 

@@ -44,7 +44,7 @@ pub enum TransportError {
 
 impl TransportError {
     /// Whether the request certainly never reached the server (nothing to consume):
-    /// the connection was refused or the host does not resolve.
+    /// the host does not resolve, or no TCP connection could be made.
     ///
     /// ```
     /// use aws_session::http::TransportError;
@@ -53,7 +53,11 @@ impl TransportError {
     /// ```
     pub fn never_sent(&self) -> bool {
         match self {
-            TransportError::Connect(m) => m.contains("refused") || m.contains("not found"),
+            TransportError::Connect(m) => {
+                m.contains("refused")
+                    || m.contains("not found")
+                    || m.starts_with("connection failed")
+            }
             _ => false,
         }
     }

@@ -138,7 +138,9 @@ fn make_client(
 }
 
 fn unusable(action: &str, e: impl std::fmt::Display) -> Error {
-    Error::Network(format!("{action} answered with an unusable document: {e}"))
+    Error::Network(format!(
+        "{action} answered with an unusable document: {e} (not what AWS sends: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network)"
+    ))
 }
 
 fn not_an_iam_user(id: &CallerIdentity, creds: &Credentials) -> Error {

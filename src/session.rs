@@ -549,11 +549,8 @@ impl Run<'_> {
             let req = sts::get_session_token(duration, Some((&serial, &code)));
             match self.rt.client.call(&req, &src.credentials) {
                 Ok(body) => {
-                    let session = sts::parse_get_session_token(&body).map_err(|e| {
-                        Error::Network(format!(
-                            "GetSessionToken answered with an unusable document: {e}"
-                        ))
-                    })?;
+                    let session = sts::parse_get_session_token(&body)
+                        .map_err(|e| e.into_error("GetSessionToken"))?;
                     self.debug(format_args!(
                         "session: {} until {}",
                         session.credentials.access_key_id,
@@ -761,12 +758,8 @@ impl Run<'_> {
                 mfa.is_some() || creds.session_token.is_some(),
             )
         })?;
-        let (session, user) = sts::parse_assume_role(&body).map_err(|e| {
-            Error::Network(format!(
-                "AssumeRole of {} answered with an unusable document: {e}",
-                step.role_arn
-            ))
-        })?;
+        let (session, user) = sts::parse_assume_role(&body)
+            .map_err(|e| e.into_error(&format!("AssumeRole of {}", step.role_arn)))?;
         self.debug(format_args!(
             "role session: {} as {} until {}",
             session.credentials.access_key_id,

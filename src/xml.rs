@@ -99,7 +99,7 @@ impl XmlError {
     /// ```
     pub fn into_error(self, action: &str) -> crate::error::Error {
         crate::error::Error::Network(format!(
-            "{action}: the answer is not what AWS sends: {self} (check AWS_ENDPOINT_URL, HTTPS_PROXY and the network)"
+            "{action} answered with an unusable document: {self} (not what AWS sends: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network)"
         ))
     }
 }
@@ -766,6 +766,8 @@ mod tests {
     fn into_error_names_the_action() {
         let e = XmlError::Truncated { inside: None }.into_error("AssumeRole");
         assert_eq!(e.exit_code(), crate::error::exit::NETWORK);
-        assert!(e.to_string().starts_with("AssumeRole: "));
+        assert!(e
+            .to_string()
+            .starts_with("AssumeRole answered with an unusable document: "));
     }
 }

@@ -599,7 +599,7 @@ fn ca_bundle_without_certificates() {
         2,
         &[
             "cannot set up HTTPS",
-            "AWS_CA_BUNDLE holds no PEM certificate",
+            "AWS_CA_BUNDLE holds no PEM certificate (point AWS_CA_BUNDLE at a PEM file",
         ],
     );
 }
@@ -1195,7 +1195,8 @@ fn xml_truncated() {
         &out,
         5,
         &[
-            "GetSessionToken",
+            "GetSessionToken answered with an unusable document",
+            "check AWS_ENDPOINT_URL",
             "truncated XML",
             "ends inside <AccessKeyId>",
         ],
@@ -1209,7 +1210,8 @@ fn xml_wrong_root() {
         &out,
         5,
         &[
-            "GetSessionToken",
+            "GetSessionToken answered with an unusable document",
+            "check AWS_ENDPOINT_URL",
             "root element <AssumeRoleResponse>, expected <GetSessionTokenResponse>",
         ],
     );
@@ -1227,7 +1229,8 @@ fn xml_missing_field() {
         &out,
         5,
         &[
-            "GetSessionToken",
+            "GetSessionToken answered with an unusable document",
+            "check AWS_ENDPOINT_URL",
             "missing <GetSessionTokenResult><Credentials><SessionToken>",
         ],
     );
@@ -1245,14 +1248,26 @@ fn xml_bad_timestamp() {
     expect(
         &out,
         5,
-        &["GetSessionToken", "<Expiration> is not an RFC 3339 time"],
+        &[
+            "GetSessionToken answered with an unusable document",
+            "check AWS_ENDPOINT_URL",
+            "<Expiration> is not an RFC 3339 time",
+        ],
     );
 }
 
 #[test]
 fn not_xml_at_all() {
     let out = answer_200("{\"Credentials\": {}}");
-    expect(&out, 5, &["GetSessionToken", "not XML (a JSON document)"]);
+    expect(
+        &out,
+        5,
+        &[
+            "GetSessionToken answered with an unusable document",
+            "check AWS_ENDPOINT_URL",
+            "not XML (a JSON document)",
+        ],
+    );
 }
 
 #[test]
@@ -1262,7 +1277,11 @@ fn html_page_with_status_200() {
     expect(
         &out,
         5,
-        &["GetSessionToken", "an HTML page (\"Hotel WiFi login\")"],
+        &[
+            "GetSessionToken answered with an unusable document",
+            "check AWS_ENDPOINT_URL",
+            "an HTML page (\"Hotel WiFi login\")",
+        ],
     );
 }
 

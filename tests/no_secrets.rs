@@ -221,6 +221,40 @@ fn refresh_fish() {
 }
 
 #[test]
+fn export() {
+    check(&["export"], Stdout::ExportLines);
+}
+
+#[test]
+fn export_json() {
+    check(&["export", "--format", "json"], Stdout::Json);
+}
+
+#[test]
+fn export_credential_process_format() {
+    check(&["export", "--format", "credential-process"], Stdout::Json);
+}
+
+#[test]
+fn credential_process() {
+    check(&["credential-process"], Stdout::Json);
+}
+
+#[test]
+fn status() {
+    check(&["status"], Stdout::Clean);
+}
+
+#[test]
+fn clear() {
+    check(&["clear"], Stdout::Clean);
+}
+
+// provision-mfa shows its secret (the seed) on purpose, on the terminal only; that its
+// --debug output and files never hold the seed is tests/provision.rs's
+// `save_edits_only_its_line_keeps_the_mode_and_never_shows_the_seed_in_debug`.
+
+#[test]
 fn split_stdout_finds_every_handed_out_secret() {
     let (out, rest) = split_stdout(
         "export AWS_SECRET_ACCESS_KEY='a'\\''b'\nexport AWS_REGION='x'\n",
