@@ -107,6 +107,8 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
     let mut profile = None;
     let mut code = None;
     let mut duration = None;
+    // `-d 0` asks for AWS's default: the environment must not fill it in again.
+    let mut duration_on_cli = false;
     let mut debug = false;
     let mut force_nested = false;
     let mut help = false;
@@ -137,6 +139,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
             }
             Long("session-duration") | Short('d') => {
                 let v = string_value(&mut parser, "--session-duration")?;
+                duration_on_cli = true;
                 duration =
                     check_duration(&v, "--session-duration")?.map(|d| (d, Source::CommandLine));
             }
@@ -224,7 +227,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
                     }
                     other => {
                         return Err(Error::Usage(format!(
-                            "unknown command \"{other}\" (commands: shell, exec, refresh, provision-mfa, prompt, export, credential-process, status, clear, completions, help)\n{USAGE}"
+                            "unknown command \"{other}\" (commands: shell, exec, refresh, provision-mfa, prompt, export, credential-process, status, clear, completions, help; see aws-session --help)"
                         )))
                     }
                 });
@@ -266,12 +269,22 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
             .find_map(|k| env(k).filter(|v| !v.is_empty()))
             .map(|v| (v, Source::Environment));
     }
-    if code.is_none() {
+    // The code and duration defaults matter only to commands that make a session; a
+    // bad value must not break `--help`, `prompt` (run at every prompt) or `status`.
+    let makes_session = matches!(
+        command,
+        Command::Shell
+            | Command::Exec(_)
+            | Command::Refresh
+            | Command::Export
+            | Command::CredentialProcess
+    );
+    if code.is_none() && makes_session {
         if let Some(v) = env("AWS_SESSION_MFA_CODE").filter(|v| !v.is_empty()) {
             code = Some(check_code(&v, "AWS_SESSION_MFA_CODE")?);
         }
     }
-    if duration.is_none() {
+    if !duration_on_cli && makes_session {
         if let Some(v) = env("AWS_SESSION_DURATION").filter(|v| !v.is_empty()) {
             duration =
                 check_duration(&v, "AWS_SESSION_DURATION")?.map(|d| (d, Source::Environment));
@@ -551,6 +564,16 @@ mod tests {
         assert!(p(&["--session-duration", "1h"]).is_err());
         assert!(p(&["--session-duration"]).is_err());
         assert_eq!(p(&["--session-duration", "0"]).unwrap().duration, None);
+        // `-d 0` means AWS's default even when the environment has a duration.
+        let env = |k: &str| (k == "AWS_SESSION_DURATION").then(|| "3600".to_string());
+        let o = parse(
+            vec!["-d".into(), "0".into(), "exec".into(), "true".into()],
+            env,
+        )
+        .unwrap();
+        assert_eq!(o.duration, None);
+        let o = parse(vec!["exec".into(), "true".into()], env).unwrap();
+        assert_eq!(o.duration, Some((3600, Source::Environment)));
     }
 
     #[test]
@@ -604,6 +627,41 @@ mod tests {
             assert!(help(t).is_ok());
         }
         assert!(help(Some("nope")).is_err());
+    }
+
+    #[test]
+    fn bad_environment_defaults_do_not_break_commands_that_ignore_them() {
+        let env = |k: &str| match k {
+            "AWS_SESSION_MFA_CODE" => Some("abc".to_string()),
+            "AWS_SESSION_DURATION" => Some("5".to_string()),
+            _ => None,
+        };
+        for args in [
+            &["--help"][..],
+            &["prompt"],
+            &["status"],
+            &["--version"],
+            &["completions", "bash"],
+        ] {
+            let argv = args.iter().map(OsString::from).collect();
+            assert!(parse(argv, env).is_ok(), "{args:?}");
+        }
+        let e = parse(vec!["exec".into(), "true".into()], env).unwrap_err();
+        assert!(e.to_string().contains("AWS_SESSION_MFA_CODE"));
+    }
+
+    #[test]
+    fn errors_are_one_line() {
+        for args in [
+            &["nope"][..],
+            &["--nope"],
+            &["-d"],
+            &["exec"],
+            &["--format", "x"],
+        ] {
+            let e = p(args).unwrap_err().to_string();
+            assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
+        }
     }
 
     #[test]

@@ -103,11 +103,11 @@ pub fn resolve(service: Service, s: &EndpointSettings) -> Result<Endpoint> {
             Service::Sts => region.unwrap_or("us-east-1"),
             Service::Iam => default_signing,
         };
-        let base = url.trim_end_matches('/');
+        // The URL sent must carry exactly the path that is signed.
         let url = if path == "/" {
-            format!("{base}/")
+            format!("{}/", url.trim_end_matches('/'))
         } else {
-            base.to_string()
+            url.to_string()
         };
         return Ok(Endpoint {
             url,
@@ -259,6 +259,23 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve(Service::Sts, &p).unwrap().host, "sts.example");
+    }
+
+    #[test]
+    fn an_override_path_is_sent_as_signed() {
+        for (given, path) in [
+            ("http://h:1/x/", "/x/"),
+            ("http://h:1/x", "/x"),
+            ("http://h:1", "/"),
+        ] {
+            let s = EndpointSettings {
+                url_sts: Some(given.into()),
+                ..Default::default()
+            };
+            let e = resolve(Service::Sts, &s).unwrap();
+            assert_eq!(e.path, path, "{given}");
+            assert!(e.url.ends_with(path), "{given} -> {}", e.url);
+        }
     }
 
     #[test]

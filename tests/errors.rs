@@ -390,16 +390,11 @@ fn args_code_malformed_and_not_echoed() {
 
 #[test]
 fn args_unknown_command() {
-    let out = usage(&["frobnicate"], &[]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    // The message, then the usage line: two lines by design.
-    assert!(
-        err.starts_with("aws-session: unknown command \"frobnicate\""),
-        "{err}"
+    expect(
+        &usage(&["frobnicate"], &[]),
+        1,
+        &["unknown command \"frobnicate\"", "see aws-session --help"],
     );
-    assert!(err.contains("Usage: aws-session"), "{err}");
-    assert_eq!(err.trim_end().lines().count(), 2, "{err}");
 }
 
 #[test]
