@@ -28,11 +28,12 @@
 
 use crate::credentials::{Credentials, SessionCredentials};
 use crate::error::{Error, Result};
+use crate::fsutil::{self, euid, AtSymlink, PrivateDirError};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use time::format_description::well_known::Rfc3339;
@@ -535,15 +536,11 @@ impl Drop for CacheLock {
     }
 }
 
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
 impl Cache {
-    /// Open (create when missing) the cache directory `dir`: made with mode 0700; a
-    /// symlink or a directory of another user is refused; a directory of ours that is
-    /// open to others is made 0700.
+    /// Open (create when missing) the cache directory `dir`: made with mode 0700 (and
+    /// missing parents too); a symlink, a directory of another user or one writable by
+    /// others is refused; a directory of ours that others can read is made 0700 (the
+    /// rules of [`fsutil::ensure_private_dir`]).
     pub fn open(dir: &Path) -> Result<Cache> {
         let fail = |what: &str, e: std::io::Error| {
             Error::Local(format!(
@@ -551,26 +548,26 @@ impl Cache {
                 dir.display()
             ))
         };
-        match fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-        {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(fail("create", e)),
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| fail("create", e))?;
         }
-        let meta = fs::symlink_metadata(dir).map_err(|e| fail("inspect", e))?;
-        if !meta.is_dir() || meta.uid() != euid() {
-            return Err(Error::Local(format!(
+        fsutil::ensure_private_dir(dir).map_err(|e| match e {
+            PrivateDirError::Create(e) => fail("create", e),
+            PrivateDirError::Inspect(e) => fail("inspect", e),
+            PrivateDirError::NotOurs => Error::Local(format!(
                 "the session cache {} is not a directory owned by you (a symlink, or made by someone else): remove it, or use --no-cache",
                 dir.display()
-            )));
-        }
-        if meta.mode() & 0o077 != 0 {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .map_err(|e| fail("make private (0700)", e))?;
-        }
+            )),
+            PrivateDirError::WritableByOthers(mode) => Error::Local(format!(
+                "the session cache {} is writable by others (mode {mode:o}): remove it, or use --no-cache",
+                dir.display()
+            )),
+            PrivateDirError::Tighten(e) => fail("make private (0700)", e),
+        })?;
         Ok(Cache {
             dir: dir.to_path_buf(),
         })
@@ -648,39 +645,18 @@ impl Cache {
     }
 
     /// Write `entry` under `key`: temp file (0600) in the directory, fsync, rename,
-    /// fsync of the directory. Replaces whatever was there (a symlink is replaced,
-    /// never followed).
+    /// fsync of the directory ([`fsutil::write_atomic`]). Replaces whatever was there
+    /// (a symlink is replaced, never followed).
     pub fn store(&self, key: &str, entry: &Entry) -> Result<()> {
         let path = self.path_of(key);
-        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
-        let tmp = self
-            .dir
-            .join(format!(".{key}.{}.{nanos}.tmp", std::process::id()));
-        let fail = |e: std::io::Error| {
-            Error::Local(format!(
-                "cannot write the session cache entry {}: {e}",
-                path.display()
-            ))
-        };
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&tmp)
-            .map_err(fail)?;
-        let written = f
-            .write_all(entry.to_json().as_bytes())
-            .and_then(|_| f.sync_all())
-            .and_then(|_| fs::rename(&tmp, &path));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(fail(e));
-        }
-        if let Ok(d) = File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
-        Ok(())
+        fsutil::write_atomic(&path, entry.to_json().as_bytes(), 0o600, AtSymlink::Replace).map_err(
+            |e| {
+                Error::Local(format!(
+                    "cannot write the session cache entry {}: {e}",
+                    path.display()
+                ))
+            },
+        )
     }
 
     /// Remove the entry of `key` (no error when there is none).
@@ -776,6 +752,7 @@ fn read_entry(path: &Path) -> Lookup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn entry() -> Entry {
         Entry {

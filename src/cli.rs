@@ -60,6 +60,9 @@ pub struct Options {
     pub code: Option<String>,
     /// Requested session duration in seconds (validated), and where it came from.
     pub duration: Option<(u32, Source)>,
+    /// `--session-duration 0` was given: AWS's default, whatever AWS_SESSION_DURATION
+    /// says (and the child does not inherit AWS_SESSION_DURATION either).
+    pub duration_default_on_cli: bool,
     /// Trace requests on stderr.
     pub debug: bool,
     pub debug_from_cli: bool,
@@ -73,6 +76,9 @@ pub struct Options {
     pub save: bool,
     /// provision-mfa: draw the QR code with background colours instead of blocks.
     pub qr_ansi: bool,
+    /// refresh: make the final session anew but reuse a fresh cached MFA session
+    /// (`--reuse-mfa`, used by the sub-shell's `aws` function; not in --help).
+    pub reuse_mfa: bool,
 }
 
 /// How `refresh` / `export` print credentials.
@@ -116,6 +122,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
     let mut no_cache = false;
     let mut save = false;
     let mut qr_ansi = false;
+    let mut reuse_mfa = false;
 
     loop {
         let arg = match parser.next() {
@@ -162,6 +169,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
             Long("no-cache") => no_cache = true,
             Long("save") => save = true,
             Long("qr-ansi") => qr_ansi = true,
+            Long("reuse-mfa") => reuse_mfa = true,
             Long("force") => force_nested = true,
             Long("help") | Short('h') => help = true,
             Long("version") | Short('V') => {
@@ -301,6 +309,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
     }
 
     Ok(Options {
+        duration_default_on_cli: duration_on_cli && duration.is_none(),
         command,
         profile,
         code,
@@ -312,6 +321,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
         no_cache,
         save,
         qr_ansi,
+        reuse_mfa,
     })
 }
 

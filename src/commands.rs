@@ -74,10 +74,17 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         }
         Command::Refresh => {
             // A new session every time (the cached one may be what is being replaced),
-            // stored in the cache for the runs that follow.
+            // stored in the cache for the runs that follow. --reuse-mfa (the shell's `aws`
+            // function) makes only the final session anew: a role session that ran out
+            // rides on the cached MFA session without a code while that lasts.
             let ctx = Context::load(opts, env)?;
-            let est = ctx.establish_new()?;
-            let changes = session::session_changes(&est);
+            let est = ctx.establish_with(if opts.reuse_mfa {
+                session::CacheReads::AllButFinal
+            } else {
+                session::CacheReads::Nothing
+            })?;
+            let mut changes = session::session_changes(&est);
+            changes.push(session::source_key_change(&ctx.plan.source));
             print!(
                 "{}",
                 match opts.format {
@@ -149,26 +156,13 @@ pub(crate) struct Context<'a> {
 impl<'a> Context<'a> {
     pub(crate) fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
         let profiles = load_profiles(env)?;
-        let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
-        let plan = session::plan_session(env, &profiles, profile)?;
+        note_warnings(&profiles, opts.debug);
+        let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
+        let profile = choice.map(|(p, _)| p);
+        let plan = session::plan_session_for(env, &profiles, choice)?;
         let endpoints = session::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
-        let timeouts = timeouts(env)?;
-        let ca = match env.get("AWS_CA_BUNDLE") {
-            Some(path) => Some(std::fs::read(path).map_err(|e| {
-                Error::Config(format!(
-                    "cannot read AWS_CA_BUNDLE {path}: {e} (point it at a PEM file or unset it)"
-                ))
-            })?),
-            None => None,
-        };
-        let transport = Transport::new(timeouts, ca.as_deref())
-            .map_err(|e| {
-                Error::Config(format!(
-                    "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
-                ))
-            })?;
-        let client = Client::new(transport, endpoints, opts.debug);
+        let client = make_client(opts, env, endpoints)?;
         let cache = open_cache(opts, env);
         Ok(Context {
             opts,
@@ -183,20 +177,17 @@ impl<'a> Context<'a> {
 
     /// A session from the cache, or a new one (asking for a code when needed).
     pub(crate) fn establish(&self) -> Result<Established> {
-        self.establish_with(true)
+        self.establish_with(session::CacheReads::All)
     }
 
-    /// Always a new session (stored in the cache for later runs).
-    pub(crate) fn establish_new(&self) -> Result<Established> {
-        self.establish_with(false)
-    }
-
-    fn establish_with(&self, read_cache: bool) -> Result<Established> {
+    /// A session using the cached sessions `reads` allows (every session made is
+    /// stored in the cache for later runs).
+    pub(crate) fn establish_with(&self, reads: session::CacheReads) -> Result<Established> {
         let mut codes = TerminalPrompt::new(self.opts.code.clone());
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
-            read_cache,
+            reads,
             sts_endpoint: self.sts_endpoint.clone(),
             duration: self.opts.duration.map(|(d, _)| d),
             debug: self.opts.debug,
@@ -270,6 +261,31 @@ pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
 }
 
 /// AWS_SESSION_TIMEOUT: total seconds per request (connect stays at most 10 s).
+/// The one AWS client of a run: `endpoints`, the AWS_SESSION_TIMEOUT timeouts and the
+/// trust roots (AWS_CA_BUNDLE, else the built-in Mozilla roots). Used by every command
+/// that calls AWS, provision-mfa included.
+pub(crate) fn make_client(
+    opts: &Options,
+    env: &Env,
+    endpoints: endpoint::EndpointSettings,
+) -> Result<Client> {
+    let timeouts = timeouts(env)?;
+    let ca = match env.get("AWS_CA_BUNDLE") {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::Config(format!(
+                "cannot read AWS_CA_BUNDLE {path}: {e} (point it at a PEM file or unset it)"
+            ))
+        })?),
+        None => None,
+    };
+    let transport = Transport::new(timeouts, ca.as_deref()).map_err(|e| {
+        Error::Config(format!(
+            "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
+        ))
+    })?;
+    Ok(Client::new(transport, endpoints, opts.debug))
+}
+
 fn timeouts(env: &Env) -> Result<Timeouts> {
     let mut t = Timeouts::default();
     if let Some(v) = env.get("AWS_SESSION_TIMEOUT") {
@@ -288,6 +304,16 @@ fn timeouts(env: &Env) -> Result<Timeouts> {
         t.connect = t.connect.min(t.total);
     }
     Ok(t)
+}
+
+/// Under --debug, every warning of the AWS files' reader (sections and properties it
+/// ignored, with file and line) as an `aws-session: note:` line.
+pub fn note_warnings(profiles: &ProfileSet, debug: bool) {
+    if debug {
+        for w in profiles.warnings() {
+            eprintln!("aws-session: note: {w}");
+        }
+    }
 }
 
 /// Read and parse the config and credentials files (a missing file is no error).

@@ -24,7 +24,6 @@ use crate::client::Client;
 use crate::config::{self, FileKind, ProfileSet};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::http::{Timeouts, Transport};
 use crate::iam::{self, VirtualMfaDevice};
 use crate::mfa;
 use crate::qr;
@@ -36,7 +35,6 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::Duration;
 
 /// Secret groups shown per line (8 × 4 characters: 39 columns).
 const GROUPS_PER_LINE: usize = 8;
@@ -100,7 +98,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     saved
 }
 
-/// The one client of this command (as `commands` builds it for the others).
+/// The one client of this command, built as for every other command.
 fn make_client(
     opts: &Options,
     env: &Env,
@@ -108,33 +106,7 @@ fn make_client(
     profile: Option<&str>,
 ) -> Result<Client> {
     let endpoints = session::endpoint_settings(env, profiles, profile);
-    let mut timeouts = Timeouts::default();
-    if let Some(v) = env.get("AWS_SESSION_TIMEOUT") {
-        let secs: u64 = v
-            .trim()
-            .parse()
-            .ok()
-            .filter(|s| (1..=3600).contains(s))
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "AWS_SESSION_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
-                    v.chars().take(20).collect::<String>()
-                ))
-            })?;
-        timeouts.total = Duration::from_secs(secs);
-        timeouts.connect = timeouts.connect.min(timeouts.total);
-    }
-    let ca = match env.get("AWS_CA_BUNDLE") {
-        Some(path) => Some(fs::read(path).map_err(|e| {
-            Error::Config(format!(
-                "cannot read AWS_CA_BUNDLE {path}: {e} (point it at a PEM file or unset it)"
-            ))
-        })?),
-        None => None,
-    };
-    let transport = Transport::new(timeouts, ca.as_deref())
-        .map_err(|e| Error::Config(format!("cannot set up HTTPS: {e:?}")))?;
-    Ok(Client::new(transport, endpoints, opts.debug))
+    crate::commands::make_client(opts, env, endpoints)
 }
 
 fn unusable(action: &str, e: impl std::fmt::Display) -> Error {

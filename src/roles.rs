@@ -81,6 +81,9 @@ pub struct Plan {
 pub enum RoleError {
     /// The configuration is wrong; the message says where and what to do.
     Invalid(String),
+    /// The --session-duration / AWS_SESSION_DURATION asked for does not fit the role
+    /// (a usage error: exit 1).
+    Duration(String),
     /// The configuration asks for a way of getting credentials that aws-session does
     /// not implement (SSO, web identity, instance metadata, ...).
     Unsupported {
@@ -94,7 +97,7 @@ pub enum RoleError {
 impl fmt::Display for RoleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RoleError::Invalid(m) => f.write_str(m),
+            RoleError::Invalid(m) | RoleError::Duration(m) => f.write_str(m),
             RoleError::Unsupported { profile, feature } => write!(
                 f,
                 "profile `{profile}` gets credentials from {feature}, which aws-session does not support: \
@@ -108,7 +111,10 @@ impl std::error::Error for RoleError {}
 
 impl From<RoleError> for crate::error::Error {
     fn from(e: RoleError) -> Self {
-        crate::error::Error::Config(e.to_string())
+        match e {
+            RoleError::Duration(m) => crate::error::Error::Usage(m),
+            e => crate::error::Error::Config(e.to_string()),
+        }
     }
 }
 
@@ -161,16 +167,22 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
 
     let base = loop {
         let Some(profile) = profiles.get(&name) else {
-            return Err(RoleError::Invalid(match visited.last() {
-                None => {
+            let ignored = ignored_sections(profiles, &name);
+            return Err(RoleError::Invalid(match (visited.last(), ignored.as_slice()) {
+                (None, []) => {
                     let known = profiles.names();
                     format!(
                         "profile `{name}` not found in the AWS config or credentials file (known: {}); check --profile / AWS_PROFILE",
                         known.join(", ")
                     )
                 }
-                Some(from) => format!(
+                (None, why) => format!("profile `{name}` not found: {}", why.join("; ")),
+                (Some(from), []) => format!(
                     "could not find source profile {name} referenced from {from}: add a [profile {name}] section, or fix source_profile in profile `{from}`"
+                ),
+                (Some(from), why) => format!(
+                    "could not find source profile {name} referenced from {from}: {}",
+                    why.join("; ")
                 ),
             }));
         };
@@ -230,6 +242,32 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
         steps,
         mfa_serial,
     })
+}
+
+/// What the reader of the AWS files said about sections for profile `name` that it
+/// ignored (`[dev]` in the config file, `[profile dev]` in the credentials file, ...),
+/// one sentence each with file and line: why a profile the user wrote is not found.
+///
+/// ```
+/// use aws_session::config::{merge, parse, FileKind};
+/// let set = merge(Some(parse("[dev]\nregion = x\n", FileKind::Config, "~/.aws/config")?), None);
+/// let why = aws_session::roles::ignored_sections(&set, "dev");
+/// assert!(why[0].contains("~/.aws/config line 1") && why[0].contains("[profile dev]"));
+/// assert!(aws_session::roles::ignored_sections(&set, "prod").is_empty());
+/// # Ok::<(), aws_session::config::ConfigError>(())
+/// ```
+pub fn ignored_sections<'a>(profiles: &'a ProfileSet, name: &str) -> Vec<&'a str> {
+    let marks = [
+        format!("[{name}]"),
+        format!("[profile {name}]"),
+        format!("`{name}`"),
+    ];
+    profiles
+        .warnings()
+        .iter()
+        .filter(|w| w.contains(" section [") && marks.iter().any(|m| w.contains(m.as_str())))
+        .map(String::as_str)
+        .collect()
 }
 
 /// The error for a profile with no way to get credentials at all.
@@ -523,7 +561,7 @@ pub fn schedule(
         if last.is_none() {
             if let Some(r) = requested {
                 if !(MIN_ROLE_DURATION..=MAX_ROLE_DURATION).contains(&r) {
-                    return Err(RoleError::Invalid(format!(
+                    return Err(RoleError::Duration(format!(
                         "--session-duration {r} is too long for role profile `{}`: AssumeRole allows {MIN_ROLE_DURATION} to {MAX_ROLE_DURATION} seconds (set duration_seconds in the profile, or a shorter --session-duration)",
                         step.profile
                     )));

@@ -104,19 +104,27 @@ fn env_holds_our_session(env: &Env) -> bool {
 /// assert!(env_source(&Env::default()).is_none());
 /// ```
 pub fn env_source(env: &Env) -> Option<SourceCredentials> {
-    if let (Some(k), Some(s)) = (
-        env.get("AWS_SESSION_PARENT_KEY"),
-        env.get("AWS_SESSION_PARENT_SECRET"),
-    ) {
-        return Some(SourceCredentials {
-            credentials: Credentials {
-                access_key_id: k.to_string(),
-                secret_access_key: s.to_string(),
-                session_token: env.get("AWS_SESSION_PARENT_TOKEN").map(str::to_string),
-            },
-            origin: Origin::ParentStash,
-        });
-    }
+    parent_stash(env).or_else(|| environment_keys(env))
+}
+
+/// AWS_SESSION_PARENT_* of an enclosing session: the keys it was made from.
+fn parent_stash(env: &Env) -> Option<SourceCredentials> {
+    let (k, s) = (
+        env.get("AWS_SESSION_PARENT_KEY")?,
+        env.get("AWS_SESSION_PARENT_SECRET")?,
+    );
+    Some(SourceCredentials {
+        credentials: Credentials {
+            access_key_id: k.to_string(),
+            secret_access_key: s.to_string(),
+            session_token: env.get("AWS_SESSION_PARENT_TOKEN").map(str::to_string),
+        },
+        origin: Origin::ParentStash,
+    })
+}
+
+/// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, unless they are a session of ours.
+fn environment_keys(env: &Env) -> Option<SourceCredentials> {
     if env_holds_our_session(env) {
         return None;
     }
@@ -138,7 +146,8 @@ pub fn env_source(env: &Env) -> Option<SourceCredentials> {
 }
 
 /// Pick the long-term keys: the environment ([`env_source`]), then the profile (AWS's
-/// order).
+/// order), for a profile that is not from the command line (AWS_PROFILE); see
+/// [`source_credentials_for`] for one that is.
 ///
 /// ```
 /// use aws_session::session::{source_credentials, Env, Origin};
@@ -152,17 +161,76 @@ pub fn source_credentials(
     profiles: &ProfileSet,
     profile: Option<&str>,
 ) -> Result<SourceCredentials> {
-    if let Some(src) = env_source(env) {
+    source_credentials_for(env, profiles, profile.map(|p| (p, Source::Environment)))
+}
+
+/// Keys of the environment that take the place of the chosen profile's keys.
+///
+/// With no profile, or one from AWS_PROFILE / AWS_DEFAULT_PROFILE: [`env_source`] (the
+/// AWS SDKs' order, environment first). With `--profile P` (the command line): the AWS
+/// CLI lets an explicit profile win over AWS_ACCESS_KEY_ID, so only the stash of an
+/// enclosing session, and only when P is that session's own profile (AWS_PROFILE = P);
+/// P's `credential_source = Environment` is the way to ask for the environment's keys.
+fn keys_over_profile(env: &Env, choice: Option<(&str, Source)>) -> Option<SourceCredentials> {
+    match choice {
+        Some((name, Source::CommandLine)) => {
+            if env.get("AWS_PROFILE") == Some(name) {
+                parent_stash(env)
+            } else {
+                None
+            }
+        }
+        _ => env_source(env),
+    }
+}
+
+/// Pick the long-term keys for `choice` (the profile and where its name came from;
+/// `None`: none chosen): the environment's where they win ([`keys_over_profile`]), else
+/// the profile's.
+///
+/// ```
+/// use aws_session::cli::Source;
+/// use aws_session::config::{merge, parse, FileKind};
+/// use aws_session::session::{source_credentials_for, Env, Origin};
+/// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKENV"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+/// let text = "[bob]\naws_access_key_id = AKBOB\naws_secret_access_key = b\n";
+/// let set = merge(None, Some(parse(text, FileKind::Credentials, "credentials")?));
+/// // --profile bob: bob's keys, as the AWS CLI does.
+/// let src = source_credentials_for(&env, &set, Some(("bob", Source::CommandLine))).unwrap();
+/// assert_eq!(src.origin, Origin::Profile("bob".into()));
+/// // AWS_PROFILE=bob: the environment's keys win.
+/// let src = source_credentials_for(&env, &set, Some(("bob", Source::Environment))).unwrap();
+/// assert_eq!(src.origin, Origin::Environment);
+/// # Ok::<(), aws_session::config::ConfigError>(())
+/// ```
+pub fn source_credentials_for(
+    env: &Env,
+    profiles: &ProfileSet,
+    choice: Option<(&str, Source)>,
+) -> Result<SourceCredentials> {
+    if let Some(src) = keys_over_profile(env, choice) {
         return Ok(src);
     }
+    let profile = choice.map(|(p, _)| p);
+    let explicit = matches!(choice, Some((_, Source::CommandLine)));
     let name = profile.unwrap_or("default");
     let Some(p) = profiles.get(name) else {
         let known = profiles.names();
         return Err(Error::Config(if profile.is_some() {
-            format!(
-                "profile \"{name}\" not found in the AWS config or credentials file (known: {}); check --profile / AWS_PROFILE",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
-            )
+            let known = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
+            match roles::ignored_sections(profiles, name).as_slice() {
+                [] => format!(
+                    "profile \"{name}\" not found in the AWS config or credentials file (known: {known}); check --profile / AWS_PROFILE"
+                ),
+                why => format!(
+                    "profile \"{name}\" not found (known: {known}): {}",
+                    why.join("; ")
+                ),
+            }
         } else {
             "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add keys to ~/.aws/credentials (aws configure), or pick a profile with --profile".to_string()
         }));
@@ -181,6 +249,9 @@ pub fn source_credentials(
         ))),
         _ if roles::is_indirect(p) => Err(Error::Config(format!(
             "profile \"{name}\" has no keys of its own (it assumes a role or names a source_profile): use it with exec, shell, export or credential-process, or name the profile with the keys"
+        ))),
+        _ if explicit => Err(Error::Config(format!(
+            "profile \"{name}\" has no keys (aws_access_key_id, aws_secret_access_key): add them to ~/.aws/credentials, or leave out --profile to use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         ))),
         _ => Err(Error::Config(format!(
             "profile \"{name}\" has no keys (aws_access_key_id, aws_secret_access_key): add them to ~/.aws/credentials or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
@@ -202,13 +273,8 @@ pub struct SessionPlan {
     pub roles: Option<roles::Plan>,
 }
 
-/// Decide what to make for `profile` (`None`: none chosen).
-///
-/// A profile with keys, or none chosen while the environment has keys: an MFA session
-/// from [`source_credentials`] (AWS's order: environment, then profile). A role profile
-/// (or one whose keys are in its `source_profile`): the plan of [`roles::resolve`], its
-/// base keys from that profile or, for `credential_source = Environment`, from
-/// [`env_source`].
+/// Decide what to make for `profile` (`None`: none chosen), a name that is not from the
+/// command line (AWS_PROFILE); see [`plan_session_for`].
 ///
 /// ```
 /// use aws_session::config::{merge, parse, FileKind};
@@ -227,15 +293,52 @@ pub fn plan_session(
     profiles: &ProfileSet,
     profile: Option<&str>,
 ) -> Result<SessionPlan> {
+    plan_session_for(env, profiles, profile.map(|p| (p, Source::Environment)))
+}
+
+/// Decide what to make for `choice`: the profile and where its name came from (`None`:
+/// none chosen).
+///
+/// A profile with keys, or none chosen while the environment has keys: an MFA session
+/// from [`source_credentials_for`] (AWS's order: environment, then profile — but an
+/// explicit `--profile` wins over AWS_ACCESS_KEY_ID). A role profile (or one whose keys
+/// are in its `source_profile`): the plan of [`roles::resolve`], its base keys from that
+/// profile or, for `credential_source = Environment`, from [`env_source`].
+///
+/// ```
+/// use aws_session::cli::Source;
+/// use aws_session::config::{merge, parse, FileKind};
+/// use aws_session::session::{plan_session_for, Env};
+/// let text = "[me]\naws_access_key_id = AKME\naws_secret_access_key = s\n";
+/// let set = merge(None, Some(parse(text, FileKind::Credentials, "credentials")?));
+/// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKENV"), ("AWS_SECRET_ACCESS_KEY", "e")]);
+/// let plan = plan_session_for(&env, &set, Some(("me", Source::CommandLine))).unwrap();
+/// assert_eq!(plan.source.credentials.access_key_id, "AKME");
+/// # Ok::<(), aws_session::config::ConfigError>(())
+/// ```
+pub fn plan_session_for(
+    env: &Env,
+    profiles: &ProfileSet,
+    choice: Option<(&str, Source)>,
+) -> Result<SessionPlan> {
+    let profile = choice.map(|(p, _)| p);
     let name = profile.unwrap_or("default");
     let indirect = profiles.get(name).is_some_and(roles::is_indirect);
     // With no profile chosen, keys in the environment win over the default profile.
     let env_wins = profile.is_none() && env_source(env).is_some();
     if !indirect || env_wins {
+        let source = source_credentials_for(env, profiles, choice)?;
+        let serial = inherited_serial(env, &source.credentials).or_else(|| {
+            profiles
+                .get(name)
+                .and_then(|p| p.get("mfa_serial"))
+                .filter(|s| !s.is_empty())
+                .map(|s| (s.to_string(), "the profile's mfa_serial".to_string()))
+        });
         return Ok(SessionPlan {
             profile: name.to_string(),
-            source: source_credentials(env, profiles, profile)?,
-            serial: serial_source(env, profiles, profile),
+            source,
+            serial,
             roles: None,
         });
     }
@@ -261,10 +364,7 @@ pub fn plan_session(
         .map(|s| (s, "the profiles' mfa_serial".to_string()));
     if plan.steps.is_empty() {
         // Keys kept in a source_profile: an MFA session as for any profile with keys.
-        let serial = env
-            .get("AWS_SESSION_MFADEVICE")
-            .map(|s| (s.to_string(), "AWS_SESSION_MFADEVICE".to_string()))
-            .or(configured);
+        let serial = inherited_serial(env, &source.credentials).or(configured);
         return Ok(SessionPlan {
             profile: name.to_string(),
             source,
@@ -330,34 +430,63 @@ pub struct Established {
     pub from_cache: bool,
 }
 
-/// Where the MFA serial of an MFA session comes from: AWS_SESSION_MFADEVICE, then the
-/// profile's `mfa_serial`.
-fn serial_source(
-    env: &Env,
-    profiles: &ProfileSet,
-    profile: Option<&str>,
-) -> Option<(String, String)> {
-    if let Some(s) = env.get("AWS_SESSION_MFADEVICE") {
-        return Some((s.to_string(), "AWS_SESSION_MFADEVICE".to_string()));
-    }
-    profiles
-        .get(profile.unwrap_or("default"))
-        .and_then(|p| p.get("mfa_serial"))
-        .filter(|s| !s.is_empty())
-        .map(|s| (s.to_string(), "the profile's mfa_serial".to_string()))
+/// AWS_SESSION_MFADEVICE, when it is the device of the keys `source`, with where it came
+/// from.
+///
+/// A session sets it together with AWS_SESSION_SOURCE_KEY_ID, the access key id it was
+/// made from, and it applies only to those keys: inside alice's session a run for bob's
+/// keys would send alice's serial, AWS would refuse it, and bob's code would be burnt.
+/// Without AWS_SESSION_SOURCE_KEY_ID it applies only outside a session (no
+/// AWS_SESSION_EXPIRATION): set by hand, to pick a device.
+///
+/// ```
+/// use aws_session::credentials::Credentials;
+/// use aws_session::session::{inherited_serial, Env};
+/// let alice = Credentials::long_term("AKALICE", "a");
+/// let bob = Credentials::long_term("AKBOB", "b");
+/// let env = Env::from_pairs([
+///     ("AWS_SESSION_MFADEVICE", "arn:aws:iam::1:mfa/alice"),
+///     ("AWS_SESSION_SOURCE_KEY_ID", "AKALICE"),
+///     ("AWS_SESSION_EXPIRATION", "1795597484"),
+/// ]);
+/// assert!(inherited_serial(&env, &alice).is_some());
+/// assert!(inherited_serial(&env, &bob).is_none());
+/// ```
+pub fn inherited_serial(env: &Env, source: &Credentials) -> Option<(String, String)> {
+    let serial = env.get("AWS_SESSION_MFADEVICE")?;
+    let ours = match env.get("AWS_SESSION_SOURCE_KEY_ID") {
+        Some(id) => id == source.access_key_id,
+        None => env.get("AWS_SESSION_EXPIRATION").is_none(),
+    };
+    ours.then(|| (serial.to_string(), "AWS_SESSION_MFADEVICE".to_string()))
 }
 
 /// How long a run waits for another one that holds the cache lock (it may be waiting
 /// for a person to type a code).
 pub const CACHE_LOCK_WAIT: Duration = Duration::from_secs(120);
 
+/// Which cached sessions a run may use (every session made is stored either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheReads {
+    /// Any fresh one: `exec`, `shell`, `export`, `credential-process`.
+    All,
+    /// None: `refresh` (`aws-session-refresh`) makes every session new, asking for a code.
+    Nothing,
+    /// All but the final session: `refresh --reuse-mfa`, run by the sub-shell's `aws`
+    /// function when the session ran out. A role session (an hour at most when it rides on
+    /// the MFA session) is made anew from a fresh cached MFA session, so one code lasts as
+    /// long as the MFA session does; a profile whose session is the MFA session itself
+    /// still needs a code.
+    AllButFinal,
+}
+
 /// How [`establish`] reaches AWS and the cache.
 pub struct Runtime<'a> {
     pub client: &'a Client,
     /// The session cache; `None` when it is off (--no-cache, AWS_SESSION_CACHE=0) or unusable.
     pub cache: Option<&'a Cache>,
-    /// Whether cached sessions may be used; `refresh` makes new ones (and stores them).
-    pub read_cache: bool,
+    /// Which cached sessions may be used.
+    pub reads: CacheReads,
     /// The STS endpoint URL, part of every cache key.
     pub sts_endpoint: String,
     /// `--session-duration`: the MFA session's, or the last role's when its profile has
@@ -420,7 +549,9 @@ pub fn establish(
                 run.debug(format_args!("MFA device: {s} (from {from})"));
                 s.as_str()
             });
-            let made = run.mfa_session(serial, rt.duration, rt.read_cache, codes)?;
+            // The MFA session is the final session here.
+            let read = rt.reads == CacheReads::All;
+            let made = run.mfa_session(serial, rt.duration, read, codes)?;
             Ok(Established {
                 session: made.session,
                 mfa_serial: Some(made.serial),
@@ -464,6 +595,8 @@ impl Run<'_> {
 
     /// A fresh entry of `key`, if the cache has one it trusts.
     fn lookup(&self, key: &str) -> Option<Entry> {
+        // Keys are 64 hex digits; the debug lines show the first 12.
+        let short = key.get(..12).unwrap_or(key);
         let cache = self.cache?;
         match cache.load(key) {
             Lookup::Found(e) if e.is_fresh(OffsetDateTime::now_utc()) => {
@@ -472,7 +605,7 @@ impl Run<'_> {
                     e.kind.name(),
                     e.session.credentials.access_key_id,
                     e.profile,
-                    &key[..12],
+                    short,
                     iso8601(e.session.expiration)
                 ));
                 Some(*e)
@@ -487,7 +620,7 @@ impl Run<'_> {
                 None
             }
             Lookup::Missing => {
-                self.debug(format_args!("cache: no entry {}", &key[..12]));
+                self.debug(format_args!("cache: no entry {short}"));
                 None
             }
             Lookup::Ignored(why) => {
@@ -507,7 +640,7 @@ impl Run<'_> {
                 "cache: stored {} {} (key {})",
                 entry.kind.name(),
                 entry.session.credentials.access_key_id,
-                &key[..12]
+                key.get(..12).unwrap_or(key)
             )),
             Err(e) => eprintln!("aws-session: note: {e}; the session is not cached"),
         }
@@ -523,7 +656,10 @@ impl Run<'_> {
         codes: &mut dyn CodeSource,
     ) -> Result<MfaSession> {
         let src = &self.plan.source;
-        let key = cache::mfa_session_key(&src.credentials, serial, duration, &self.rt.sts_endpoint);
+        let key_of = |serial| {
+            cache::mfa_session_key(&src.credentials, serial, duration, &self.rt.sts_endpoint)
+        };
+        let key = key_of(serial);
         if read {
             if let Some(e) = self.lookup(&key) {
                 if let Some(serial) = e.mfa_serial.clone().or(serial.map(str::to_string)) {
@@ -535,12 +671,34 @@ impl Run<'_> {
                     });
                 }
             }
+            // A session made with a discovered device is stored under the key without a
+            // serial (the run that made it did not know one); from inside that session
+            // AWS_SESSION_MFADEVICE names the device: take the entry if it is of that device.
+            if let Some(wanted) = serial {
+                let found_key = key_of(None);
+                if let Some(e) = self
+                    .lookup(&found_key)
+                    .filter(|e| e.mfa_serial.as_deref() == Some(wanted))
+                {
+                    return Ok(MfaSession {
+                        session: e.session,
+                        serial: wanted.to_string(),
+                        from_cache: true,
+                        key: found_key,
+                    });
+                }
+            }
         }
         let serial = match serial {
             Some(s) => s.to_string(),
-            None => discover_serial(self.rt.client, &src.credentials)?,
+            None => {
+                let found = discover_serial(self.rt.client, &src.credentials)?;
+                self.debug(format_args!(
+                    "MFA device: {found} (discovered with ListMFADevices)"
+                ));
+                found
+            }
         };
-        self.debug(format_args!("MFA device: {serial}"));
         const TRIES: u32 = 3;
         let mut tries = 0;
         loop {
@@ -628,7 +786,7 @@ impl Run<'_> {
                 session_name: s.role_session_name.as_deref(),
             })
             .collect();
-        let keys: Vec<String> = (1..=n)
+        let keys: Vec<String> = (1..=parts.len())
             .map(|i| {
                 cache::role_session_key(
                     &src.credentials,
@@ -638,26 +796,37 @@ impl Run<'_> {
                 )
             })
             .collect();
+        let no_role = || Error::Config("the role profile has no role to assume".to_string());
+        let (Some(first_step), Some(&first_duration), Some(first_key)) =
+            (steps.first(), schedule.durations.first(), keys.first())
+        else {
+            return Err(no_role());
+        };
 
-        // The newest step still cached.
+        // The newest step still cached (never the final one when it is to be made anew).
+        let cached_steps = match self.rt.reads {
+            CacheReads::All => n,
+            CacheReads::AllButFinal => n.saturating_sub(1),
+            CacheReads::Nothing => 0,
+        };
         let mut current: Option<(SessionCredentials, String)> = None;
         let mut start = 0;
-        if self.rt.read_cache {
-            for i in (0..n).rev() {
-                if let Some(e) = self.lookup(&keys[i]) {
-                    current = Some((e.session, e.assumed_role_arn.unwrap_or_default()));
-                    start = i + 1;
-                    break;
-                }
+        for (i, key) in keys.iter().enumerate().take(cached_steps).rev() {
+            if let Some(e) = self.lookup(key) {
+                current = Some((e.session, e.assumed_role_arn.unwrap_or_default()));
+                start = i + 1;
+                break;
             }
         }
         let from_cache = start == n;
         if start == 0 {
-            let d = schedule.durations[0];
+            let (step, d) = (first_step, first_duration);
+            // The MFA session is never the final session of a role plan.
+            let read_mfa = self.rt.reads != CacheReads::Nothing;
             let first = match (schedule.first_hop, serial) {
                 (FirstHop::ViaMfaSession, Some(serial)) => {
-                    let mfa = self.mfa_session(Some(serial), None, self.rt.read_cache, codes)?;
-                    match self.assume(&steps[0], d, &mfa.session.credentials, None) {
+                    let mfa = self.mfa_session(Some(serial), None, read_mfa, codes)?;
+                    match self.assume(step, d, &mfa.session.credentials, None) {
                         Err(Error::Aws(e))
                             if mfa.from_cache
                                 && matches!(
@@ -674,28 +843,27 @@ impl Run<'_> {
                                 let _ = c.remove(&mfa.key);
                             }
                             let mfa = self.mfa_session(Some(serial), None, false, codes)?;
-                            self.assume(&steps[0], d, &mfa.session.credentials, None)?
+                            self.assume(step, d, &mfa.session.credentials, None)?
                         }
                         other => other?,
                     }
                 }
                 (FirstHop::DirectWithMfa, Some(serial)) => {
-                    self.assume_with_code(&steps[0], d, serial, codes)?
+                    self.assume_with_code(step, d, serial, codes)?
                 }
-                _ => self.assume(&steps[0], d, &src.credentials, None)?,
+                _ => self.assume(step, d, &src.credentials, None)?,
             };
-            self.store_role(&keys[0], &steps[0], key_serial, &first);
+            self.store_role(first_key, step, key_serial, &first);
             current = Some((first.0, first.1.arn));
             start = 1;
         }
-        for i in start..n {
+        for ((step, key), d) in steps.iter().zip(&keys).zip(&schedule.durations).skip(start) {
             let Some((creds, _)) = &current else { break };
-            let next = self.assume(&steps[i], schedule.durations[i], &creds.credentials, None)?;
-            self.store_role(&keys[i], &steps[i], key_serial, &next);
+            let next = self.assume(step, *d, &creds.credentials, None)?;
+            self.store_role(key, step, key_serial, &next);
             current = Some((next.0, next.1.arn));
         }
-        let (session, assumed_role_arn) = current
-            .ok_or_else(|| Error::Config("the role profile has no role to assume".to_string()))?;
+        let (session, assumed_role_arn) = current.ok_or_else(no_role)?;
         Ok(Established {
             session,
             mfa_serial: key_serial.map(str::to_string),
@@ -838,13 +1006,46 @@ fn role_hint(e: Error, step: &RoleStep, duration: Option<u32>, had_mfa_context: 
     Error::Aws(aws)
 }
 
+/// Whether an MFA serial is a FIDO security key's (`arn:aws:iam::ACCOUNT:u2f/...`):
+/// it makes no codes, so GetSessionToken and AssumeRole cannot use it.
+///
+/// ```
+/// use aws_session::session::is_security_key;
+/// assert!(is_security_key("arn:aws:iam::123456789012:u2f/user/alice/fidosecuritykey-ABC"));
+/// assert!(!is_security_key("arn:aws:iam::123456789012:mfa/alice"));
+/// assert!(!is_security_key("GAHT12345678"));
+/// ```
+pub fn is_security_key(serial: &str) -> bool {
+    serial.contains(":u2f/")
+}
+
 /// Find the signing user's MFA device: ListMFADevices without UserName (AWS takes
-/// the user from the key). No device: one GetCallerIdentity to name the user.
+/// the user from the key), skipping FIDO security keys (no codes).
+///
+/// Of several devices that take codes (AWS allows up to eight) the first is used, as
+/// the original script did, with a one-line note that names them all and says that
+/// `mfa_serial` picks one: a user whose first device is the one at hand goes on working,
+/// and one who types a code of another device learns from the note which device is
+/// asked for and how to choose (refusing to run would break setups that work today).
+/// No usable device: one GetCallerIdentity to name the user.
 fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
     let body = client.call(&iam::list_mfa_devices(None), creds)?;
     let devices = iam::parse_list_mfa_devices(&body).map_err(|e| e.into_error("ListMFADevices"))?;
-    if let Some(d) = devices.into_iter().next() {
-        return Ok(d.serial_number);
+    let user = devices.iter().find_map(|d| d.user_name.clone());
+    let (keys, usable): (Vec<String>, Vec<String>) = devices
+        .into_iter()
+        .map(|d| d.serial_number)
+        .partition(|s| is_security_key(s));
+    if let Some(first) = usable.first() {
+        if usable.len() > 1 {
+            eprintln!(
+                "aws-session: note: IAM user '{}' has {} MFA devices that take codes ({}): asking for a code of {first}; set mfa_serial in the profile to use another",
+                user.as_deref().unwrap_or(&creds.access_key_id),
+                usable.len(),
+                usable.join(", ")
+            );
+        }
+        return Ok(first.clone());
     }
     let who = client
         .call(&sts::get_caller_identity(), creds)
@@ -854,7 +1055,14 @@ fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
         .as_ref()
         .and_then(|w| w.iam_user_name().map(str::to_string))
         .or_else(|| who.map(|w| w.arn))
+        .or(user)
         .unwrap_or_else(|| creds.access_key_id.clone());
+    if !keys.is_empty() {
+        return Err(Error::NoMfaDevice(format!(
+            "IAM user '{name}' has only FIDO security keys as MFA devices ({}), and a security key makes no codes for STS sessions: add a virtual or hardware TOTP MFA device to the user (IAM console), then set mfa_serial in the profile to it",
+            keys.join(", ")
+        )));
+    }
     Err(Error::NoMfaDevice(format!(
         "IAM user '{name}' has no MFA device configured: run aws-session provision-mfa, or set mfa_serial in the profile"
     )))
@@ -889,6 +1097,7 @@ pub fn child_environment(
     env: &Env,
 ) -> EnvChanges {
     let mut ch = session_changes(est);
+    ch.push(source_key_change(src));
     ch.push(("AWS_SESSION", Some(exe.to_string())));
     match src.origin {
         Origin::Environment | Origin::ParentStash => {
@@ -920,6 +1129,8 @@ pub fn child_environment(
     // original did) — except the MFA code, which is used once and never passed on.
     if let Some((d, Source::CommandLine)) = opts.duration {
         ch.push(("AWS_SESSION_DURATION", Some(d.to_string())));
+    } else if opts.duration_default_on_cli {
+        ch.push(("AWS_SESSION_DURATION", None));
     }
     if opts.debug_from_cli {
         ch.push(("AWS_SESSION_DEBUG", Some("1".into())));
@@ -939,6 +1150,16 @@ pub fn session_changes(est: &Established) -> EnvChanges {
         est.role.as_ref().map(|r| r.role_arn.clone()),
     ));
     ch
+}
+
+/// AWS_SESSION_SOURCE_KEY_ID: the access key id (not a secret) of the long-term keys a
+/// session was made from, so that its AWS_SESSION_MFADEVICE is used only with them
+/// ([`inherited_serial`]).
+pub fn source_key_change(src: &SourceCredentials) -> (&'static str, Option<String>) {
+    (
+        "AWS_SESSION_SOURCE_KEY_ID",
+        Some(src.credentials.access_key_id.clone()),
+    )
 }
 
 /// The variables that carry the session credentials themselves.

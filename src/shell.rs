@@ -7,10 +7,10 @@
 //! credentials travel in the environment only.
 
 use crate::error::{Error, Result};
+use crate::fsutil::{self, AtSymlink, PrivateDirError};
 /// What the child's environment gets: `Some(v)` sets, `None` unsets.
 pub type EnvChanges = Vec<(&'static str, Option<String>)>;
 use std::ffi::OsString;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -180,9 +180,10 @@ function aws-session-prompt {{
   fi
   return $rc
 }}
-# The AWS CLI, refreshed first when the session is over or about to be.
+# The AWS CLI, refreshed first when the session is over or about to be (a role
+# session rides on the cached MFA session while that lasts: no code needed).
 function aws {{
-  aws-session-valid || aws-session-refresh || return $?
+  aws-session-valid || aws-session-refresh --reuse-mfa || return $?
   command aws "$@"
 }}
 "#,
@@ -299,10 +300,11 @@ function fish_prompt
         printf '> '
     end
 end
-# The AWS CLI, refreshed first when the session is over or about to be.
+# The AWS CLI, refreshed first when the session is over or about to be (a role
+# session rides on the cached MFA session while that lasts: no code needed).
 function aws --wraps aws
     if not aws-session-valid
-        aws-session-refresh; or return $status
+        aws-session-refresh --reuse-mfa; or return $status
     end
     command aws $argv
 end
@@ -410,7 +412,8 @@ fn note_no_integration(shell: &str, e: &Error) {
 
 /// The private directory for rc files: `$XDG_RUNTIME_DIR/aws-session`, else
 /// `${TMPDIR:-/tmp}/aws-session-<uid>`. Created 0700 and reused; refused when it is
-/// a symlink, not ours, or writable by others; read access of others is taken away.
+/// a symlink, not ours, or writable by others; read access of others is taken away
+/// (the rules of [`fsutil::ensure_private_dir`]).
 pub fn private_dir(xdg_runtime_dir: Option<&str>, tmpdir: Option<&str>) -> Result<PathBuf> {
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
@@ -419,64 +422,32 @@ pub fn private_dir(xdg_runtime_dir: Option<&str>, tmpdir: Option<&str>) -> Resul
         None => Path::new(tmpdir.filter(|t| t.starts_with('/')).unwrap_or("/tmp"))
             .join(format!("aws-session-{uid}")),
     };
-    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => {
-            return Err(Error::Local(format!(
-                "cannot create {}: {e} (set TMPDIR to a writable directory)",
-                dir.display()
-            )))
-        }
-    }
-    let meta = std::fs::symlink_metadata(&dir)
-        .map_err(|e| Error::Local(format!("cannot inspect {}: {e}", dir.display())))?;
-    if !meta.is_dir() || meta.uid() != uid {
-        return Err(Error::Local(format!(
-            "{} is not a directory owned by you (someone else may have made it): remove it or set TMPDIR",
-            dir.display()
-        )));
-    }
-    if meta.mode() & 0o022 != 0 {
-        // Others could have put files in it (a .zshrc of theirs): do not use it.
-        return Err(Error::Local(format!(
-            "{} is writable by others (mode {:o}): remove it, or set TMPDIR to a directory of your own",
-            dir.display(),
-            meta.mode() & 0o777
-        )));
-    }
-    if meta.mode() & 0o077 != 0 {
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
-            Error::Local(format!("cannot make {} private (0700): {e}", dir.display()))
-        })?;
-    }
+    let shown = dir.display();
+    fsutil::ensure_private_dir(&dir).map_err(|e| {
+        Error::Local(match e {
+            PrivateDirError::Create(e) => {
+                format!("cannot create {shown}: {e} (set TMPDIR to a writable directory)")
+            }
+            PrivateDirError::Inspect(e) => format!("cannot inspect {shown}: {e}"),
+            PrivateDirError::NotOurs => format!(
+                "{shown} is not a directory owned by you (someone else may have made it): remove it or set TMPDIR"
+            ),
+            // Others could have put files in it (a .zshrc of theirs): do not use it.
+            PrivateDirError::WritableByOthers(mode) => format!(
+                "{shown} is writable by others (mode {mode:o}): remove it, or set TMPDIR to a directory of your own"
+            ),
+            PrivateDirError::Tighten(e) => format!("cannot make {shown} private (0700): {e}"),
+        })
+    })?;
     Ok(dir)
 }
 
-/// Write `text` to `path` atomically (temp file in the same directory, 0600, rename).
+/// Write `text` to `path` atomically (temp file in the same directory, 0600, rename;
+/// see [`fsutil::write_atomic`]). A symlink at `path` is replaced, never followed: the
+/// directory is ours ([`private_dir`]), so a link there is at best stale.
 pub fn write_private(path: &Path, text: &str) -> Result<PathBuf> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |e: std::io::Error| Error::Local(format!("cannot write {}: {e}", path.display()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(fail)?;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })?;
+    fsutil::write_atomic(path, text.as_bytes(), 0o600, AtSymlink::Replace)
+        .map_err(|e| Error::Local(format!("cannot write {}: {e}", path.display())))?;
     Ok(path.to_path_buf())
 }
 

@@ -160,6 +160,53 @@ fn discovery_costs_two_requests_and_sets_the_environment_contract() {
     assert!(iso.ends_with('Z') && iso.len() == 20, "{iso}");
 }
 
+/// `--session-duration 0` asks for AWS's default: no DurationSeconds is sent even when
+/// AWS_SESSION_DURATION says otherwise, and the child does not inherit that default
+/// (a refresh inside it asks for AWS's default too).
+#[test]
+fn session_duration_zero_means_the_aws_default_here_and_in_the_child() {
+    let peer = peer();
+    let user = peer.create_user("dzero", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    sb.write_config(&format!(
+        "[default]\nmfa_serial = {}\n",
+        user.mfa_serial.as_deref().unwrap()
+    ));
+    let out = sb
+        .command(peer)
+        .env("AWS_SESSION_DURATION", "7200")
+        .args([
+            "-d",
+            "0",
+            "--no-cache",
+            "--code",
+            &user.totp(0),
+            "exec",
+            "env",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let env = env_map(&out);
+    assert!(
+        !env.contains_key("AWS_SESSION_DURATION"),
+        "the child keeps no duration default: {:?}",
+        env.get("AWS_SESSION_DURATION")
+    );
+    let sent: Vec<_> = peer
+        .log()
+        .into_iter()
+        .filter(|r| r.access_key_id == user.access_key_id && r.action == "GetSessionToken")
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        !sent[0].params.contains_key("DurationSeconds"),
+        "{:?}",
+        sent[0].params
+    );
+}
+
 #[test]
 fn profile_from_aws_profile_and_credentials_from_the_environment() {
     let peer = peer();
@@ -419,4 +466,339 @@ fn debug_traces_requests_without_secrets() {
         );
     }
     assert_eq!(env["AWS_SESSION_DEBUG"], "1");
+}
+
+/// Runs of the binary with an environment `env` (e.g. a child's from `exec env`) on top of
+/// the sandbox's: what a command run inside that session sees.
+fn inside(sb: &Sandbox, peer: &Peer, env: &BTreeMap<String, String>) -> std::process::Command {
+    let mut cmd = sb.command(peer);
+    cmd.envs(env);
+    cmd
+}
+
+#[test]
+fn an_inherited_mfa_device_is_only_used_with_the_keys_it_belongs_to() {
+    let peer = peer();
+    let alice = peer.create_user("inh-alice", true);
+    let bob = peer.create_user("inh-bob", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&format!("{}{}", keys("alice", &alice), keys("bob", &bob)));
+    // No mfa_serial: alice's device is discovered and passed on to her session.
+    let out = sb
+        .command(peer)
+        .args([
+            "--profile",
+            "alice",
+            "--code",
+            &alice.totp(0),
+            "exec",
+            "env",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let shell = env_map(&out);
+    assert_eq!(
+        shell["AWS_SESSION_MFADEVICE"],
+        alice.mfa_serial.clone().unwrap()
+    );
+
+    // Inside alice's session, a command for bob: bob's keys and bob's device, found
+    // anew — alice's serial would be refused and bob's code burnt.
+    let out = inside(&sb, peer, &shell)
+        .args(["--profile", "bob", "--code", &bob.totp(0), "exec", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(
+        actions_by(peer, &bob.access_key_id),
+        ["ListMFADevices", "GetSessionToken"]
+    );
+    let sent: Vec<_> = peer
+        .log()
+        .into_iter()
+        .filter(|r| r.access_key_id == bob.access_key_id && r.action == "GetSessionToken")
+        .collect();
+    assert_eq!(
+        sent[0].params["SerialNumber"],
+        bob.mfa_serial.clone().unwrap()
+    );
+    let bobs = env_map(&out);
+    assert_eq!(
+        bobs["AWS_SESSION_MFADEVICE"],
+        bob.mfa_serial.clone().unwrap()
+    );
+    assert_eq!(bobs["AWS_SESSION_SOURCE_KEY_ID"], bob.access_key_id);
+
+    // The session says which keys its device belongs to (an id, not a secret), and with
+    // those keys the device is used as it is: no ListMFADevices.
+    assert_eq!(shell["AWS_SESSION_SOURCE_KEY_ID"], alice.access_key_id);
+    let out = inside(&sb, peer, &shell)
+        .args([
+            "--profile",
+            "alice",
+            "--no-cache",
+            "--code",
+            &alice.totp(1),
+            "exec",
+            "true",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(
+        actions_by(peer, &alice.access_key_id),
+        ["ListMFADevices", "GetSessionToken", "GetSessionToken"]
+    );
+}
+
+#[test]
+fn an_explicit_profile_wins_over_keys_in_the_environment() {
+    let peer = peer();
+    let alice = peer.create_user("expl-alice", true);
+    let bob = peer.create_user("expl-bob", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("bob", &bob));
+    sb.write_config(&format!(
+        "[profile bob]\nmfa_serial = {}\n",
+        bob.mfa_serial.as_deref().unwrap()
+    ));
+    let alice_keys = [
+        ("AWS_ACCESS_KEY_ID", alice.access_key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", alice.secret_access_key.as_str()),
+    ];
+
+    // --profile bob with alice's keys exported: bob's keys, as the AWS CLI does.
+    let out = sb
+        .command(peer)
+        .envs(alice_keys)
+        .args(["--profile", "bob", "--code", &bob.totp(0), "exec", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(actions_by(peer, &bob.access_key_id), ["GetSessionToken"]);
+    assert!(actions_by(peer, &alice.access_key_id).is_empty());
+    let env = env_map(&out);
+    assert!(
+        !env.contains_key("AWS_SESSION_PARENT_KEY"),
+        "the profile's keys are not stashed"
+    );
+
+    // A session made from alice's exported keys (no profile): they win over the default
+    // profile, and are stashed for its refreshes.
+    let out = sb
+        .command(peer)
+        .envs(alice_keys)
+        .args(["--code", &alice.totp(0), "exec", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let shell = env_map(&out);
+    assert_eq!(shell["AWS_SESSION_PARENT_KEY"], alice.access_key_id);
+    // Inside it, --profile bob is bob's: the stash is the session's own keys, not bob's
+    // (bob's session of the first run is cached: no code needed).
+    let out = inside(&sb, peer, &shell)
+        .args(["--profile", "bob", "exec", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let bobs = env_map(&out);
+    assert_eq!(bobs["AWS_ACCESS_KEY_ID"], env["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(bobs["AWS_SESSION_SOURCE_KEY_ID"], bob.access_key_id);
+    assert!(!bobs.contains_key("AWS_SESSION_PARENT_KEY"));
+    assert_eq!(actions_by(peer, &bob.access_key_id), ["GetSessionToken"]);
+    // AWS_PROFILE from the environment still loses to them (AWS's order).
+    let out = inside(&sb, peer, &shell)
+        .env("AWS_PROFILE", "bob")
+        .args(["--no-cache", "--code", &alice.totp(1), "exec", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(env_map(&out)["AWS_SESSION_PARENT_KEY"], alice.access_key_id);
+    assert_eq!(
+        actions_by(peer, &bob.access_key_id).len(),
+        1,
+        "nothing more signed with bob's keys"
+    );
+}
+
+/// A user of the peer with its enabled virtual device (when `mfa`) and `extra` devices
+/// ("u2f": a FIDO security key listed before it; "totp": another virtual device listed
+/// after it), as `POST /_peer/users` answers: the JSON object.
+fn create_user_with_devices(
+    peer: &Peer,
+    prefix: &str,
+    mfa: bool,
+    extra: &[&str],
+) -> serde_json::Value {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    let name = format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let body = serde_json::json!({ "name": name, "mfa": mfa, "extra_devices": extra });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .build()
+        .into();
+    let mut resp = agent
+        .post(&format!("{}/_peer/users", peer.url))
+        .header("Content-Type", "application/json")
+        .send(body.to_string())
+        .expect("POST /_peer/users");
+    let text = resp.body_mut().read_to_string().expect("body");
+    assert_eq!(resp.status().as_u16(), 200, "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(
+        v["extra_devices"].as_array().map(Vec::len),
+        Some(extra.len()),
+        "{text}"
+    );
+    v
+}
+
+/// A code of the device with base32 `seed`, `offset` × 30 s from now.
+fn code_of(seed: &str, offset: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    common::totp(seed, (now + offset * 30) as u64)
+}
+
+#[test]
+fn discovery_skips_security_keys_and_names_the_device_it_picks() {
+    let peer = peer();
+    let text = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
+    let credentials = |v: &serde_json::Value| {
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            text(v, "access_key_id"),
+            text(v, "secret_access_key")
+        )
+    };
+
+    // A FIDO key listed first: GetSessionToken cannot take it, the virtual device is used.
+    let user = create_user_with_devices(peer, "u2f-first", true, &["u2f"]);
+    let u2f = text(&user["extra_devices"][0], "serial");
+    assert!(u2f.contains(":u2f/"), "{u2f}");
+    let sb = Sandbox::new();
+    sb.write_credentials(&credentials(&user));
+    let out = sb
+        .command(peer)
+        .args([
+            "--code",
+            &code_of(&text(&user, "mfa_seed"), 0),
+            "exec",
+            "env",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(
+        env_map(&out)["AWS_SESSION_MFADEVICE"],
+        text(&user, "mfa_serial")
+    );
+    assert!(!stderr(&out).contains("note"), "{}", stderr(&out));
+
+    // Several devices that take codes: the first, and a note that names them all and
+    // how to pick one.
+    let user = create_user_with_devices(peer, "two-totp", true, &["u2f", "totp"]);
+    let other = text(&user["extra_devices"][1], "serial");
+    let sb = Sandbox::new();
+    sb.write_credentials(&credentials(&user));
+    let out = sb
+        .command(peer)
+        .args([
+            "--code",
+            &code_of(&text(&user, "mfa_seed"), 0),
+            "exec",
+            "env",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(
+        env_map(&out)["AWS_SESSION_MFADEVICE"],
+        text(&user, "mfa_serial")
+    );
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with("aws-session: note:")
+            && err.contains(&text(&user, "mfa_serial"))
+            && err.contains(&other)
+            && err.contains("mfa_serial")
+            && !err.contains(&u2f),
+        "{err}"
+    );
+
+    // Only a security key: no device for codes, said as such (exit 10), no code sent.
+    let user = create_user_with_devices(peer, "u2f-only", false, &["u2f"]);
+    let sb = Sandbox::new();
+    sb.write_credentials(&credentials(&user));
+    let out = sb
+        .command(peer)
+        .args(["--code", "123456", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(10), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("security key") && err.contains(&text(&user, "user_name")),
+        "{err}"
+    );
+    assert!(
+        !actions_by(peer, &text(&user, "access_key_id")).contains(&"GetSessionToken".to_string())
+    );
+}
+
+#[test]
+fn an_ignored_config_section_is_named_when_its_profile_is_not_found() {
+    let peer = peer();
+    let user = peer.create_user("warn", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    // `[dev]` in the config file needs the `profile` prefix: the reader ignores it.
+    sb.write_config("[default]\nregion = us-east-1\n\n[dev]\nregion = eu-west-1\n");
+    let out = sb
+        .command(peer)
+        .args(["--profile", "dev", "--code", "123456", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("\"dev\" not found")
+            && err.contains(&format!("{} line 4", sb.config_file.display()))
+            && err.contains("[profile dev]"),
+        "{err}"
+    );
+
+    // With --debug every warning is a note, also when the run succeeds.
+    let out = sb
+        .command(peer)
+        .args(["--debug", "--code", &user.totp(0), "exec", "true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.lines().any(|l| l.starts_with("aws-session: note: ")
+            && l.contains("line 4")
+            && l.contains("[profile dev]")),
+        "{err}"
+    );
+    // Without --debug, a run that works says nothing about it.
+    let out = sb
+        .command(peer)
+        .args(["--code", &user.totp(1), "--no-cache", "exec", "true"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }

@@ -33,7 +33,11 @@ fn the_profiles_endpoint_url_is_used() {
         .args(["--code", &user.fresh_code(), "exec", "true"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let actions: Vec<_> = peer
         .log()
         .into_iter()
@@ -58,7 +62,11 @@ fn per_service_endpoints_win_over_the_general_one() {
         .args(["--code", &user.fresh_code(), "exec", "true"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Without the IAM one, discovery goes to the dead general endpoint and says so.
     let user = peer.create_user("ep-dead", true);
@@ -70,7 +78,15 @@ fn per_service_endpoints_win_over_the_general_one() {
         .args(["--code", &user.fresh_code(), "exec", "true"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("ListMFADevices") && err.contains("refused"), "{err}");
+    assert!(
+        err.contains("ListMFADevices") && err.contains("refused"),
+        "{err}"
+    );
 }

@@ -481,6 +481,36 @@ fn nested_shell_is_refused() {
     );
 }
 
+#[test]
+fn role_duration_too_long() {
+    let sb = sandbox(true);
+    sb.write_config(&format!(
+        "[default]\nmfa_serial = {SERIAL}\n[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = default\n"
+    ));
+    let out = bin(&sb, &dead_endpoint())
+        .args([
+            "--profile",
+            "admin",
+            "-d",
+            "50000",
+            "--code",
+            "123456",
+            "exec",
+            "true",
+        ])
+        .output()
+        .expect("run");
+    expect(
+        &out,
+        1,
+        &[
+            "--session-duration 50000 is too long for role profile `admin`",
+            "900 to 43200",
+            "duration_seconds",
+        ],
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Config and credentials files (exit 2)
 // ---------------------------------------------------------------------------
@@ -1628,4 +1658,37 @@ fn ca_bundle_is_the_trust_root() {
         String::from_utf8_lossy(&out.stdout).trim(),
         "ASIAIOSFODNN7EXAMPLE"
     );
+}
+
+/// Every row of docs/errors.md names a test of this file that exists (a renamed or
+/// deleted test cannot leave its row behind).
+#[test]
+fn every_row_of_the_table_names_a_test_here() {
+    let table = include_str!("../docs/errors.md")
+        .split_once("## The table")
+        .map_or("", |(_, t)| t);
+    let this = include_str!("errors.rs");
+    let mut rows = 0;
+    for line in table.lines().filter(|l| {
+        l.starts_with("| ")
+            && l[2..]
+                .split(' ')
+                .next()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+    }) {
+        let Some(name) = line
+            .trim_end_matches('|')
+            .rsplit('|')
+            .next()
+            .and_then(|c| c.split('`').nth(1))
+        else {
+            continue;
+        };
+        rows += 1;
+        assert!(
+            this.contains(&format!("fn {name}(")),
+            "docs/errors.md names `{name}`, which is no test in tests/errors.rs"
+        );
+    }
+    assert!(rows >= 61, "only {rows} rows found");
 }

@@ -949,3 +949,94 @@ fn completions_work_in_bash_zsh_and_fish() {
         "_aws-session"
     );
 }
+
+#[test]
+fn refresh_reuse_mfa_renews_a_role_session_from_the_cached_mfa_session() {
+    let peer = peer();
+    let user = peer.create_user("rc-reuse", true);
+    let role = create_role(peer, "rc-reuse", 3600, true);
+    let sb = sandbox_for(&user, &role_profile("admin", &role, ""));
+    let first = env_map(&ok_out(aws_session(
+        &sb,
+        Some(&user.totp(0)),
+        &["--profile", "admin", "exec", "env"],
+    )));
+    let mfa_session = peer
+        .sessions()
+        .into_iter()
+        .find(|s| s.kind == "session" && s.arn == user.arn)
+        .expect("an MFA session of the user");
+
+    // What the shell's `aws` function runs when the role session has run out: a new
+    // role session, assumed with the cached MFA session — no code, no GetSessionToken.
+    let out = ok(&aws_session(
+        &sb,
+        None,
+        &["--profile", "admin", "refresh", "--reuse-mfa"],
+    ));
+    assert!(out.contains("export AWS_SESSION_TOKEN="), "{out}");
+    assert!(
+        !out.contains(&first["AWS_ACCESS_KEY_ID"]),
+        "a new role session, not the cached one: {out}"
+    );
+    assert!(out.contains(&format!("export AWS_SESSION_ROLE_ARN='{}'", role.arn)));
+    assert_eq!(actions_by(peer, &user.access_key_id), ["GetSessionToken"]);
+    assert_eq!(
+        count(&actions_by(peer, &mfa_session.access_key_id), "AssumeRole"),
+        2
+    );
+    // It is stored: the next run uses it.
+    let next = env_map(&ok_out(aws_session(
+        &sb,
+        None,
+        &["--profile", "admin", "exec", "env"],
+    )));
+    assert!(out.contains(&format!(
+        "export AWS_ACCESS_KEY_ID='{}'",
+        next["AWS_ACCESS_KEY_ID"]
+    )));
+
+    // aws-session-refresh (plain `refresh`) still makes everything new: a code.
+    let out = aws_session(&sb, None, &["--profile", "admin", "refresh"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    // For a profile whose session is the MFA session itself, --reuse-mfa has nothing to
+    // reuse: the MFA session is what ran out, and a code is needed.
+    let out = aws_session(&sb, None, &["--profile", "me", "refresh", "--reuse-mfa"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(actions_by(peer, &user.access_key_id), ["GetSessionToken"]);
+}
+
+#[test]
+fn a_session_with_a_discovered_device_is_found_again_from_inside_it() {
+    let peer = peer();
+    let user = peer.create_user("rc-disc", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("dev", &user));
+    sb.write_config("[profile dev]\nregion = us-east-1\n");
+    // No mfa_serial: the device is discovered.
+    let child = env_map(&ok_out(aws_session(
+        &sb,
+        Some(&user.totp(0)),
+        &["--profile", "dev", "exec", "env"],
+    )));
+    assert_eq!(
+        actions_by(peer, &user.access_key_id),
+        ["ListMFADevices", "GetSessionToken"]
+    );
+    assert_eq!(
+        child["AWS_SESSION_MFADEVICE"],
+        user.mfa_serial.clone().unwrap()
+    );
+    assert_eq!(child["AWS_SESSION_SOURCE_KEY_ID"], user.access_key_id);
+
+    // From inside that session (its environment: AWS_SESSION_MFADEVICE names the
+    // device), the cached session is found: no code, no request.
+    let mut cmd = sb.command(peer);
+    cmd.envs(&child).args(["--profile", "dev", "exec", "env"]);
+    let again = env_map(&ok_out(run(cmd)));
+    assert_eq!(again["AWS_ACCESS_KEY_ID"], child["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(
+        actions_by(peer, &user.access_key_id),
+        ["ListMFADevices", "GetSessionToken"]
+    );
+}

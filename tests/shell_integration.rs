@@ -356,7 +356,8 @@ fn zsh_reads_the_users_zdotdir() {
 }
 
 /// `shell` inside a live session is refused (exit 1, naming --force); with --force
-/// it starts, asks for a code, and its exit status comes back to the outer shell.
+/// (and --no-cache, so the outer shell's cached session is not simply reused) it
+/// starts, asks for a code, and its exit status comes back to the outer shell.
 #[test]
 fn nested_shell_is_refused_unless_forced() {
     let peer = Peer::shared();
@@ -376,7 +377,7 @@ fn nested_shell_is_refused_unless_forced() {
         refused.contains("already inside") && refused.contains("--force"),
         "{refused}"
     );
-    pty.send_line(r#""$AWS_SESSION" --force shell; echo FORCED-$?"#);
+    pty.send_line(r#""$AWS_SESSION" --force --no-cache shell; echo FORCED-$?"#);
     pty.expect(CODE_PROMPT, STEP);
     pty.send_line(&user.fresh_code());
     assert_time_prefix(&expect_prefix(&mut pty));
@@ -578,7 +579,9 @@ esac
 
 /// The `aws` function refreshes first when the session is over or within the margin,
 /// passes its arguments and exit status through, and stops when the refresh fails;
-/// `aws-session-refresh` passes its options on. In bash, zsh and fish.
+/// it refreshes with `--reuse-mfa` (a role session renews from the cached MFA session
+/// without a code), while `aws-session-refresh` passes only its own options on. In
+/// bash, zsh and fish.
 #[test]
 fn aws_function_refreshes_when_due_and_keeps_arguments_and_status() {
     let home = temp_home();
@@ -620,7 +623,7 @@ aws-session-refresh --profile p; echo "RC-$status KEY-$AWS_ACCESS_KEY_ID"
                         RC-0 KEY-NEWKEY\n";
         assert_eq!(out, want_out, "{sh} stdout (stderr: {err})");
         let want_err = format!(
-            "REFRESH-ARGS: {refresh}\nREFRESH-ARGS: {refresh}\nREFRESH-ARGS: {refresh} --profile p\n"
+            "REFRESH-ARGS: {refresh} --reuse-mfa\nREFRESH-ARGS: {refresh} --reuse-mfa\nREFRESH-ARGS: {refresh} --profile p\n"
         );
         assert_eq!(err, want_err, "{sh} stderr");
     }
@@ -839,6 +842,6 @@ fn user_aliases_do_not_break_the_rc() {
             out, "AWS-ARGS:[--region][eu-west-1][sts][x]\nRC-7\n",
             "{sh} (stderr: {err})"
         );
-        assert_eq!(err, "REFRESH-ARGS: refresh\n", "{sh}");
+        assert_eq!(err, "REFRESH-ARGS: refresh --reuse-mfa\n", "{sh}");
     }
 }

@@ -19,7 +19,12 @@ in-process backends directly:
         -> {"user_name", "arn", "account_id", "access_key_id", "secret_access_key",
             "mfa_serial" (or null), "mfa_seed" (base32, or null)}
         "policy" is an IAM policy document (object or JSON text) that replaces the
-        default inline policy, USER_POLICY below.
+        default inline policy, USER_POLICY below. "extra_devices": ["u2f", "totp"]
+        (optional) gives the user more MFA devices, answered as "extra_devices":
+        [{"kind", "serial", "seed" (null for u2f)}]: a "u2f" is a FIDO security key
+        (arn:aws:iam::ACCOUNT:u2f/user/NAME/fidosecuritykey-ID, no seed, no codes),
+        listed by ListMFADevices BEFORE the virtual device, as AWS may list them; a
+        "totp" is another enabled virtual device, listed after it.
     POST /_peer/roles        {"name": "admin", "max_session_duration": 3600,
                               "trusted": ["arn:aws:iam::123456789012:user/alice"],
                               "require_mfa": false}
@@ -651,6 +656,9 @@ def create_user(body: dict[str, Any]) -> dict[str, Any]:
     policy = body.get("policy", USER_POLICY)
     if not isinstance(policy, str):
         policy = json.dumps(policy)
+    extra = body.get("extra_devices") or []
+    if not isinstance(extra, list) or any(kind not in ("u2f", "totp") for kind in extra):
+        raise ValueError('extra_devices must be a list of "u2f" and "totp"')
     backend = iam_backend()
     with LOCK:
         if name in backend.users:
@@ -662,12 +670,31 @@ def create_user(body: dict[str, Any]) -> dict[str, Any]:
         )
         key = backend.create_access_key(user_name=name)
         backend.put_user_policy(name, "aws-session-test", policy)
+        extra_devices: list[dict[str, Any]] = []
+        # Security keys first: ListMFADevices answers in the order the user's devices
+        # were added, and a client that takes the first device gets one that
+        # GetSessionToken cannot use (it takes codes, a FIDO key makes none).
+        for kind in extra:
+            if kind == "u2f":
+                key_id = "".join(secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(26))
+                u2f = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:u2f/user/{name}/fidosecuritykey-{key_id}"
+                user.enable_mfa_device(u2f, "", "")
+                extra_devices.append({"kind": "u2f", "serial": u2f, "seed": None})
         serial = seed = None
         if body.get("mfa"):
             device = backend.create_virtual_mfa_device(name, "/")
             serial, seed = device.serial_number, device.base32_string_seed
             step = current_step()
             backend.enable_mfa_device(name, serial, totp(seed, step - 1), totp(seed, step))
+        for number, kind in enumerate(extra):
+            if kind == "totp":
+                device = backend.create_virtual_mfa_device(f"{name}-totp{number}", "/")
+                step = current_step()
+                other = device.base32_string_seed
+                backend.enable_mfa_device(
+                    name, device.serial_number, totp(other, step - 1), totp(other, step)
+                )
+                extra_devices.append({"kind": "totp", "serial": device.serial_number, "seed": other})
     return {
         "user_name": name,
         "arn": user.arn,
@@ -676,6 +703,7 @@ def create_user(body: dict[str, Any]) -> dict[str, Any]:
         "secret_access_key": key.secret_access_key,
         "mfa_serial": serial,
         "mfa_seed": seed,
+        "extra_devices": extra_devices,
     }
 
 

@@ -1,0 +1,295 @@
+//! The two file-system rules every file and directory aws-session writes follows
+//! (DESIGN.md, "Rules that are not negotiable"), in one place:
+//!
+//! - [`write_atomic`]: a file is written to a temp file in the same directory, synced
+//!   and renamed over the target, so a reader sees the old file or the new one, never
+//!   half of one; a symlink at the target is refused or replaced, never written
+//!   through.
+//! - [`ensure_private_dir`]: a directory we keep files in is ours, not a symlink, and
+//!   writable by no one else.
+//!
+//! Used by the session cache ([`crate::cache`]), the shell rc files ([`crate::shell`])
+//! and the `mfa_serial` edit of `provision-mfa` ([`crate::provision`]).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, ErrorKind, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// Temp names tried per write before giving up (each is created exclusively; a name
+/// already taken, by a concurrent writer or a crashed one, moves on to the next).
+const TEMP_ATTEMPTS: u32 = 100;
+
+/// What [`write_atomic`] does when the target path is a symbolic link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtSymlink {
+    /// Fail with `ELOOP` (the errno `O_NOFOLLOW` gives): a file the user keeps
+    /// behind a link (a config file) is not silently replaced by a plain file.
+    Refuse,
+    /// Replace the link itself with the new file (its target is untouched): for files
+    /// only we write, in a directory of ours, where a link is at best stale.
+    Replace,
+}
+
+/// The effective user id: the owner of every file and directory this process makes.
+pub fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Replace the file at `path` with `bytes`, atomically: a new temp file
+/// `.NAME.aws-session-PID-N.tmp` in the same directory (created exclusively, with
+/// `O_NOFOLLOW`, never readable by others while it is written), written, given exactly
+/// `mode` (whatever the umask), fsynced, renamed over `path`; then the directory is
+/// fsynced so the rename lasts. On any failure the temp file is removed and `path` is
+/// left as it was. `at_symlink` says what happens when `path` is a symbolic link.
+///
+/// ```
+/// use aws_session::fsutil::{write_atomic, AtSymlink};
+/// use std::os::unix::fs::PermissionsExt;
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("entry");
+/// write_atomic(&path, b"hello", 0o600, AtSymlink::Refuse).unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
+/// assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+/// ```
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, at_symlink: AtSymlink) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let (tmp_path, mut tmp) = create_temp(dir, &name)?;
+    let written = tmp
+        .write_all(bytes)
+        .and_then(|_| tmp.set_permissions(fs::Permissions::from_mode(mode)))
+        .and_then(|_| tmp.sync_all())
+        .and_then(|_| refuse_symlink(path, at_symlink))
+        .and_then(|_| fs::rename(&tmp_path, path));
+    drop(tmp);
+    if let Err(e) = written {
+        let _ = fs::remove_file(&tmp_path);
+        return Err(e);
+    }
+    // The rename itself lasts once the directory is synced; the new file is in place
+    // whether or not this works, so a failure here is not one of the write.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// `Err(ELOOP)` when `path` is a symbolic link and links are refused. Checked right
+/// before the rename, which would replace the link rather than follow it.
+fn refuse_symlink(path: &Path, at_symlink: AtSymlink) -> io::Result<()> {
+    if at_symlink == AtSymlink::Refuse
+        && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return Err(io::Error::from_raw_os_error(libc::ELOOP));
+    }
+    Ok(())
+}
+
+/// A new file in `dir` that did not exist (mode 0600 until the caller sets its own).
+fn create_temp(dir: &Path, name: &str) -> io::Result<(std::path::PathBuf, File)> {
+    let pid = std::process::id();
+    let mut last = None;
+    for n in 0..TEMP_ATTEMPTS {
+        let p = dir.join(format!(".{name}.aws-session-{pid}-{n}.tmp"));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&p)
+        {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot create a temporary file in {}: {e}", dir.display()),
+                ))
+            }
+        }
+    }
+    Err(io::Error::new(
+        ErrorKind::AlreadyExists,
+        format!(
+            "cannot create a temporary file in {}: {} (remove stale .{name}.aws-session-* files)",
+            dir.display(),
+            last.map(|e| e.to_string()).unwrap_or_default()
+        ),
+    ))
+}
+
+/// Why [`ensure_private_dir`] refused a directory; each caller words it with its own
+/// advice (set TMPDIR, use --no-cache, ...).
+#[derive(Debug)]
+pub enum PrivateDirError {
+    /// It was missing and could not be made.
+    Create(io::Error),
+    /// Its metadata could not be read.
+    Inspect(io::Error),
+    /// A symlink, not a directory, or a directory owned by another user.
+    NotOurs,
+    /// Group- or world-writable (the permission bits are given): others may have put
+    /// files in it.
+    WritableByOthers(u32),
+    /// Ours, but it could not be made 0700.
+    Tighten(io::Error),
+}
+
+/// Make sure `path` is a private directory of ours: created with mode 0700 when
+/// missing (its parent must exist); refused when it is a symlink, not a directory,
+/// owned by another user, or writable by group or others; read/search access of
+/// group and others is taken away (mode 0700).
+///
+/// Ownership is compared with the *effective* uid: that is whom the kernel checks
+/// access for and who owns what we create, so a directory this process made is
+/// always "ours" (the real uid differs under setuid, and would refuse it).
+///
+/// A directory others can write to is refused rather than tightened: whatever they
+/// put in it before we looked (an rc file, a symlink) would stay there.
+///
+/// ```
+/// use aws_session::fsutil::ensure_private_dir;
+/// use std::os::unix::fs::PermissionsExt;
+/// let base = tempfile::tempdir().unwrap();
+/// let dir = base.path().join("private");
+/// ensure_private_dir(&dir).unwrap();
+/// assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+/// ```
+pub fn ensure_private_dir(path: &Path) -> Result<(), PrivateDirError> {
+    match fs::DirBuilder::new().mode(0o700).create(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(PrivateDirError::Create(e)),
+    }
+    let meta = fs::symlink_metadata(path).map_err(PrivateDirError::Inspect)?;
+    if !meta.is_dir() || meta.uid() != euid() {
+        return Err(PrivateDirError::NotOurs);
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(PrivateDirError::WritableByOthers(meta.mode() & 0o777));
+    }
+    if meta.mode() & 0o077 != 0 {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700))
+            .map_err(PrivateDirError::Tighten)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    fn temps(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect()
+    }
+
+    #[test]
+    fn writes_replace_with_the_exact_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        write_atomic(&path, b"one", 0o600, AtSymlink::Refuse).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        assert_eq!(mode(&path), 0o600);
+        write_atomic(&path, b"two", 0o640, AtSymlink::Refuse).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(mode(&path), 0o640);
+        assert!(temps(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn symlinks_are_refused_or_replaced_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        fs::write(&target, "theirs").unwrap();
+        let link = dir.path().join("link");
+        symlink(&target, &link).unwrap();
+
+        let e = write_atomic(&link, b"ours", 0o600, AtSymlink::Refuse).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::ELOOP));
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(temps(dir.path()).is_empty());
+
+        write_atomic(&link, b"ours", 0o600, AtSymlink::Replace).unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().is_file());
+        assert_eq!(fs::read(&link).unwrap(), b"ours");
+        assert_eq!(fs::read(&target).unwrap(), b"theirs");
+    }
+
+    #[test]
+    fn taken_temp_names_are_skipped_and_failures_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        let taken = dir
+            .path()
+            .join(format!(".f.aws-session-{}-0.tmp", std::process::id()));
+        fs::write(&taken, "stale").unwrap();
+        write_atomic(&path, b"new", 0o600, AtSymlink::Refuse).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(fs::read(&taken).unwrap(), b"stale");
+        fs::remove_file(&taken).unwrap();
+
+        // The rename fails (a directory is in the way): the temp file goes.
+        let blocked = dir.path().join("d");
+        fs::create_dir(&blocked).unwrap();
+        fs::write(blocked.join("x"), "").unwrap();
+        assert!(write_atomic(&blocked, b"x", 0o600, AtSymlink::Refuse).is_err());
+        assert!(temps(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn private_dirs() {
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join("p");
+        ensure_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        // Read access of others is taken away; the directory is reused.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        // Writable by others: refused, left as it is.
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o770)).unwrap();
+        assert!(matches!(
+            ensure_private_dir(&dir),
+            Err(PrivateDirError::WritableByOthers(0o770))
+        ));
+        assert_eq!(mode(&dir), 0o770);
+        // A symlink to a directory of ours, or a file: not ours.
+        let link = base.path().join("link");
+        symlink(&dir, &link).unwrap();
+        assert!(matches!(
+            ensure_private_dir(&link),
+            Err(PrivateDirError::NotOurs)
+        ));
+        let file = base.path().join("file");
+        fs::write(&file, "").unwrap();
+        assert!(matches!(
+            ensure_private_dir(&file),
+            Err(PrivateDirError::NotOurs)
+        ));
+        // The parent must exist.
+        assert!(matches!(
+            ensure_private_dir(&base.path().join("a/b")),
+            Err(PrivateDirError::Create(_))
+        ));
+    }
+}
