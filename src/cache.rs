@@ -36,7 +36,6 @@ use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// A cached session is used only while it has more than this many seconds left.
@@ -230,12 +229,7 @@ impl Entry {
     /// The entry as a JSON object (one line).
     pub fn to_json(&self) -> String {
         let c = &self.session.credentials;
-        let expiration = self
-            .session
-            .expiration
-            .to_offset(time::UtcOffset::UTC)
-            .format(&Rfc3339)
-            .unwrap_or_default();
+        let expiration = crate::timefmt::rfc3339_utc(self.session.expiration).unwrap_or_default();
         let fields: Vec<(&str, Option<&str>)> = vec![
             ("kind", Some(self.kind.name())),
             ("profile", Some(&self.profile)),
@@ -292,8 +286,7 @@ impl Entry {
         };
         // In UTC and within years 1..=9999, so that to_json writes it back (fuzzing
         // found 0000-01-01T00:30:00+01:00, which is year -1 in UTC).
-        let expiration = OffsetDateTime::parse(&req("expiration")?, &Rfc3339)
-            .ok()
+        let expiration = crate::timefmt::parse_rfc3339(&req("expiration")?)
             .map(|t| t.to_offset(time::UtcOffset::UTC))
             .filter(|t| (1..=9999).contains(&t.year()))
             .ok_or_else(|| "\"expiration\" is not an RFC 3339 time".to_string())?;

@@ -273,16 +273,7 @@ fn transport_error(action: &str, url: &str, e: &TransportError, attempts: u32) -
     })
 }
 
-/// Parse an HTTP `Date` header (IMF-fixdate, e.g. `Wed, 25 Nov 2026 09:04:44 GMT`).
-pub fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
-    let fmt = time::format_description::parse_borrowed::<2>(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT",
-    )
-    .ok()?;
-    time::PrimitiveDateTime::parse(s.trim(), &fmt)
-        .ok()
-        .map(|p| p.assume_utc())
-}
+pub use crate::timefmt::parse_http_date;
 
 /// A pseudo-random duration below `max`, from the clock (good enough for spreading retries).
 fn jitter(max: Duration) -> Duration {

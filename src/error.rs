@@ -291,22 +291,27 @@ pub fn panic_line(location: Option<(&str, u32)>) -> String {
         .map(|(file, line)| format!(" at {file}:{line}"))
         .unwrap_or_default();
     format!(
-        "aws-session: internal error{at}: this is a bug, please report it (its details are withheld: they may hold secrets; RUST_BACKTRACE=1 shows where it happened)"
+        "aws-session: internal error{at}: this is a bug, please report it (its details are withheld: they may hold secrets)"
     )
 }
 
 /// Replace the default panic output (which prints the panic's message) with
-/// [`panic_line`] and, when `RUST_BACKTRACE` asks for it, the backtrace (function
-/// names only, never values). Called first thing in `main`.
+/// [`panic_line`] and, in debug builds when `RUST_BACKTRACE` asks for it, the
+/// backtrace (function names only, never values). Called first thing in `main`.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         eprintln!(
             "{}",
             panic_line(info.location().map(|l| (l.file(), l.line())))
         );
-        let bt = std::backtrace::Backtrace::capture();
-        if bt.status() == std::backtrace::BacktraceStatus::Captured {
-            eprintln!("{bt}");
+        // Debug builds only: the release binary is stripped, so a backtrace would be
+        // bare addresses, and leaving the capture out keeps it under 2 MiB.
+        #[cfg(debug_assertions)]
+        {
+            let bt = std::backtrace::Backtrace::capture();
+            if bt.status() == std::backtrace::BacktraceStatus::Captured {
+                eprintln!("{bt}");
+            }
         }
     }));
 }

@@ -1069,18 +1069,7 @@ fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
 }
 
 /// RFC 3339 / ISO 8601 UTC with a `Z`, seconds precision.
-pub fn iso8601(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use crate::timefmt::iso8601_utc as iso8601;
 
 pub use crate::shell::EnvChanges;
 

@@ -19,7 +19,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 /// The only algorithm this module speaks.
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -150,30 +150,16 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// `20150830T123600Z`: the `X-Amz-Date` form of `time`, in UTC.
+/// `20150830T123600Z`: the `X-Amz-Date` form of a time, in UTC.
 ///
 /// ```
 /// let t = time::OffsetDateTime::from_unix_timestamp(1440938160).unwrap();
 /// assert_eq!(aws_session::sigv4::amz_date(t), "20150830T123600Z");
 /// ```
-pub fn amz_date(time: OffsetDateTime) -> String {
-    let t = time.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use crate::timefmt::amz_date;
 
 /// `20150830`: the date part of the credential scope, in UTC.
-fn short_date(time: OffsetDateTime) -> String {
-    let t = time.to_offset(UtcOffset::UTC);
-    format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day())
-}
+use crate::timefmt::date_stamp as short_date;
 
 /// Step 1: the canonical request.
 ///
@@ -535,7 +521,8 @@ mod tests {
     #[test]
     fn formats_dates_in_utc() {
         assert_eq!(amz_date(time()), "20150830T123600Z");
-        let later = time().to_offset(UtcOffset::from_hms(14, 0, 0).unwrap_or(UtcOffset::UTC));
+        let later =
+            time().to_offset(time::UtcOffset::from_hms(14, 0, 0).unwrap_or(time::UtcOffset::UTC));
         assert_eq!(amz_date(later), "20150830T123600Z");
         assert_eq!(short_date(later), "20150830");
     }

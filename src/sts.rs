@@ -7,7 +7,6 @@
 use crate::credentials::{Credentials, SessionCredentials};
 use crate::query::{QueryRequest, Service};
 use crate::xml::{Document, Element, XmlError};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// A `GetSessionToken` request; `mfa` is `(serial number or ARN, current code)`.
@@ -225,9 +224,7 @@ fn read_credentials(root: Element<'_>, result: &str) -> Result<SessionCredential
 /// An AWS timestamp: RFC 3339 (`2011-07-11T19:55:29.611Z`, fraction optional);
 /// one without a zone is read as UTC, as AWS's timestamps always are.
 fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .or_else(|_| OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339))
-        .ok()
+    crate::timefmt::parse_rfc3339(s).or_else(|| crate::timefmt::parse_rfc3339(&format!("{s}Z")))
 }
 
 #[cfg(test)]
