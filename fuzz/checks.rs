@@ -30,9 +30,11 @@ pub fn xml(data: &[u8]) {
     if let Ok(s) = sts::parse_get_session_token(body) {
         assert!(!s.credentials.access_key_id.is_empty());
         assert!(!s.credentials.secret_access_key.is_empty());
+        expiration_is_writable(s.expiration);
     }
     if let Ok((s, u)) = sts::parse_assume_role(body) {
         assert!(!s.credentials.access_key_id.is_empty() && !u.arn.is_empty());
+        expiration_is_writable(s.expiration);
     }
     if let Ok(id) = sts::parse_get_caller_identity(body) {
         let _ = id.iam_user_name();
@@ -148,10 +150,19 @@ pub fn cli(data: &[u8]) {
 
 /// A session cache file: read back what was written, and refuse the rest with a
 /// reason that holds no value of the file.
+/// An expiration that was read can be written in every form the tool writes it in
+/// (the environment contract, the cache), without a panic.
+fn expiration_is_writable(t: time::OffsetDateTime) {
+    let iso = aws_session::timefmt::iso8601_utc(t);
+    assert_eq!(iso.len(), 20, "{iso}");
+    assert!(aws_session::timefmt::rfc3339_utc(t).is_some());
+}
+
 pub fn cache(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     match aws_session::cache::Entry::from_json(&text) {
         Ok(entry) => {
+            expiration_is_writable(entry.session.expiration);
             let again = aws_session::cache::Entry::from_json(&entry.to_json())
                 .unwrap_or_else(|e| panic!("an entry's own JSON does not read back: {e}"));
             assert_eq!(again, entry, "an entry changes when written and read back");

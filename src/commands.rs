@@ -190,6 +190,10 @@ impl<'a> Context<'a> {
             reads,
             sts_endpoint: self.sts_endpoint.clone(),
             duration: self.opts.duration.map(|(d, _)| d),
+            duration_name: match self.opts.duration {
+                Some((_, crate::cli::Source::Environment)) => "AWS_SESSION_DURATION",
+                _ => "--session-duration",
+            },
             debug: self.opts.debug,
             user: self
                 .env

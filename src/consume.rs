@@ -17,6 +17,8 @@ pub fn export(opts: &Options, env: &Env) -> Result<()> {
     let ctx = Context::load(opts, env)?;
     let est = ctx.establish()?;
     let mut changes = session::session_changes(&est);
+    // AWS_SESSION_MFADEVICE is trusted later only with the keys it belongs to.
+    changes.push(session::source_key_change(&ctx.plan.source));
     if let Some(r) = ctx.region() {
         if env.get("AWS_REGION").is_none() && env.get("AWS_DEFAULT_REGION").is_none() {
             changes.push(("AWS_REGION", Some(r.to_string())));
@@ -119,7 +121,9 @@ impl ProfileFilter {
     fn new(name: &str, env: &Env) -> Self {
         let source_key = load_profiles(env)
             .ok()
-            .and_then(|ps| session::plan_session(env, &ps, Some(name)).ok())
+            .and_then(|ps| {
+                session::plan_session_for(env, &ps, Some((name, Source::CommandLine))).ok()
+            })
             .map(|p| p.source.credentials.access_key_id);
         ProfileFilter {
             name: name.to_string(),
@@ -305,7 +309,7 @@ fn entry_status(key: &str, lookup: &Lookup, now: OffsetDateTime) -> String {
     }
 }
 
-/// `clear [--profile P]`: delete the cached sessions of P (see [`ProfileFilter`]), or
+/// `clear [--profile P]`: delete the cached sessions of P (see `ProfileFilter`), or
 /// all of them, with whatever the cache directory holds that is not trusted.
 pub fn clear(opts: &Options, env: &Env) -> Result<()> {
     let Some(cache) = existing_cache(env)? else {

@@ -24,6 +24,7 @@ use crate::client::Client;
 use crate::config::{self, FileKind, ProfileSet};
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
+use crate::fsutil::{self, AtSymlink};
 use crate::iam::{self, VirtualMfaDevice};
 use crate::mfa;
 use crate::qr;
@@ -53,7 +54,9 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     }
     let profiles = crate::commands::load_profiles(env)?;
     let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
-    let source = session::source_credentials(env, &profiles, profile)?;
+    // As for every command: --profile P uses P's keys even when the environment has some.
+    let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
+    let source = session::source_credentials_for(env, &profiles, choice)?;
     let creds = &source.credentials;
     let client = make_client(opts, env, &profiles, profile)?;
 
@@ -456,55 +459,17 @@ fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) -> R
             .create(&dir)
             .map_err(|e| Error::Local(format!("cannot create {}: {e}", dir.display())))?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "config".into());
-    let (tmp_path, mut tmp) = create_temp(&dir, &name)?;
-    let written = tmp
-        .write_all(new_text.as_bytes())
-        .and_then(|_| tmp.set_permissions(fs::Permissions::from_mode(mode)))
-        .and_then(|_| tmp.sync_all())
-        .and_then(|_| fs::rename(&tmp_path, path));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&tmp_path);
-        return Err(local("write", e));
-    }
-    // The rename itself lasts once the directory is synced.
-    if let Ok(d) = File::open(&dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// A new file `.NAME.aws-session-PID-N.tmp` in `dir`, mode 0600, that did not exist.
-fn create_temp(dir: &Path, name: &str) -> Result<(PathBuf, File)> {
-    let pid = std::process::id();
-    let mut last = None;
-    for n in 0..100 {
-        let p = dir.join(format!(".{name}.aws-session-{pid}-{n}.tmp"));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&p)
-        {
-            Ok(f) => return Ok((p, f)),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => last = Some(e),
-            Err(e) => {
-                return Err(Error::Local(format!(
-                    "cannot create a temporary file in {}: {e}",
-                    dir.display()
-                )))
-            }
+    // A link put there since we read is refused too (checked again before the rename).
+    fsutil::write_atomic(path, new_text.as_bytes(), mode, AtSymlink::Refuse).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            Error::Local(format!(
+                "{shown} is a symbolic link: aws-session does not write through links \
+                 (point AWS_CONFIG_FILE at the real file to let it write)"
+            ))
+        } else {
+            local("write", e)
         }
-    }
-    Err(Error::Local(format!(
-        "cannot create a temporary file in {}: {} (remove stale .{name}.aws-session-* files)",
-        dir.display(),
-        last.map(|e| e.to_string()).unwrap_or_default()
-    )))
+    })
 }
 
 // ---------------------------------------------------------------------------

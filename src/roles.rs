@@ -536,9 +536,10 @@ pub struct Schedule {
     pub durations: Vec<Option<u32>>,
 }
 
-/// Decide how to carry out `plan`: `requested` is `--session-duration`, which applies to
-/// the last role when its profile has no `duration_seconds`; `base_is_temporary` says
-/// whether the base credentials carry a session token.
+/// Decide how to carry out `plan`: `requested` is the duration asked for and where
+/// (`--session-duration` or `AWS_SESSION_DURATION`), which applies to the last role
+/// when its profile has no `duration_seconds` (a wrong one is a [`RoleError::Duration`]);
+/// `base_is_temporary` says whether the base credentials carry a session token.
 ///
 /// ```
 /// use aws_session::roles::{schedule, Base, FirstHop, Plan, RoleStep};
@@ -549,24 +550,28 @@ pub struct Schedule {
 /// assert_eq!(schedule(&plan(Some(3600)), None, false).unwrap().first_hop, FirstHop::ViaMfaSession);
 /// assert_eq!(schedule(&plan(Some(7200)), None, false).unwrap().first_hop, FirstHop::DirectWithMfa);
 /// assert!(schedule(&plan(Some(7200)), None, true).is_err());
+/// assert!(schedule(&plan(None), Some((50_000, "--session-duration")), false).is_err());
 /// ```
 pub fn schedule(
     plan: &Plan,
-    requested: Option<u32>,
+    requested: Option<(u32, &str)>,
     base_is_temporary: bool,
 ) -> Result<Schedule, RoleError> {
     let n = plan.steps.len();
     let mut durations: Vec<Option<u32>> = plan.steps.iter().map(|s| s.duration_seconds).collect();
+    // Where the last step's duration came from, when it came from the caller.
+    let mut requested_for_last = None;
     if let (Some(last), Some(step)) = (durations.last_mut(), plan.steps.last()) {
         if last.is_none() {
-            if let Some(r) = requested {
+            if let Some((r, name)) = requested {
                 if !(MIN_ROLE_DURATION..=MAX_ROLE_DURATION).contains(&r) {
                     return Err(RoleError::Duration(format!(
-                        "--session-duration {r} is too long for role profile `{}`: AssumeRole allows {MIN_ROLE_DURATION} to {MAX_ROLE_DURATION} seconds (set duration_seconds in the profile, or a shorter --session-duration)",
+                        "{name} {r} is too long for role profile `{}`: AssumeRole allows {MIN_ROLE_DURATION} to {MAX_ROLE_DURATION} seconds (set duration_seconds in the profile, or a shorter {name})",
                         step.profile
                     )));
                 }
                 *last = Some(r);
+                requested_for_last = Some(name);
             }
         }
     }
@@ -581,11 +586,18 @@ pub fn schedule(
             } else {
                 "temporary credentials (the source has a session token)".to_string()
             };
-            return Err(RoleError::Invalid(format!(
-                "role profile `{}` asks for {d} s, but it is assumed with {from}: AWS caps role chaining at {ROLE_CHAINING_MAX} s; \
-                 lower its duration_seconds (or --session-duration) to {ROLE_CHAINING_MAX} or less",
-                step.profile
-            )));
+            return Err(match requested_for_last.filter(|_| i + 1 == n) {
+                Some(name) => RoleError::Duration(format!(
+                    "{name} {d} is too long for role profile `{}`: it is assumed with {from}, and AWS caps role chaining at {ROLE_CHAINING_MAX} s; \
+                     use {name} {ROLE_CHAINING_MAX} or less",
+                    step.profile
+                )),
+                None => RoleError::Invalid(format!(
+                    "role profile `{}` asks for {d} s, but it is assumed with {from}: AWS caps role chaining at {ROLE_CHAINING_MAX} s; \
+                     lower its duration_seconds to {ROLE_CHAINING_MAX} or less",
+                    step.profile
+                )),
+            });
         }
     }
     let first_long = durations
@@ -792,8 +804,9 @@ mod tests {
 
     #[test]
     fn schedules() {
-        let hop = |d: &[Option<u32>], mfa, req, tmp| {
-            schedule(&plan(d, mfa), req, tmp).map(|s| s.first_hop)
+        let hop = |d: &[Option<u32>], mfa, req: Option<u32>, tmp| {
+            schedule(&plan(d, mfa), req.map(|r| (r, "--session-duration")), tmp)
+                .map(|s| s.first_hop)
         };
         assert_eq!(hop(&[None], true, None, false), Ok(FirstHop::ViaMfaSession));
         assert_eq!(
@@ -824,13 +837,31 @@ mod tests {
             e.to_string().contains("`p1`") && e.to_string().contains("`p0`"),
             "{e}"
         );
-        assert!(hop(&[None, None], true, Some(3601), false).is_err());
+        // Too long for chaining because of the duration asked for: a usage error that
+        // names where it was asked for.
+        let e = schedule(
+            &plan(&[None, None], true),
+            Some((3601, "AWS_SESSION_DURATION")),
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, RoleError::Duration(m) if m.starts_with("AWS_SESSION_DURATION 3601")),
+            "{e}"
+        );
+        assert!(matches!(
+            hop(&[Some(3601), Some(3601)], true, None, false),
+            Err(RoleError::Invalid(_))
+        ));
         assert!(hop(&[Some(7200)], false, None, true).is_err());
         // --session-duration beyond what AssumeRole allows.
         let e = hop(&[None], true, Some(129_600), false).unwrap_err();
-        assert!(e.to_string().contains("--session-duration"), "{e}");
+        assert!(
+            matches!(&e, RoleError::Duration(m) if m.starts_with("--session-duration 129600")),
+            "{e}"
+        );
         assert_eq!(
-            schedule(&plan(&[Some(900), None], true), Some(1800), false)
+            schedule(&plan(&[Some(900), None], true), Some((1800, "-d")), false)
                 .unwrap()
                 .durations,
             [Some(900), Some(1800)]

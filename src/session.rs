@@ -1,7 +1,7 @@
 //! Orchestration: which keys, which MFA device, which roles, which code → a session,
 //! and the environment a child gets from it.
 //!
-//! The decisions ([`plan_session`], [`source_credentials`], [`child_environment`],
+//! The decisions ([`plan_session_for`], [`source_credentials_for`], [`child_environment`],
 //! [`export_lines`]) are pure functions of an [`Env`] snapshot and the parsed
 //! profiles; [`establish`] is the one place that calls AWS (through a [`Client`]) and
 //! uses the session cache ([`crate::cache`]).
@@ -145,25 +145,6 @@ fn environment_keys(env: &Env) -> Option<SourceCredentials> {
     })
 }
 
-/// Pick the long-term keys: the environment ([`env_source`]), then the profile (AWS's
-/// order), for a profile that is not from the command line (AWS_PROFILE); see
-/// [`source_credentials_for`] for one that is.
-///
-/// ```
-/// use aws_session::session::{source_credentials, Env, Origin};
-/// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]);
-/// let profiles = aws_session::config::merge(None, None);
-/// let src = source_credentials(&env, &profiles, None).unwrap();
-/// assert_eq!(src.origin, Origin::Environment);
-/// ```
-pub fn source_credentials(
-    env: &Env,
-    profiles: &ProfileSet,
-    profile: Option<&str>,
-) -> Result<SourceCredentials> {
-    source_credentials_for(env, profiles, profile.map(|p| (p, Source::Environment)))
-}
-
 /// Keys of the environment that take the place of the chosen profile's keys.
 ///
 /// With no profile, or one from AWS_PROFILE / AWS_DEFAULT_PROFILE: [`env_source`] (the
@@ -185,7 +166,7 @@ fn keys_over_profile(env: &Env, choice: Option<(&str, Source)>) -> Option<Source
 }
 
 /// Pick the long-term keys for `choice` (the profile and where its name came from;
-/// `None`: none chosen): the environment's where they win ([`keys_over_profile`]), else
+/// `None`: none chosen): the environment's where they win (`keys_over_profile`), else
 /// the profile's.
 ///
 /// ```
@@ -271,29 +252,6 @@ pub struct SessionPlan {
     pub serial: Option<(String, String)>,
     /// The roles to assume; `None` when the result is the MFA session itself.
     pub roles: Option<roles::Plan>,
-}
-
-/// Decide what to make for `profile` (`None`: none chosen), a name that is not from the
-/// command line (AWS_PROFILE); see [`plan_session_for`].
-///
-/// ```
-/// use aws_session::config::{merge, parse, FileKind};
-/// use aws_session::session::{plan_session, Env};
-/// let text = "[profile admin]\nrole_arn = arn:aws:iam::1:role/admin\nsource_profile = me\n\
-///             mfa_serial = arn:aws:iam::1:mfa/me\n\
-///             [profile me]\naws_access_key_id = AKID\naws_secret_access_key = s\n";
-/// let set = merge(Some(parse(text, FileKind::Config, "config")?), None);
-/// let plan = plan_session(&Env::default(), &set, Some("admin")).unwrap();
-/// assert_eq!(plan.source.credentials.access_key_id, "AKID");
-/// assert_eq!(plan.roles.unwrap().steps.len(), 1);
-/// # Ok::<(), aws_session::config::ConfigError>(())
-/// ```
-pub fn plan_session(
-    env: &Env,
-    profiles: &ProfileSet,
-    profile: Option<&str>,
-) -> Result<SessionPlan> {
-    plan_session_for(env, profiles, profile.map(|p| (p, Source::Environment)))
 }
 
 /// Decide what to make for `choice`: the profile and where its name came from (`None`:
@@ -492,6 +450,9 @@ pub struct Runtime<'a> {
     /// `--session-duration`: the MFA session's, or the last role's when its profile has
     /// no `duration_seconds`.
     pub duration: Option<u32>,
+    /// Where [`Runtime::duration`] came from, for messages: `--session-duration` or
+    /// `AWS_SESSION_DURATION`.
+    pub duration_name: &'static str,
     /// Trace decisions on stderr (never secrets).
     pub debug: bool,
     /// The local user name, for role session names that are not configured.
@@ -754,7 +715,7 @@ impl Run<'_> {
         let src = &self.plan.source;
         let schedule = roles::schedule(
             roles,
-            self.rt.duration,
+            self.rt.duration.map(|d| (d, self.rt.duration_name)),
             src.credentials.session_token.is_some(),
         )?;
         let steps = &roles.steps;
@@ -1233,19 +1194,19 @@ mod tests {
             ("AWS_SESSION_TOKEN", "t"),
         ]);
         assert_eq!(
-            source_credentials(&env, &ps, None).unwrap().origin,
+            source_credentials_for(&env, &ps, None).unwrap().origin,
             Origin::ParentStash
         );
         let env = Env::from_pairs([
             ("AWS_ACCESS_KEY_ID", "AKENV"),
             ("AWS_SECRET_ACCESS_KEY", "y"),
         ]);
-        let s = source_credentials(&env, &ps, None).unwrap();
+        let s = source_credentials_for(&env, &ps, None).unwrap();
         assert_eq!(
             (s.origin, s.credentials.access_key_id.as_str()),
             (Origin::Environment, "AKENV")
         );
-        let s = source_credentials(&Env::default(), &ps, None).unwrap();
+        let s = source_credentials_for(&Env::default(), &ps, None).unwrap();
         assert_eq!(s.origin, Origin::Profile("default".into()));
     }
 
@@ -1261,7 +1222,7 @@ mod tests {
             ("AWS_SESSION_TOKEN", "t"),
             ("AWS_SESSION_EXPIRATION", "123"),
         ]);
-        let s = source_credentials(&env, &ps, None).unwrap();
+        let s = source_credentials_for(&env, &ps, None).unwrap();
         assert_eq!(s.credentials.access_key_id, "AKP");
     }
 
@@ -1271,14 +1232,15 @@ mod tests {
             "[dev]\naws_access_key_id=a\naws_secret_access_key=b\n",
             "[profile ops]\nregion=x\n",
         );
-        let e = source_credentials(&Env::default(), &ps, Some("prod")).unwrap_err();
+        let e = source_credentials_for(&Env::default(), &ps, Some(("prod", Source::Environment)))
+            .unwrap_err();
         let m = e.to_string();
         assert!(
             m.contains("\"prod\"") && m.contains("dev") && m.contains("ops"),
             "{m}"
         );
         assert_eq!(e.exit_code(), 2);
-        let e = source_credentials(&Env::default(), &ps, None).unwrap_err();
+        let e = source_credentials_for(&Env::default(), &ps, None).unwrap_err();
         assert!(e.to_string().contains("no AWS credentials"));
     }
 

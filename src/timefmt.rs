@@ -98,9 +98,10 @@ pub fn rfc3339_utc(t: OffsetDateTime) -> Option<String> {
 }
 
 /// Read an RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS`, an optional fraction of a second
-/// (up to 9 digits kept, more ignored), then `Z` or `±HH:MM` (`t`/`z` in lower case
-/// too; a leap second `:60` is read as the last instant of `:59`). `None` for anything
-/// else, including dates that do not exist.
+/// (up to 9 digits kept, more ignored), then `Z` or `±HH:MM` (`t`/`z` in lower case,
+/// and a space for the `T`, too; a leap second `HH:59:60` is read as the last instant
+/// of `:59`). `None` for anything else: dates that do not exist, and instants whose
+/// year in UTC is not 1 to 9999 (every form above writes those, and nothing else).
 ///
 /// ```
 /// use aws_session::timefmt::parse_rfc3339;
@@ -115,7 +116,7 @@ pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     if b.len() < 20
         || b[4] != b'-'
         || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
+        || !matches!(b[10], b'T' | b't' | b' ')
         || b[13] != b':'
         || b[16] != b':'
     {
@@ -152,14 +153,16 @@ pub fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
         }
         _ => return None,
     };
-    if second == 60 {
+    if second == 60 && minute == 59 {
         second = 59;
         nanos = 999_999_999;
     }
     let date = Date::from_calendar_date(year as i32, Month::try_from(month as u8).ok()?, day as u8)
         .ok()?;
     let time = Time::from_hms_nano(hour as u8, minute as u8, second as u8, nanos).ok()?;
-    Some(PrimitiveDateTime::new(date, time).assume_offset(offset))
+    let t = PrimitiveDateTime::new(date, time).assume_offset(offset);
+    t.checked_to_offset(UtcOffset::UTC)
+        .filter(|u| (1..=9999).contains(&u.year()))
 }
 
 /// Read an HTTP `Date` header in its one current form, IMF-fixdate
@@ -258,16 +261,28 @@ mod tests {
             "2026-11-31T09:04:44Z",
             "2026-11-25T24:04:44Z",
             "2026-11-25T09:60:44Z",
-            "2026-11-25 09:04:44Z",
             "+2026-11-25T09:04:44Z",
             "2026-11-25T09:04:44Zjunk",
             "２０２６-11-25T09:04:44Z",
         ] {
             assert!(parse_rfc3339(bad).is_none(), "{bad:?}");
         }
-        // A year RFC 3339 cannot write.
-        let early = parse_rfc3339("0000-01-01T00:30:00+01:00").unwrap();
-        assert_eq!(rfc3339_utc(early), None);
+        // Instants outside years 1..=9999 in UTC (the last one would overflow a
+        // conversion to UTC later, the first be written as year -1).
+        for out_of_range in [
+            "0000-01-01T00:30:00+01:00",
+            "0000-06-01T00:00:00Z",
+            "9999-12-31T23:59:59-01:00",
+        ] {
+            assert!(parse_rfc3339(out_of_range).is_none(), "{out_of_range}");
+        }
+        assert!(parse_rfc3339("9999-12-31T23:59:59+01:00").is_some());
+        assert!(parse_rfc3339("0001-01-01T00:59:59+01:00").is_none());
+        assert_eq!(
+            parse_rfc3339("2026-11-25 09:04:44Z"),
+            parse_rfc3339("2026-11-25T09:04:44Z")
+        );
+        assert!(parse_rfc3339("2026-11-25T09:04:60Z").is_none());
     }
 
     #[test]

@@ -509,6 +509,18 @@ fn role_duration_too_long() {
             "duration_seconds",
         ],
     );
+    // From the environment (e.g. exported by a shell started with -d 50000 for an MFA
+    // profile): the message names the variable.
+    let out = bin(&sb, &dead_endpoint())
+        .env("AWS_SESSION_DURATION", "50000")
+        .args(["--profile", "admin", "--code", "123456", "exec", "true"])
+        .output()
+        .expect("run");
+    expect(
+        &out,
+        1,
+        &["AWS_SESSION_DURATION 50000 is too long for role profile `admin`"],
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -537,6 +537,32 @@ fn a_user_with_a_device_is_refused_exit_10_and_nothing_is_created() {
     );
 }
 
+/// `--profile bob` provisions bob, even with alice's keys in the environment (as every
+/// command does): bob already has a device, so it stops there, and alice's keys sign
+/// nothing.
+#[test]
+fn a_named_profile_wins_over_keys_in_the_environment() {
+    let peer = Peer::shared();
+    let alice = peer.create_user("prov-env-a", false);
+    let bob = peer.create_user("prov-env-b", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("bob", &bob));
+    let mut cmd = sb.command(peer);
+    cmd.env("TERM", "xterm")
+        .env("AWS_ACCESS_KEY_ID", &alice.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &alice.secret_access_key)
+        .args(["--profile", "bob", "provision-mfa"]);
+    let mut pty = Pty::spawn(cmd, 100, 40);
+    assert_eq!(pty.wait(T).code(), Some(10), "{}", pty.output());
+    let out = screen_until(&mut pty, "delete-virtual-mfa-device)");
+    assert!(
+        out.contains(&format!("IAM user '{}' already has", bob.user_name)),
+        "{out}"
+    );
+    assert!(actions_of(peer, &alice).is_empty());
+    assert!(devices_of(peer, &alice).is_empty());
+}
+
 #[test]
 fn without_a_terminal_nothing_is_created_exit_3() {
     let peer = Peer::shared();

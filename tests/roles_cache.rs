@@ -736,6 +736,10 @@ fn export_evals_in_bash_and_fish_and_parses_as_json() {
         .parse::<i64>()
         .is_ok());
     assert_eq!(v.get("AWS_SESSION_PARENT_SECRET"), None);
+    // The device's serial comes with the keys it belongs to, so that a later run only
+    // uses it with those keys.
+    assert_eq!(v["AWS_SESSION_SOURCE_KEY_ID"], json!(user.access_key_id));
+    assert_eq!(v["AWS_SESSION_MFADEVICE"], json!(user.mfa_serial));
 
     let cp: Value = serde_json::from_str(&export("credential-process", None)).unwrap();
     assert_eq!(cp["Version"], json!(1));
@@ -784,6 +788,50 @@ fn clear_forgets_sessions_and_then_a_code_is_needed() {
     assert!(cache_files(&sb).is_empty());
     let out = ok(&aws_session(&sb, None, &["clear"]));
     assert!(out.contains("removed 0 cached sessions"), "{out}");
+}
+
+/// `clear --profile bob` removes bob's sessions even when the environment holds other
+/// keys (alice's): --profile names bob's keys, as for every command.
+#[test]
+fn clear_of_a_named_profile_ignores_keys_in_the_environment() {
+    let peer = peer();
+    let alice = peer.create_user("rc-clearenv-a", true);
+    let bob = peer.create_user("rc-clearenv-b", true);
+    let sb = sandbox_for(&alice, "");
+    sb.write_credentials(&keys("bob", &bob));
+    sb.write_config(&format!(
+        "[profile bob]\nmfa_serial = {}\n",
+        bob.mfa_serial.clone().unwrap()
+    ));
+    let with_alice = |code: Option<&str>, args: &[&str]| {
+        let mut cmd = sb.command(peer);
+        cmd.env("AWS_ACCESS_KEY_ID", &alice.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &alice.secret_access_key);
+        if let Some(c) = code {
+            cmd.env("AWS_SESSION_MFA_CODE", c);
+        }
+        cmd.args(args);
+        run(cmd)
+    };
+    ok(&with_alice(
+        Some(&bob.totp(0)),
+        &["--profile", "bob", "exec", "true"],
+    ));
+    ok(&with_alice(Some(&alice.totp(0)), &["exec", "true"]));
+    let alice_calls = ["ListMFADevices", "GetSessionToken"];
+    assert_eq!(actions_by(peer, &bob.access_key_id), ["GetSessionToken"]);
+    assert_eq!(actions_by(peer, &alice.access_key_id), alice_calls);
+
+    let out = ok(&with_alice(None, &["clear", "--profile", "bob"]));
+    assert!(
+        out.contains("removed 1 cached session of profile \"bob\""),
+        "{out}"
+    );
+    // Alice's session is still there: no code needed, no request.
+    ok(&with_alice(None, &["exec", "true"]));
+    assert_eq!(actions_by(peer, &alice.access_key_id), alice_calls);
+    let out = with_alice(None, &["--profile", "bob", "exec", "true"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 }
 
 #[test]
