@@ -681,51 +681,37 @@ fn discovery_skips_security_keys_and_names_the_device_it_picks() {
         )
     };
 
+    // A session for `user` with its virtual device's code: it must be made with that
+    // device; gives the run's stderr.
+    let session_with_virtual_device = |user: &serde_json::Value| {
+        let sb = Sandbox::new();
+        sb.write_credentials(&credentials(user));
+        let code = code_of(&text(user, "mfa_seed"), 0);
+        let out = sb
+            .command(peer)
+            .args(["--code", &code, "exec", "env"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "stderr: {}", stderr(&out));
+        assert_eq!(
+            env_map(&out)["AWS_SESSION_MFADEVICE"],
+            text(user, "mfa_serial")
+        );
+        stderr(&out)
+    };
+
     // A FIDO key listed first: GetSessionToken cannot take it, the virtual device is used.
     let user = create_user_with_devices(peer, "u2f-first", true, &["u2f"]);
     let u2f = text(&user["extra_devices"][0], "serial");
     assert!(u2f.contains(":u2f/"), "{u2f}");
-    let sb = Sandbox::new();
-    sb.write_credentials(&credentials(&user));
-    let out = sb
-        .command(peer)
-        .args([
-            "--code",
-            &code_of(&text(&user, "mfa_seed"), 0),
-            "exec",
-            "env",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
-    assert_eq!(
-        env_map(&out)["AWS_SESSION_MFADEVICE"],
-        text(&user, "mfa_serial")
-    );
-    assert!(!stderr(&out).contains("note"), "{}", stderr(&out));
+    let err = session_with_virtual_device(&user);
+    assert!(!err.contains("note"), "{err}");
 
     // Several devices that take codes: the first, and a note that names them all and
     // how to pick one.
     let user = create_user_with_devices(peer, "two-totp", true, &["u2f", "totp"]);
     let other = text(&user["extra_devices"][1], "serial");
-    let sb = Sandbox::new();
-    sb.write_credentials(&credentials(&user));
-    let out = sb
-        .command(peer)
-        .args([
-            "--code",
-            &code_of(&text(&user, "mfa_seed"), 0),
-            "exec",
-            "env",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "stderr: {}", stderr(&out));
-    assert_eq!(
-        env_map(&out)["AWS_SESSION_MFADEVICE"],
-        text(&user, "mfa_serial")
-    );
-    let err = stderr(&out);
+    let err = session_with_virtual_device(&user);
     assert_eq!(err.lines().count(), 1, "one line: {err}");
     assert!(
         err.starts_with("aws-session: note:")
