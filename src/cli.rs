@@ -77,7 +77,7 @@ pub struct Options {
     /// provision-mfa: draw the QR code with background colours instead of blocks.
     pub qr_ansi: bool,
     /// refresh: make the final session anew but reuse a fresh cached MFA session
-    /// (`--reuse-mfa`, used by the sub-shell's `aws` function; not in --help).
+    /// (`--reuse-mfa`, used by the sub-shell's `aws` function).
     pub reuse_mfa: bool,
 }
 
@@ -422,6 +422,7 @@ Options:\n\
       --format FORMAT              refresh: env|fish; export: env|fish|json|credential-process\n\
       --save                       provision-mfa: write mfa_serial into the profile\n\
       --qr-ansi                    provision-mfa: draw the QR code with background colours\n\
+      --reuse-mfa                  refresh: renew a role session from the cached MFA session\n\
   -h, --help                       this help; COMMAND --help for one command\n\
   -V, --version                    print the version\n\n\
 Commands:\n\
@@ -460,9 +461,11 @@ Refused inside a live aws-session shell unless --force is given.\n"
 Replaces aws-session with COMMAND, run with temporary credentials in its environment.\n\
 The exit status and signals are COMMAND's own. Options must come before exec.\n"
             .to_string(),
-        Some("refresh") => "Usage: aws-session [OPTIONS] refresh [--format env|fish]\n\n\
+        Some("refresh") => "Usage: aws-session [OPTIONS] refresh [--format env|fish] [--reuse-mfa]\n\n\
 Gets a new session from the parent credentials and prints shell export lines for it,\n\
-for eval (used by aws-session-refresh inside the shell). Always asks for a code.\n"
+for eval (used by aws-session-refresh inside the shell); it asks for a code.\n\
+With --reuse-mfa (what the shell's aws function runs) a role session is assumed\n\
+again with a still-valid cached MFA session, without a code.\n"
             .to_string(),
         Some("provision-mfa") => "Usage: aws-session [OPTIONS] provision-mfa [--save] [--qr-ansi]\n\n\
 Creates a virtual MFA device for the calling IAM user, draws its QR code in the terminal,\n\

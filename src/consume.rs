@@ -390,6 +390,12 @@ pub const OPTIONS: &[(Option<char>, &str, bool, &str)] = &[
         false,
         "provision-mfa: QR code in background colours",
     ),
+    (
+        None,
+        "reuse-mfa",
+        false,
+        "refresh: reuse a cached MFA session for a new role session",
+    ),
     (Some('h'), "help", false, "show help"),
     (Some('V'), "version", false, "print the version"),
 ];
