@@ -170,12 +170,10 @@ impl Client {
                     // a refused one never carried anything. Timeouts are not retried:
                     // the user already waited the whole AWS_SESSION_TIMEOUT.
                     let retryable = e.never_sent()
-                        || (matches!(e, TransportError::Connect(_)) && !req.carries_mfa_code);
+                        || (matches!(e, TransportError::Lost(_)) && !req.carries_mfa_code);
                     if !retryable || attempt >= self.attempts {
                         let note =
-                            if matches!(e, TransportError::Connect(_) | TransportError::Timeout(_))
-                                && !e.never_sent()
-                            {
+                            if matches!(e, TransportError::Lost(_) | TransportError::Timeout(_)) {
                                 code_note
                             } else {
                                 ""
@@ -254,7 +252,7 @@ fn transport_error(action: &str, url: &str, e: &TransportError, attempts: u32) -
         String::new()
     };
     Error::Network(match e {
-        TransportError::Connect(m) => format!(
+        TransportError::Unreached(m) | TransportError::Lost(m) => format!(
             "{action}: cannot reach {url}: {m}{tries}: check the network, HTTPS_PROXY/NO_PROXY and AWS_ENDPOINT_URL"
         ),
         TransportError::Timeout(m) => format!(
@@ -264,9 +262,7 @@ fn transport_error(action: &str, url: &str, e: &TransportError, attempts: u32) -
             "{action}: the answer from {url} is larger than {} bytes, which no AWS answer is: check AWS_ENDPOINT_URL and HTTPS_PROXY",
             crate::http::MAX_BODY
         ),
-        TransportError::Other(m) if m.contains("AWS_CA_BUNDLE") => {
-            format!("{action}: request to {url} failed: {m}")
-        }
+        TransportError::Untrusted(m) => format!("{action}: request to {url} failed: {m}"),
         TransportError::Other(m) => format!(
             "{action}: request to {url} failed: {m}: check AWS_ENDPOINT_URL, AWS_CA_BUNDLE and HTTPS_PROXY"
         ),

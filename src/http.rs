@@ -32,43 +32,43 @@ pub struct HttpResponse {
 /// header value, a body or a proxy password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
-    /// DNS failure, refused or reset connection: safe to retry when nothing was consumed.
-    Connect(String),
+    /// No connection was made (the host does not resolve, the connection was refused
+    /// or failed): nothing was sent, so a retry is always safe.
+    Unreached(String),
+    /// The connection broke (reset, aborted, cut short): the request may have reached
+    /// the server, and a code it carried may be spent.
+    Lost(String),
     /// Connect or total timeout.
     Timeout(String),
     /// The body was larger than [`MAX_BODY`].
     TooLarge,
-    /// TLS or protocol failure, bad proxy, anything else.
+    /// The server's certificate is not trusted; the text says what to do about it.
+    Untrusted(String),
+    /// Protocol failure, bad proxy, anything else.
     Other(String),
 }
 
 impl TransportError {
-    /// Whether the request certainly never reached the server (nothing to consume):
-    /// the host does not resolve, or no TCP connection could be made.
+    /// Whether the request certainly never reached the server (nothing to consume).
     ///
     /// ```
     /// use aws_session::http::TransportError;
-    /// assert!(TransportError::Connect("connection refused".into()).never_sent());
-    /// assert!(!TransportError::Connect("connection lost (reset)".into()).never_sent());
+    /// assert!(TransportError::Unreached("connection refused".into()).never_sent());
+    /// assert!(!TransportError::Lost("connection lost (reset)".into()).never_sent());
     /// ```
     pub fn never_sent(&self) -> bool {
-        match self {
-            TransportError::Connect(m) => {
-                m.contains("refused")
-                    || m.contains("not found")
-                    || m.starts_with("connection failed")
-            }
-            _ => false,
-        }
+        matches!(self, TransportError::Unreached(_))
     }
 }
 
 impl std::fmt::Display for TransportError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            TransportError::Connect(m) | TransportError::Timeout(m) | TransportError::Other(m) => {
-                f.write_str(m)
-            }
+            TransportError::Unreached(m)
+            | TransportError::Lost(m)
+            | TransportError::Timeout(m)
+            | TransportError::Untrusted(m)
+            | TransportError::Other(m) => f.write_str(m),
             TransportError::TooLarge => write!(f, "the answer is larger than {MAX_BODY} bytes"),
         }
     }
@@ -215,8 +215,8 @@ impl Transport {
                 TransportError::Timeout(format!("{what} within {secs} s{via}"))
             }
             E::BodyExceedsLimit(_) => TransportError::TooLarge,
-            E::HostNotFound => TransportError::Connect(format!("host not found{via}")),
-            E::ConnectionFailed => TransportError::Connect(format!("connection failed{via}")),
+            E::HostNotFound => TransportError::Unreached(format!("host not found{via}")),
+            E::ConnectionFailed => TransportError::Unreached(format!("connection failed{via}")),
             E::ConnectProxyFailed(m) => {
                 TransportError::Other(format!("the proxy refused the tunnel: {m}{via}"))
             }
@@ -224,13 +224,13 @@ impl Transport {
                 use std::io::ErrorKind as K;
                 match io.kind() {
                     K::ConnectionRefused => {
-                        TransportError::Connect(format!("connection refused{via}"))
+                        TransportError::Unreached(format!("connection refused{via}"))
                     }
                     K::ConnectionReset
                     | K::ConnectionAborted
                     | K::BrokenPipe
                     | K::UnexpectedEof => {
-                        TransportError::Connect(format!("connection lost ({io}){via}"))
+                        TransportError::Lost(format!("connection lost ({io}){via}"))
                     }
                     K::TimedOut | K::WouldBlock => TransportError::Timeout(format!(
                         "no answer within {} s{via}",
@@ -247,7 +247,7 @@ impl Transport {
 /// Any other failure; a refused certificate (rustls says so in words) gets advice.
 fn other_error(text: String, via: &str) -> TransportError {
     if text.contains("certificate") {
-        TransportError::Other(format!(
+        TransportError::Untrusted(format!(
             "the server's certificate is not trusted ({text}){via}; if the endpoint or a proxy uses its own CA, point AWS_CA_BUNDLE at that CA's PEM file"
         ))
     } else {
