@@ -6,7 +6,8 @@ use crate::cache::{self, json_string, Cache, Entry, Lookup};
 use crate::cli::{Options, OutputFormat, Source};
 use crate::commands::{load_profiles, Context};
 use crate::error::{Error, Result};
-use crate::session::{self, iso8601, Env, EnvChanges, Established};
+use crate::session::{self, Env, EnvChanges, Established};
+use crate::timefmt::iso8601_utc;
 use std::path::PathBuf;
 use time::OffsetDateTime;
 
@@ -78,7 +79,7 @@ pub fn credential_process_json(est: &Established) -> String {
     }
     out.push_str(&format!(
         ",\"Expiration\":{}}}\n",
-        json_string(&iso8601(est.session.expiration))
+        json_string(&iso8601_utc(est.session.expiration))
     ));
     out
 }
@@ -256,7 +257,7 @@ fn environment_status(env: &Env, now: OffsetDateTime) -> String {
         None => line.push_str(", no MFA"),
     }
     let expires = OffsetDateTime::from_unix_timestamp(exp)
-        .map(iso8601)
+        .map(iso8601_utc)
         .unwrap_or_else(|_| exp.to_string());
     line.push_str(&format!(
         "\n  expires {expires} ({})\n",
@@ -287,7 +288,7 @@ fn entry_status(key: &str, lookup: &Lookup, now: OffsetDateTime) -> String {
             let left = (e.session.expiration - now).whole_seconds();
             line.push_str(&format!(
                 "\n    expires {} ({}{})\n",
-                iso8601(e.session.expiration),
+                iso8601_utc(e.session.expiration),
                 remaining(left),
                 if left > 0 && !e.is_fresh(now) {
                     ", too close to expiry to be used"

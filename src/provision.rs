@@ -58,7 +58,8 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
     let source = session::source_credentials_for(env, &profiles, choice)?;
     let creds = &source.credentials;
-    let client = make_client(opts, env, &profiles, profile)?;
+    let endpoints = session::endpoint_settings(env, &profiles, profile);
+    let client = crate::commands::make_client(opts, env, endpoints)?;
 
     let body = client.call(&sts::get_caller_identity(), creds)?;
     let id = sts::parse_get_caller_identity(&body).map_err(|e| unusable("GetCallerIdentity", e))?;
@@ -99,17 +100,6 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let saved = offer_to_save(opts, env, &profiles, profile, &serial, &mut tty);
     drop(signals);
     saved
-}
-
-/// The one client of this command, built as for every other command.
-fn make_client(
-    opts: &Options,
-    env: &Env,
-    profiles: &ProfileSet,
-    profile: Option<&str>,
-) -> Result<Client> {
-    let endpoints = session::endpoint_settings(env, profiles, profile);
-    crate::commands::make_client(opts, env, endpoints)
 }
 
 fn unusable(action: &str, e: impl std::fmt::Display) -> Error {
