@@ -3,47 +3,12 @@
 
 mod common;
 
-use common::{Peer, Sandbox, TestUser};
+use common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox};
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Output;
 
 fn peer() -> &'static Peer {
     Peer::shared()
-}
-
-/// A credentials file for `user` in profile `name`.
-fn keys(name: &str, user: &TestUser) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        user.access_key_id, user.secret_access_key
-    )
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// `KEY=VALUE` lines of `env` output.
-fn env_map(o: &Output) -> BTreeMap<String, String> {
-    stdout(o)
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// Requests the peer saw signed with `key`, as action names.
-fn actions_by(peer: &Peer, key: &str) -> Vec<String> {
-    peer.log()
-        .into_iter()
-        .filter(|r| r.access_key_id == key)
-        .map(|r| r.action)
-        .collect()
 }
 
 #[test]

@@ -3,14 +3,7 @@
 
 mod common;
 
-use common::{Peer, Sandbox, TestUser};
-
-fn keys(user: &TestUser) -> String {
-    format!(
-        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        user.access_key_id, user.secret_access_key
-    )
-}
+use common::{keys, Peer, Sandbox};
 
 /// A loopback port with nothing listening.
 fn dead_url() -> String {
@@ -25,7 +18,7 @@ fn the_profiles_endpoint_url_is_used() {
     let peer = Peer::shared();
     let user = peer.create_user("ep-profile", true);
     let sb = Sandbox::new();
-    sb.write_credentials(&keys(&user));
+    sb.write_credentials(&keys("default", &user));
     sb.write_config(&format!("[default]\nendpoint_url = {}\n", peer.url));
     let out = sb
         .command(peer)
@@ -52,7 +45,7 @@ fn per_service_endpoints_win_over_the_general_one() {
     let peer = Peer::shared();
     let user = peer.create_user("ep-service", true);
     let sb = Sandbox::new();
-    sb.write_credentials(&keys(&user));
+    sb.write_credentials(&keys("default", &user));
     // Discovery goes to IAM, the session to STS: both must use their own variable.
     let out = sb
         .command(peer)
@@ -70,7 +63,7 @@ fn per_service_endpoints_win_over_the_general_one() {
 
     // Without the IAM one, discovery goes to the dead general endpoint and says so.
     let user = peer.create_user("ep-dead", true);
-    sb.write_credentials(&keys(&user));
+    sb.write_credentials(&keys("default", &user));
     let out = sb
         .command(peer)
         .env("AWS_ENDPOINT_URL", dead_url())

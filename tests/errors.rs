@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Peer, Sandbox, TestUser};
+use common::{keys, stderr, Peer, Sandbox};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
@@ -27,10 +27,6 @@ const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// Assert the run failed with `code`, its stderr is one `aws-session: ` line holding
 /// every word of `words`, and it does not hold the example secret key.
 #[track_caller]
@@ -47,13 +43,6 @@ fn expect(o: &Output, code: i32, words: &[&str]) -> String {
     // For docs/errors.md: `cargo test --test errors -- --nocapture --test-threads 1`.
     eprintln!("MESSAGE {code}: {}", lines[0]);
     err
-}
-
-fn keys(name: &str, user: &TestUser) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        user.access_key_id, user.secret_access_key
-    )
 }
 
 /// A sandbox whose default profile has the example keys and a known MFA serial

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{totp, Peer, Sandbox, TestUser};
+use common::{stderr, totp, Peer, Sandbox, TestUser};
 use serde_json::Value;
 use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -36,10 +36,6 @@ fn aws_with_config(
 
 fn user_keys(user: &TestUser) -> (&str, &str, Option<&str>) {
     (&user.access_key_id, &user.secret_access_key, None)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The JSON the CLI printed, after checking it succeeded.

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{pty::Pty, totp, Device, Peer, Sandbox, TestUser};
+use common::{keys, pty::Pty, totp, Device, Peer, Sandbox, TestUser};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -15,13 +15,6 @@ const T: Duration = Duration::from_secs(30);
 const FIRST: &str = "Please enter the 1st 6 digit MFA code: ";
 const SECOND: &str = "Please enter the 2nd 6 digit MFA code: ";
 const ISSUER: &str = "Amazon%20Web%20Services";
-
-fn keys(name: &str, user: &TestUser) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        user.access_key_id, user.secret_access_key
-    )
-}
 
 fn unix_now() -> u64 {
     SystemTime::now()

@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{Peer, Sandbox, TestUser};
+use common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox, TestUser};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -57,14 +56,6 @@ fn run(mut cmd: Command) -> Output {
     }
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[track_caller]
 fn ok(o: &Output) -> String {
     assert!(
@@ -75,15 +66,6 @@ fn ok(o: &Output) -> String {
         stderr(o)
     );
     stdout(o)
-}
-
-/// `KEY=VALUE` lines of `env` output.
-fn env_map(o: &Output) -> BTreeMap<String, String> {
-    stdout(o)
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 fn unix_now() -> i64 {
@@ -125,14 +107,6 @@ fn create_role(peer: &Peer, prefix: &str, max: u32, require_mfa: bool) -> Role {
         arn: v["arn"].as_str().expect("arn").to_string(),
         name: v["role_name"].as_str().expect("role_name").to_string(),
     }
-}
-
-/// A credentials file section with `user`'s keys.
-fn keys(name: &str, user: &TestUser) -> String {
-    format!(
-        "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        user.access_key_id, user.secret_access_key
-    )
 }
 
 /// A sandbox whose profile `me` has `user`'s keys and MFA device (region us-east-1).
@@ -181,15 +155,6 @@ fn cli_identity(sb: &Sandbox, profile: &str, code: Option<&str>) -> Output {
             "text",
         ],
     )
-}
-
-/// Actions the peer logged that were signed with `key`.
-fn actions_by(peer: &Peer, key: &str) -> Vec<String> {
-    peer.log()
-        .into_iter()
-        .filter(|r| r.access_key_id == key)
-        .map(|r| r.action)
-        .collect()
 }
 
 fn count(actions: &[String], action: &str) -> usize {

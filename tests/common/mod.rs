@@ -22,7 +22,7 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -649,6 +649,46 @@ fn write_private(path: &Path, text: &str) {
     fs::write(path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
         .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+// ---------------------------------------------------------------------------
+// Small helpers the test files share
+// ---------------------------------------------------------------------------
+
+/// A credentials-file section `[name]` with `user`'s long-term keys.
+pub fn keys(name: &str, user: &TestUser) -> String {
+    format!(
+        "[{name}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        user.access_key_id, user.secret_access_key
+    )
+}
+
+/// A run's stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A run's stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `KEY=VALUE` lines of `env` output.
+pub fn env_map(o: &Output) -> BTreeMap<String, String> {
+    stdout(o)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Requests the peer saw signed with `key`, as action names, oldest first.
+pub fn actions_by(peer: &Peer, key: &str) -> Vec<String> {
+    peer.log()
+        .into_iter()
+        .filter(|r| r.access_key_id == key)
+        .map(|r| r.action)
+        .collect()
 }
 
 #[cfg(test)]
