@@ -15,6 +15,11 @@ type Output = Arc<(Mutex<(Vec<u8>, bool)>, Condvar)>;
 /// A child process on a pseudo-terminal.
 pub struct Pty {
     master: std::fs::File,
+    /// Our copy of the terminal's slave side, held open while the Pty lives: once the
+    /// last slave descriptor closes, a read of the master may fail with EIO before it
+    /// has returned what the child wrote last (seen as a message cut off after
+    /// "aws-session: "), so the child's exit never closes the terminal under the reader.
+    _slave: OwnedFd,
     child: Child,
     output: Output,
     /// How much of the output `expect` has consumed.
@@ -79,7 +84,6 @@ impl Pty {
             });
         }
         let child = cmd.spawn().expect("spawn on pty");
-        drop(slave);
         let master = std::fs::File::from(master);
         let output: Output = Arc::new((Mutex::new((Vec::new(), false)), Condvar::new()));
         let mut reader = master.try_clone().expect("clone pty master");
@@ -102,6 +106,7 @@ impl Pty {
         });
         Pty {
             master,
+            _slave: slave,
             child,
             output,
             pos: 0,
@@ -150,17 +155,23 @@ impl Pty {
     }
 
     /// Wait for the child to exit (at most `timeout`), killing it after that; then
-    /// give the reader up to 2 s to drain what the child wrote last, so `output()`
-    /// after `wait()` holds everything.
+    /// let the reader drain what the child wrote last (until nothing new has come for
+    /// 300 ms, at most 3 s), so `output()` after `wait()` holds everything. (`expect`
+    /// needs no such wait: it waits for its text.)
     pub fn wait(&mut self, timeout: Duration) -> ExitStatus {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
-                let drain = Instant::now() + Duration::from_secs(2);
+                let drain = Instant::now() + Duration::from_secs(3);
+                let quiet = Duration::from_millis(300);
                 let (lock, cv) = &*self.output;
                 let mut buf = lock.lock().unwrap();
                 while !buf.1 && Instant::now() < drain {
-                    buf = cv.wait_timeout(buf, drain - Instant::now()).unwrap().0;
+                    let seen = buf.0.len();
+                    buf = cv.wait_timeout(buf, quiet).unwrap().0;
+                    if buf.0.len() == seen {
+                        break;
+                    }
                 }
                 return status;
             }
