@@ -1,6 +1,6 @@
 //! The AWS shared config and credentials files (`~/.aws/config`, `~/.aws/credentials`)
 //! read into plain data, following the AWS SDKs' profile-file rules (the
-//! profile-parser conformance suite in `shared/conformance/profile` is the judge).
+//! profile-parser conformance suite in `fixtures/conformance/profile` is the judge).
 //!
 //! Pure: every function takes text (and a path used only in messages) and returns
 //! values. Reading the files, the environment and the home directory is the caller's job.

@@ -2,7 +2,7 @@
 //! with them, in order (pure: profiles in, plan or error out; no files, no env, no clock).
 //!
 //! The walk follows the AWS SDKs' rules (the assume-role conformance suite in
-//! `shared/conformance/profile` is the judge):
+//! `fixtures/conformance/profile` is the judge):
 //! - the selected profile's `role_arn` is used even when it also has keys;
 //! - `source_profile` names the next profile; a profile naming itself means "my own keys";
 //! - after the first profile, static keys win over that profile's own `role_arn`;

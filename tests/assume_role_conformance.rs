@@ -1,8 +1,8 @@
 //! The AWS SDKs' assume-role profile-chain conformance suite (smithy-lang/smithy-rs,
 //! Apache-2.0), run against `aws_session::roles::resolve`. One trial per case.
 //!
-//! The suite is read from `../shared/conformance/profile/` and never copied into this
-//! repository; if it is missing this test binary fails.
+//! The suite is kept in `fixtures/conformance/profile/` (see the NOTICE there); if it
+//! is missing this test binary fails.
 //!
 //! Cases about ways of getting credentials that aws-session does not implement are
 //! listed in [`OUT_OF_SCOPE`] with the reason. They are not skipped: their trial
@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 const SUITE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/profile/assume-role-tests.json"
+    "/fixtures/conformance/profile/assume-role-tests.json"
 );
 
 /// Why a group of cases is out of scope (the README lists these).
@@ -83,7 +83,7 @@ const OUT_OF_SCOPE: &[(&str, &str, &str, &str)] = &[
 fn main() {
     let args = Arguments::from_args();
     let text = std::fs::read_to_string(SUITE).unwrap_or_else(|e| {
-        panic!("cannot read the assume-role conformance suite at {SUITE}: {e} (it lives in shared/conformance next to the repository)")
+        panic!("cannot read the assume-role conformance suite at {SUITE}: {e} (restore fixtures/conformance from git)")
     });
     let suite: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{SUITE} is not valid JSON: {e}"));

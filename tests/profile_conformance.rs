@@ -1,7 +1,7 @@
 //! The AWS SDKs' profile-parser conformance suite (smithy-lang/smithy-rs, Apache-2.0),
-//! run against `aws_session::config`. One trial per case. The suite is read from
-//! `../shared/conformance/profile/` and never copied into this repository; if it is
-//! missing this test binary fails.
+//! run against `aws_session::config`. One trial per case. The suite is kept in
+//! `fixtures/conformance/profile/` (see the NOTICE there); if it is missing this test
+//! binary fails.
 
 use aws_session::config::{merge, parse, FileKind, Profile, ProfileSet};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -10,13 +10,13 @@ use std::collections::HashMap;
 
 const SUITE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/conformance/profile/profile-parser-tests.json"
+    "/fixtures/conformance/profile/profile-parser-tests.json"
 );
 
 fn main() {
     let args = Arguments::from_args();
     let text = std::fs::read_to_string(SUITE).unwrap_or_else(|e| {
-        panic!("cannot read the profile-parser conformance suite at {SUITE}: {e} (it lives in shared/conformance next to the repository)")
+        panic!("cannot read the profile-parser conformance suite at {SUITE}: {e} (restore fixtures/conformance from git)")
     });
     let suite: Value =
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{SUITE} is not valid JSON: {e}"));

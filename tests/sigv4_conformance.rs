@@ -1,7 +1,7 @@
 //! AWS SigV4 test suite (awslabs/aws-c-auth, Apache-2.0), header-signing cases.
 //!
-//! The suite is read in place from `../shared/conformance/sigv4` (never copied into
-//! the repository). One trial per case directory, named after it: each step of
+//! The suite is kept in `fixtures/conformance/sigv4` (see the NOTICE there). One trial
+//! per case directory, named after it: each step of
 //! `aws_session::sigv4` is compared byte for byte with the case's expected files.
 //! A missing suite is a failure, never a skip.
 
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-const SUITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/sigv4");
+const SUITE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/conformance/sigv4");
 const MIN_CASES: usize = 30;
 
 /// Files a header-signed case carries.
@@ -38,8 +38,8 @@ fn trials() -> Vec<Trial> {
         Ok(entries) => entries,
         Err(e) => {
             let message = format!(
-                "SigV4 conformance suite not found at {} ({e}): it lives in \
-                 shared/conformance/sigv4 next to the repository",
+                "SigV4 conformance suite not found at {} ({e}): it is part of \
+                 the repository: restore fixtures/conformance/sigv4 from git",
                 suite.display()
             );
             return vec![Trial::test("sigv4_suite_present", move || {
