@@ -717,3 +717,81 @@ mod harness_tests {
         assert_eq!(base32_decode("01"), None);
     }
 }
+
+// ---------------------------------------------------------------------------
+// Real SDKs (tests/sdk_interop.rs): the JavaScript SDK v3 and boto3 clients
+// ---------------------------------------------------------------------------
+
+/// One request of the peer's log with what signed it (`credential_kind` of
+/// `GET /_peer/log`): `long-term`, `session`, `role`, `unknown`, or empty (unsigned).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedRequest {
+    pub action: String,
+    pub access_key_id: String,
+    pub has_security_token: bool,
+    pub credential_kind: String,
+    pub status: u16,
+}
+
+impl Peer {
+    /// [`Peer::log`] with the kind of credentials that signed each request.
+    pub fn signed_log(&self) -> Vec<SignedRequest> {
+        let v = self.control("GET", "/_peer/log", None);
+        v.as_array()
+            .expect("the log is a JSON list")
+            .iter()
+            .map(|e| SignedRequest {
+                action: string(e, "action"),
+                access_key_id: string(e, "access_key_id"),
+                has_security_token: e["has_security_token"].as_bool().unwrap_or(false),
+                credential_kind: string(e, "credential_kind"),
+                status: e["status"].as_u64().unwrap_or(0) as u16,
+            })
+            .collect()
+    }
+}
+
+/// Where scripts/setup-peers installs the AWS SDK for JavaScript v3:
+/// `$AWS_SESSION_TEST_NODE`, else `<repo>/.node`.
+///
+/// Panics (the test fails, it is not skipped) when node or the SDK is missing.
+pub fn node_dir() -> PathBuf {
+    let dir = match std::env::var_os("AWS_SESSION_TEST_NODE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join(".node"),
+    };
+    for package in ["@aws-sdk/client-sts", "@aws-sdk/credential-providers"] {
+        let manifest = dir.join("node_modules").join(package).join("package.json");
+        if !manifest.is_file() {
+            panic!(
+                "peer missing: run scripts/setup-peers (it installs the AWS SDK for JavaScript \
+                 v3 into <repo>/.node; {} does not exist; AWS_SESSION_TEST_NODE picks another)",
+                manifest.display()
+            );
+        }
+    }
+    node_bin();
+    dir
+}
+
+/// The `node` on the test's PATH (Debian's /usr/bin/node when scripts/setup-peers
+/// installed it). Panics when there is none.
+pub fn node_bin() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin")])
+        .map(|dir| dir.join("node"))
+        .find(|node| node.is_file())
+        .unwrap_or_else(|| {
+            panic!("peer missing: run scripts/setup-peers (it installs Debian's nodejs): no node on PATH")
+        })
+}
+
+/// A client script of tests/peer/sdk_clients/ (whoami.mjs, whoami.py).
+pub fn sdk_client(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peer/sdk_clients")
+        .join(name);
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}

@@ -34,7 +34,10 @@ in-process backends directly:
         {"Bool": {"aws:MultiFactorAuthPresent": "true"}}, which the peer enforces (6.)
     GET  /_peer/log          -> every AWS API request so far, oldest first:
         {"method", "path", "service", "region", "action", "access_key_id",
-         "has_security_token", "params", "status"}
+         "has_security_token", "credential_kind", "params", "status"}
+        "credential_kind" says what signed it, as the peer knew the key when the
+        request came: "long-term" (an IAM user's access key), "session"
+        (GetSessionToken), "role" (AssumeRole), "unknown", or null (unsigned).
     POST /_peer/log/clear    -> empties the log
     GET  /_peer/devices      -> virtual MFA devices:
         {"serial", "user" (or null), "enabled", "seed"}
@@ -850,9 +853,24 @@ def describe(environ: dict[str, Any], body: bytes) -> dict[str, Any]:
         "access_key_id": match.group(1) if match else None,
         "has_security_token": "HTTP_X_AMZ_SECURITY_TOKEN" in environ
         or "X-Amz-Security-Token" in flat,
+        "credential_kind": credential_kind(match.group(1)) if match else None,
         "params": {k: v for k, v in flat.items() if not k.startswith("X-Amz-")},
         "status": None,
     }
+
+
+def credential_kind(access_key_id: str) -> str:
+    """What an access key id is to the peer: which kind of credentials signed."""
+    with LOCK:
+        if access_key_id in SESSIONS:
+            return "session"
+        sts = sts_backends[ACCOUNT_ID][PARTITION]
+        if sts.get_assumed_role_from_access_key(access_key_id) is not None:
+            return "role"
+        for user in list(iam_backend().users.values()):
+            if any(key.access_key_id == access_key_id for key in user.access_keys):
+                return "long-term"
+    return "unknown"
 
 
 # STS calls that AWS takes without a signature.
