@@ -27,6 +27,7 @@ pub mod provision;
 pub mod qr;
 pub mod query;
 pub mod roles;
+pub mod server;
 pub mod session;
 pub mod shell;
 pub mod sigv4;
