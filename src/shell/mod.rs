@@ -8,6 +8,9 @@
 
 use crate::error::{Error, Result};
 use crate::fsutil::{self, AtSymlink, PrivateDirError};
+
+pub mod quote;
+
 /// What the child's environment gets: `Some(v)` sets, `None` unsets.
 pub type EnvChanges = Vec<(&'static str, Option<String>)>;
 use std::ffi::OsString;
@@ -103,7 +106,7 @@ pub fn color_enabled(get: impl Fn(&str) -> Option<String>, stdout_is_tty: bool) 
     }
     for k in ["AWS_SESSION_COLOR", "AWS_SESSION_COLORS"] {
         if let Some(v) = get(k).filter(|v| !v.is_empty()) {
-            return crate::cli::truthy(&v);
+            return crate::env::truthy(&v);
         }
     }
     stdout_is_tty && get("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")
