@@ -122,7 +122,7 @@ impl fmt::Debug for VirtualMfaDevice {
 /// Parse a `ListMFADevicesResponse`: every device, in AWS's order (maybe none).
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
+/// let body = include_str!("../../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
 /// assert!(aws_session::aws::iam::parse_list_mfa_devices(body).unwrap().is_empty());
 /// ```
 pub fn parse_list_mfa_devices(body: &str) -> Result<Vec<MfaDevice>, XmlError> {
@@ -172,7 +172,7 @@ pub fn parse_list_mfa_devices(body: &str) -> Result<Vec<MfaDevice>, XmlError> {
 /// accepted as is.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/iam_create_virtual_mfa_device.xml");
+/// let body = include_str!("../../fixtures/xml/iam_create_virtual_mfa_device.xml");
 /// let d = aws_session::aws::iam::parse_create_virtual_mfa_device(body).unwrap();
 /// assert_eq!(d.base32_seed.len(), 64);
 /// ```
@@ -198,7 +198,7 @@ pub fn parse_create_virtual_mfa_device(body: &str) -> Result<VirtualMfaDevice, X
 /// `DeactivateMFADevice`, `DeleteVirtualMFADevice`): the root must be `expected_root`.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/iam_enable_mfa_device.xml");
+/// let body = include_str!("../../fixtures/xml/iam_enable_mfa_device.xml");
 /// assert!(aws_session::aws::iam::parse_empty_response(body, "EnableMFADeviceResponse").is_ok());
 /// ```
 pub fn parse_empty_response(body: &str, expected_root: &str) -> Result<(), XmlError> {
@@ -275,16 +275,16 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    const LIST: &str = include_str!("../fixtures/xml/iam_list_mfa_devices.xml");
-    const LIST_MOTO: &str = include_str!("../fixtures/xml/iam_list_mfa_devices_moto.xml");
-    const LIST_EMPTY: &str = include_str!("../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
-    const CREATE: &str = include_str!("../fixtures/xml/iam_create_virtual_mfa_device.xml");
+    const LIST: &str = include_str!("../../fixtures/xml/iam_list_mfa_devices.xml");
+    const LIST_MOTO: &str = include_str!("../../fixtures/xml/iam_list_mfa_devices_moto.xml");
+    const LIST_EMPTY: &str = include_str!("../../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
+    const CREATE: &str = include_str!("../../fixtures/xml/iam_create_virtual_mfa_device.xml");
     const CREATE_MOTO: &str =
-        include_str!("../fixtures/xml/iam_create_virtual_mfa_device_moto.xml");
+        include_str!("../../fixtures/xml/iam_create_virtual_mfa_device_moto.xml");
     const CREATE_TRUNCATED: &str =
-        include_str!("../fixtures/xml/iam_create_virtual_mfa_device_truncated.xml");
-    const HTML_503: &str = include_str!("../fixtures/xml/html_503_elb.html");
-    const NO_SUCH_ENTITY: &str = include_str!("../fixtures/xml/error_no_such_entity_moto.xml");
+        include_str!("../../fixtures/xml/iam_create_virtual_mfa_device_truncated.xml");
+    const HTML_503: &str = include_str!("../../fixtures/xml/html_503_elb.html");
+    const NO_SUCH_ENTITY: &str = include_str!("../../fixtures/xml/error_no_such_entity_moto.xml");
 
     #[test]
     fn builders_use_aws_parameter_names() {
@@ -487,27 +487,27 @@ mod tests {
     fn empty_responses() {
         for (file, root) in [
             (
-                include_str!("../fixtures/xml/iam_enable_mfa_device.xml"),
+                include_str!("../../fixtures/xml/iam_enable_mfa_device.xml"),
                 "EnableMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_enable_mfa_device_moto.xml"),
+                include_str!("../../fixtures/xml/iam_enable_mfa_device_moto.xml"),
                 "EnableMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_deactivate_mfa_device.xml"),
+                include_str!("../../fixtures/xml/iam_deactivate_mfa_device.xml"),
                 "DeactivateMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_deactivate_mfa_device_moto.xml"),
+                include_str!("../../fixtures/xml/iam_deactivate_mfa_device_moto.xml"),
                 "DeactivateMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_delete_virtual_mfa_device.xml"),
+                include_str!("../../fixtures/xml/iam_delete_virtual_mfa_device.xml"),
                 "DeleteVirtualMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_delete_virtual_mfa_device_moto.xml"),
+                include_str!("../../fixtures/xml/iam_delete_virtual_mfa_device_moto.xml"),
                 "DeleteVirtualMFADeviceResponse",
             ),
         ] {

@@ -143,7 +143,7 @@ impl CallerIdentity {
 /// Parse a `GetSessionTokenResponse` into session credentials.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/sts_get_session_token.xml");
+/// let body = include_str!("../../fixtures/xml/sts_get_session_token.xml");
 /// let s = aws_session::aws::sts::parse_get_session_token(body).unwrap();
 /// assert_eq!(s.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
 /// ```
@@ -155,7 +155,7 @@ pub fn parse_get_session_token(body: &str) -> Result<SessionCredentials, XmlErro
 /// Parse an `AssumeRoleResponse` into role credentials and the role session's identity.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/sts_assume_role.xml");
+/// let body = include_str!("../../fixtures/xml/sts_assume_role.xml");
 /// let (creds, user) = aws_session::aws::sts::parse_assume_role(body).unwrap();
 /// assert!(user.arn.contains(":assumed-role/"));
 /// assert!(creds.credentials.session_token.is_some());
@@ -178,7 +178,7 @@ pub fn parse_assume_role(body: &str) -> Result<(SessionCredentials, AssumedRoleU
 /// Parse a `GetCallerIdentityResponse`.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/sts_get_caller_identity.xml");
+/// let body = include_str!("../../fixtures/xml/sts_get_caller_identity.xml");
 /// let id = aws_session::aws::sts::parse_get_caller_identity(body).unwrap();
 /// assert_eq!(id.account, "123456789012");
 /// ```
@@ -239,16 +239,18 @@ mod tests {
         PrimitiveDateTime::new(date, time).assume_utc()
     }
 
-    const GST: &str = include_str!("../fixtures/xml/sts_get_session_token.xml");
-    const GST_MOTO: &str = include_str!("../fixtures/xml/sts_get_session_token_moto.xml");
-    const GST_TRUNCATED: &str = include_str!("../fixtures/xml/sts_get_session_token_truncated.xml");
-    const AR: &str = include_str!("../fixtures/xml/sts_assume_role.xml");
-    const AR_MOTO: &str = include_str!("../fixtures/xml/sts_assume_role_moto.xml");
-    const GCI_USER: &str = include_str!("../fixtures/xml/sts_get_caller_identity.xml");
-    const GCI_ROLE: &str = include_str!("../fixtures/xml/sts_get_caller_identity_assumed_role.xml");
-    const GCI_MOTO: &str = include_str!("../fixtures/xml/sts_get_caller_identity_moto.xml");
-    const HTML_502: &str = include_str!("../fixtures/xml/html_502.html");
-    const ERR_MFA: &str = include_str!("../fixtures/xml/error_access_denied_mfa.xml");
+    const GST: &str = include_str!("../../fixtures/xml/sts_get_session_token.xml");
+    const GST_MOTO: &str = include_str!("../../fixtures/xml/sts_get_session_token_moto.xml");
+    const GST_TRUNCATED: &str =
+        include_str!("../../fixtures/xml/sts_get_session_token_truncated.xml");
+    const AR: &str = include_str!("../../fixtures/xml/sts_assume_role.xml");
+    const AR_MOTO: &str = include_str!("../../fixtures/xml/sts_assume_role_moto.xml");
+    const GCI_USER: &str = include_str!("../../fixtures/xml/sts_get_caller_identity.xml");
+    const GCI_ROLE: &str =
+        include_str!("../../fixtures/xml/sts_get_caller_identity_assumed_role.xml");
+    const GCI_MOTO: &str = include_str!("../../fixtures/xml/sts_get_caller_identity_moto.xml");
+    const HTML_502: &str = include_str!("../../fixtures/xml/html_502.html");
+    const ERR_MFA: &str = include_str!("../../fixtures/xml/error_access_denied_mfa.xml");
 
     fn form_pairs(req: &QueryRequest) -> Vec<(String, String)> {
         req.form_body()
