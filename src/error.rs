@@ -10,7 +10,7 @@ use std::fmt;
 
 /// Exit codes. Stable: documented in the README.
 pub mod exit {
-    /// Bad command line (the original used 1 for usage too).
+    /// Bad command line.
     pub const USAGE: i32 = 1;
     /// Config or credentials files unreadable or invalid, profile unknown, no keys.
     pub const CONFIG: i32 = 2;
@@ -22,10 +22,10 @@ pub mod exit {
     pub const NETWORK: i32 = 5;
     /// A local file (cache, config edit) could not be read or written.
     pub const LOCAL: i32 = 6;
-    /// The calling user has no MFA device (the original's code).
+    /// The calling user has no MFA device.
     pub const NO_MFA_DEVICE: i32 = 10;
-    /// provision-mfa: the calling user already has an MFA device (the original's code
-    /// for it too: the user's MFA device is not in the state the command needs).
+    /// provision-mfa: the calling user already has an MFA device (the same code: the
+    /// user's MFA device is not in the state the command needs).
     pub const MFA_DEVICE_EXISTS: i32 = 10;
     /// The command to run was found but could not be executed (as shells do).
     pub const CANNOT_EXECUTE: i32 = 126;

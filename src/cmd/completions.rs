@@ -19,7 +19,7 @@ pub const SPEC: Spec = Spec {
 /// The shell (bash, zsh or fish); with `--help` none is needed.
 pub fn parse(args: &mut CmdArgs) -> Result<String> {
     let mut shell = None;
-    while let Some(arg) = args.next()? {
+    while let Some(arg) = args.next_arg()? {
         match arg {
             super::Arg::Value(v) if shell.is_none() => {
                 let name = v.to_string_lossy().into_owned();

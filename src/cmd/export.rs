@@ -34,7 +34,7 @@ pub struct Args {
 
 pub fn parse(args: &mut CmdArgs) -> Result<Args> {
     let mut a = Args::default();
-    while let Some(arg) = args.next()? {
+    while let Some(arg) = args.next_arg()? {
         if arg.is(&FORMAT) {
             a.format = parse_format(&args.value("--format")?)?;
         } else {

@@ -353,7 +353,7 @@ pub type GlobalHandler<'a> = &'a mut dyn FnMut(&Arg, &mut lexopt::Parser) -> Res
 
 /// The arguments of one command: its own options given before its name (`before`),
 /// then everything after its name. Global options are handed to `global`, `-h`/`--help`
-/// is noted in `help`; [`CmdArgs::next`] returns the rest, which the command either
+/// is noted in `help`; [`CmdArgs::next_arg`] returns the rest, which the command either
 /// takes or refuses with [`CmdArgs::unexpected`].
 pub struct CmdArgs<'a> {
     command: &'static str,
@@ -384,7 +384,7 @@ impl<'a> CmdArgs<'a> {
     }
 
     /// The next argument that is neither global nor `--help`.
-    pub fn next(&mut self) -> Result<Option<Arg>> {
+    pub fn next_arg(&mut self) -> Result<Option<Arg>> {
         loop {
             let (arg, from_before) = match self.before.next() {
                 Ok(Some(a)) => (Arg::from_lexopt(a), true),
@@ -412,7 +412,7 @@ impl<'a> CmdArgs<'a> {
         }
     }
 
-    /// The value of the option just returned by [`CmdArgs::next`].
+    /// The value of the option just returned by [`CmdArgs::next_arg`].
     pub fn value(&mut self, name: &str) -> Result<String> {
         let parser = if self.from_before {
             &mut self.before
@@ -465,7 +465,7 @@ impl<'a> CmdArgs<'a> {
 
 /// A command that takes no arguments of its own.
 fn no_arguments(args: &mut CmdArgs) -> Result<()> {
-    match args.next()? {
+    match args.next_arg()? {
         None => Ok(()),
         Some(arg) => Err(args.unexpected(arg)),
     }

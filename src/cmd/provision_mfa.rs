@@ -78,7 +78,7 @@ pub struct Args {
 
 pub fn parse(args: &mut CmdArgs) -> Result<Args> {
     let mut a = Args::default();
-    while let Some(arg) = args.next()? {
+    while let Some(arg) = args.next_arg()? {
         if arg.is(&SAVE) {
             a.save = true;
         } else if arg.is(&QR_ANSI) {
@@ -186,7 +186,7 @@ fn expected_serial(id: &CallerIdentity, name: &str) -> String {
     format!("arn:{partition}:iam::{}:mfa/{name}", id.account)
 }
 
-/// CreateVirtualMFADevice named after the user, as the original did.
+/// CreateVirtualMFADevice named after the user, so the console shows whose it is.
 fn create_device(
     client: &Client,
     creds: &Credentials,

@@ -37,7 +37,7 @@ pub struct Args {
 
 pub fn parse(args: &mut CmdArgs) -> Result<Args> {
     let mut a = Args::default();
-    while let Some(arg) = args.next()? {
+    while let Some(arg) = args.next_arg()? {
         if arg.is(&FORCE) {
             a.force_nested = true;
         } else {

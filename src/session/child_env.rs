@@ -114,13 +114,9 @@ pub fn credential_changes(s: &SessionCredentials) -> EnvChanges {
     ]
 }
 
-/// Quote a value for POSIX shells: `'…'` with embedded quotes as `'\''`.
-///
-/// ```
-
-/// AWS_REGION and AWS_DEFAULT_REGION set to the profile's `region`, when the environment
-/// names no region itself (the AWS CLI would otherwise not see the profile's region once
-/// AWS_PROFILE points at a role profile it cannot use on its own).
+/// AWS_REGION and AWS_DEFAULT_REGION set to the profile's `region` when the environment
+/// names no region itself, so that every tool the child runs uses the profile's region.
+/// Used by the child's environment and by `export`.
 pub fn region_changes(region: Option<&str>, env: &Env) -> EnvChanges {
     match region {
         Some(r) if env.get("AWS_REGION").is_none() && env.get("AWS_DEFAULT_REGION").is_none() => {

@@ -21,8 +21,8 @@ pub fn is_security_key(serial: &str) -> bool {
 /// Find the signing user's MFA device: ListMFADevices without UserName (AWS takes
 /// the user from the key), skipping FIDO security keys (no codes).
 ///
-/// Of several devices that take codes (AWS allows up to eight) the first is used, as
-/// the original script did, with a one-line note that names them all and says that
+/// Of several devices that take codes (AWS allows up to eight) the first is used, with a
+/// one-line note that names them all and says that
 /// `mfa_serial` picks one: a user whose first device is the one at hand goes on working,
 /// and one who types a code of another device learns from the note which device is
 /// asked for and how to choose (refusing to run would break setups that work today).

@@ -33,9 +33,10 @@ pub struct SessionPlan {
 /// profile or, for `credential_source = Environment`, from [`env_source`].
 ///
 /// ```
-/// use aws_session::cli::Source;
+/// use aws_session::env::Source;
 /// use aws_session::config::{merge, parse, FileKind};
-/// use aws_session::session::{plan_session_for, Env};
+/// use aws_session::env::Env;
+/// use aws_session::session::plan_session_for;
 /// let text = "[me]\naws_access_key_id = AKME\naws_secret_access_key = s\n";
 /// let set = merge(None, Some(parse(text, FileKind::Credentials, "credentials")?));
 /// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKENV"), ("AWS_SECRET_ACCESS_KEY", "e")]);
@@ -147,7 +148,8 @@ pub fn endpoint_settings(
 ///
 /// ```
 /// use aws_session::credentials::Credentials;
-/// use aws_session::session::{inherited_serial, Env};
+/// use aws_session::env::Env;
+/// use aws_session::session::inherited_serial;
 /// let alice = Credentials::long_term("AKALICE", "a");
 /// let bob = Credentials::long_term("AKBOB", "b");
 /// let env = Env::from_pairs([

@@ -60,7 +60,7 @@ pub enum EscapeStyle {
 
 /// The prompt prefix for `remaining` seconds: `(aws+12h) `, `(aws+45m) `, `(aws+59s) `,
 /// `(aws!exp) `; yellow under 5 minutes and red under 1 when `color`.
-/// Same rules as the original (and as the shell code this module generates).
+/// The shell code this module generates follows the same rules.
 ///
 /// ```
 /// use aws_session::shell::{prompt_prefix, EscapeStyle};

@@ -2,6 +2,9 @@
 
 use super::EnvChanges;
 
+/// Quote a value for POSIX shells: `'…'` with embedded quotes as `'\''`.
+///
+/// ```
 /// assert_eq!(aws_session::shell::quote::sh_quote("a'b"), r#"'a'\''b'"#);
 /// ```
 pub fn sh_quote(v: &str) -> String {

@@ -18,7 +18,8 @@ fn env_holds_our_session(env: &Env) -> bool {
 /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY unless they are a session of ours.
 ///
 /// ```
-/// use aws_session::session::{env_source, Env, Origin};
+/// use aws_session::env::Env;
+/// use aws_session::session::{env_source, Origin};
 /// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]);
 /// assert_eq!(env_source(&env).unwrap().origin, Origin::Environment);
 /// assert!(env_source(&Env::default()).is_none());

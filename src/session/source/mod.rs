@@ -57,9 +57,10 @@ fn keys_over_profile(env: &Env, choice: Option<(&str, Source)>) -> Option<Source
 /// the profile's.
 ///
 /// ```
-/// use aws_session::cli::Source;
+/// use aws_session::env::Source;
 /// use aws_session::config::{merge, parse, FileKind};
-/// use aws_session::session::{source_credentials_for, Env, Origin};
+/// use aws_session::env::Env;
+/// use aws_session::session::{source_credentials_for, Origin};
 /// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKENV"), ("AWS_SECRET_ACCESS_KEY", "s")]);
 /// let text = "[bob]\naws_access_key_id = AKBOB\naws_secret_access_key = b\n";
 /// let set = merge(None, Some(parse(text, FileKind::Credentials, "credentials")?));
