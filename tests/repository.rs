@@ -83,3 +83,171 @@ fn every_script_the_readme_names_is_executable() {
         );
     }
 }
+
+/// The layers of docs/architecture.md: a module of `src/` (its first path component) and
+/// its rank. An import may point to the same rank or lower, never higher.
+const LAYERS: &[(&str, u8)] = &[
+    ("main", 7),
+    ("cli", 7),
+    ("cmd", 6),
+    ("session", 5),
+    ("aws", 4),
+    ("config", 3),
+    ("cache", 3),
+    ("shell", 2),
+    ("tty", 2),
+    ("env", 1),
+    ("error", 1),
+    ("timefmt", 1),
+    ("fsutil", 1),
+    ("credentials", 1),
+    ("encode", 1),
+    ("qr", 1),
+];
+
+fn rank(module: &str) -> Option<u8> {
+    LAYERS.iter().find(|(m, _)| *m == module).map(|(_, r)| *r)
+}
+
+/// The top-level modules a line of Rust names through `crate::`: `crate::a::b`,
+/// `crate::{a, b::c}`.
+fn crate_paths(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// Every import from one top-level module of `src/` to another: (from, to, where).
+fn imports() -> Vec<(String, String, String)> {
+    let src = Path::new(ROOT).join("src");
+    let mut files = Vec::new();
+    files_under(&src, &mut files);
+    let mut out = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let rel = f.strip_prefix(&src).unwrap_or(f);
+        let first = rel
+            .components()
+            .next()
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        if first == "lib" {
+            continue;
+        }
+        let text = fs::read_to_string(f).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for to in crate_paths(line) {
+                if to != first {
+                    out.push((first.clone(), to, format!("{}:{}", rel.display(), n + 1)));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn layers_point_down() {
+    let all = imports();
+    assert!(all.len() > 50, "the walk found the imports: {all:?}");
+    let mut bad = Vec::new();
+    for (from, to, at) in &all {
+        match (rank(from), rank(to)) {
+            (Some(a), Some(b)) if b <= a => {}
+            (Some(_), Some(_)) => bad.push(format!("{at}: {from} imports {to}, a higher layer")),
+            _ => bad.push(format!(
+                "{at}: {from} → {to}: a module missing from the table (and docs/architecture.md)"
+            )),
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn module_graph_has_no_cycle() {
+    let all = imports();
+    let mut edges: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for (from, to, _) in &all {
+        edges.entry(from.as_str()).or_default().insert(to.as_str());
+    }
+    // Depth-first search; a node met again while on the stack closes a cycle.
+    fn visit<'a>(
+        n: &'a str,
+        edges: &std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
+        stack: &mut Vec<&'a str>,
+        done: &mut std::collections::BTreeSet<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(i) = stack.iter().position(|s| *s == n) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(n);
+            return Some(cycle);
+        }
+        if !done.insert(n) {
+            return None;
+        }
+        stack.push(n);
+        for next in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let mut done = Default::default();
+    for n in edges.keys() {
+        if let Some(c) = visit(n, &edges, &mut Vec::new(), &mut done) {
+            panic!("import cycle: {}", c.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn the_layer_table_is_the_documented_one() {
+    let doc = fs::read_to_string(Path::new(ROOT).join("docs/architecture.md")).unwrap();
+    for (module, r) in LAYERS {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {r} |")))
+            .unwrap_or_else(|| panic!("docs/architecture.md has no layer {r}"));
+        assert!(
+            row.contains(&format!("`{module}")),
+            "{module} is not in layer {r} of docs/architecture.md: {row}"
+        );
+    }
+}

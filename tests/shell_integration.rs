@@ -84,7 +84,7 @@ fn expect_prefix(pty: &mut Pty) -> String {
     rest[..rest.len() - 2].to_string()
 }
 
-/// `+` and a two-digit count of hours, minutes or seconds, as the original prints.
+/// `+` and a two-digit count of hours, minutes or seconds.
 fn assert_time_prefix(inner: &str) {
     let b = inner.as_bytes();
     assert!(

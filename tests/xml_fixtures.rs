@@ -2,9 +2,9 @@
 //! message and request id (and get the advice users need); every fixture, every
 //! prefix of it and a few corruptions go through every parser without a panic.
 
+use aws_session::aws::xml::{parse_error_response, ParsedAwsError, XmlError};
+use aws_session::aws::{iam, sts};
 use aws_session::error::{aws_advice, AwsError};
-use aws_session::xml::{parse_error_response, ParsedAwsError, XmlError};
-use aws_session::{iam, sts};
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> String {
@@ -27,6 +27,7 @@ fn advice(action: &str, e: &ParsedAwsError) -> String {
         request_id: e.request_id.clone(),
         clock_skew_secs: None,
         access_key_id: None,
+        service: "sts",
     })
     .unwrap_or_default()
 }

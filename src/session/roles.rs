@@ -127,8 +127,8 @@ impl From<RoleError> for crate::error::Error {
 /// let set = merge(Some(parse("[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = k\n\
 ///                             [profile k]\naws_access_key_id = A\naws_secret_access_key = s\n",
 ///                            FileKind::Config, "c")?), None);
-/// assert!(aws_session::roles::is_indirect(set.get("r").unwrap()));
-/// assert!(!aws_session::roles::is_indirect(set.get("k").unwrap()));
+/// assert!(aws_session::session::roles::is_indirect(set.get("r").unwrap()));
+/// assert!(!aws_session::session::roles::is_indirect(set.get("k").unwrap()));
 /// # Ok::<(), aws_session::config::ConfigError>(())
 /// ```
 pub fn is_indirect(profile: &Profile) -> bool {
@@ -143,7 +143,7 @@ pub fn is_indirect(profile: &Profile) -> bool {
 ///
 /// ```
 /// use aws_session::config::{merge, parse, FileKind};
-/// use aws_session::roles::{resolve, Base};
+/// use aws_session::session::roles::{resolve, Base};
 /// let text = "[profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\n\
 ///             source_profile = me\nmfa_serial = arn:aws:iam::123456789012:mfa/me\n\
 ///             [profile me]\naws_access_key_id = AKID\naws_secret_access_key = secret\n";
@@ -251,9 +251,9 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
 /// ```
 /// use aws_session::config::{merge, parse, FileKind};
 /// let set = merge(Some(parse("[dev]\nregion = x\n", FileKind::Config, "~/.aws/config")?), None);
-/// let why = aws_session::roles::ignored_sections(&set, "dev");
+/// let why = aws_session::session::roles::ignored_sections(&set, "dev");
 /// assert!(why[0].contains("~/.aws/config line 1") && why[0].contains("[profile dev]"));
-/// assert!(aws_session::roles::ignored_sections(&set, "prod").is_empty());
+/// assert!(aws_session::session::roles::ignored_sections(&set, "prod").is_empty());
 /// # Ok::<(), aws_session::config::ConfigError>(())
 /// ```
 pub fn ignored_sections<'a>(profiles: &'a ProfileSet, name: &str) -> Vec<&'a str> {
@@ -472,9 +472,9 @@ fn role_step(profile: &Profile) -> Result<RoleStep, RoleError> {
 /// AWS's pattern for RoleSessionName: `[\w+=,.@-]{2,64}`.
 ///
 /// ```
-/// assert!(aws_session::roles::is_valid_session_name("alice@example.com"));
-/// assert!(!aws_session::roles::is_valid_session_name("a"));
-/// assert!(!aws_session::roles::is_valid_session_name("has space"));
+/// assert!(aws_session::session::roles::is_valid_session_name("alice@example.com"));
+/// assert!(!aws_session::session::roles::is_valid_session_name("a"));
+/// assert!(!aws_session::session::roles::is_valid_session_name("has space"));
 /// ```
 pub fn is_valid_session_name(s: &str) -> bool {
     (2..=64).contains(&s.len()) && s.chars().all(session_name_char)
@@ -494,7 +494,7 @@ fn is_valid_external_id(s: &str) -> bool {
 /// characters AWS refuses replaced by `-` and the user part shortened to fit 64.
 ///
 /// ```
-/// use aws_session::roles::default_session_name;
+/// use aws_session::session::roles::default_session_name;
 /// assert_eq!(default_session_name(Some("alice"), 1_700_000_000), "aws-session-alice-1700000000");
 /// assert_eq!(default_session_name(Some("j doe"), 5), "aws-session-j-doe-5");
 /// assert_eq!(default_session_name(None, 5), "aws-session-5");
@@ -542,7 +542,7 @@ pub struct Schedule {
 /// `base_is_temporary` says whether the base credentials carry a session token.
 ///
 /// ```
-/// use aws_session::roles::{schedule, Base, FirstHop, Plan, RoleStep};
+/// use aws_session::session::roles::{schedule, Base, FirstHop, Plan, RoleStep};
 /// let step = |d| RoleStep { profile: "r".into(), role_arn: "arn:aws:iam::1:role/r".into(),
 ///     external_id: None, role_session_name: None, duration_seconds: d };
 /// let plan = |d| Plan { selected: "r".into(), base: Base::Environment { profile: "r".into() },

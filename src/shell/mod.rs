@@ -8,6 +8,9 @@
 
 use crate::error::{Error, Result};
 use crate::fsutil::{self, AtSymlink, PrivateDirError};
+
+pub mod quote;
+
 /// What the child's environment gets: `Some(v)` sets, `None` unsets.
 pub type EnvChanges = Vec<(&'static str, Option<String>)>;
 use std::ffi::OsString;
@@ -57,7 +60,7 @@ pub enum EscapeStyle {
 
 /// The prompt prefix for `remaining` seconds: `(aws+12h) `, `(aws+45m) `, `(aws+59s) `,
 /// `(aws!exp) `; yellow under 5 minutes and red under 1 when `color`.
-/// Same rules as the original (and as the shell code this module generates).
+/// The shell code this module generates follows the same rules.
 ///
 /// ```
 /// use aws_session::shell::{prompt_prefix, EscapeStyle};
@@ -103,7 +106,7 @@ pub fn color_enabled(get: impl Fn(&str) -> Option<String>, stdout_is_tty: bool) 
     }
     for k in ["AWS_SESSION_COLOR", "AWS_SESSION_COLORS"] {
         if let Some(v) = get(k).filter(|v| !v.is_empty()) {
-            return crate::cli::truthy(&v);
+            return crate::env::truthy(&v);
         }
     }
     stdout_is_tty && get("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")

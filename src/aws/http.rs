@@ -1,6 +1,6 @@
 //! The only module that touches the network: POST a signed request, read the answer.
 //!
-//! No signing, no XML, no retries here: [`crate::client`] decides what to send and
+//! No signing, no XML, no retries here: [`crate::aws::client`] decides what to send and
 //! what to do with the answer. HTTPS goes through ureq + rustls with the Mozilla
 //! roots (webpki-roots), or the PEM bundle named by `AWS_CA_BUNDLE`; proxies come from
 //! `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`, with `NO_PROXY` honoured (ureq reads them).
@@ -52,7 +52,7 @@ impl TransportError {
     /// Whether the request certainly never reached the server (nothing to consume).
     ///
     /// ```
-    /// use aws_session::http::TransportError;
+    /// use aws_session::aws::http::TransportError;
     /// assert!(TransportError::Unreached("connection refused".into()).never_sent());
     /// assert!(!TransportError::Lost("connection lost (reset)".into()).never_sent());
     /// ```

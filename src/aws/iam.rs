@@ -6,14 +6,14 @@
 //! - [`delete_virtual_mfa_device`], [`deactivate_mfa_device`] → [`parse_empty_response`]:
 //!   clean-up when provisioning fails.
 
-use crate::query::{QueryRequest, Service};
-use crate::xml::{path_string, Document, XmlError};
+use crate::aws::query::{QueryRequest, Service};
+use crate::aws::xml::{path_string, Document, XmlError};
 use std::fmt;
 
 /// A `ListMFADevices` request; without a user name AWS lists the signing user's devices.
 ///
 /// ```
-/// let req = aws_session::iam::list_mfa_devices(Some("alice"));
+/// let req = aws_session::aws::iam::list_mfa_devices(Some("alice"));
 /// assert_eq!(req.form_body(), "Action=ListMFADevices&Version=2010-05-08&UserName=alice");
 /// ```
 pub fn list_mfa_devices(user_name: Option<&str>) -> QueryRequest {
@@ -23,7 +23,7 @@ pub fn list_mfa_devices(user_name: Option<&str>) -> QueryRequest {
 /// A `CreateVirtualMFADevice` request for a device named `name` (path defaults to `/`).
 ///
 /// ```
-/// let req = aws_session::iam::create_virtual_mfa_device("alice", None);
+/// let req = aws_session::aws::iam::create_virtual_mfa_device("alice", None);
 /// assert!(req.form_body().ends_with("&VirtualMFADeviceName=alice"));
 /// ```
 pub fn create_virtual_mfa_device(name: &str, path: Option<&str>) -> QueryRequest {
@@ -36,7 +36,7 @@ pub fn create_virtual_mfa_device(name: &str, path: Option<&str>) -> QueryRequest
 /// so it is never retried.
 ///
 /// ```
-/// let req = aws_session::iam::enable_mfa_device(
+/// let req = aws_session::aws::iam::enable_mfa_device(
 ///     "alice", "arn:aws:iam::123456789012:mfa/alice", "123456", "654321",
 /// );
 /// assert!(req.carries_mfa_code);
@@ -52,7 +52,7 @@ pub fn enable_mfa_device(user_name: &str, serial: &str, code1: &str, code2: &str
 /// A `DeleteVirtualMFADevice` request (the device must not be enabled for a user).
 ///
 /// ```
-/// let req = aws_session::iam::delete_virtual_mfa_device("arn:aws:iam::123456789012:mfa/alice");
+/// let req = aws_session::aws::iam::delete_virtual_mfa_device("arn:aws:iam::123456789012:mfa/alice");
 /// assert_eq!(req.params[0].0, "SerialNumber");
 /// ```
 pub fn delete_virtual_mfa_device(serial: &str) -> QueryRequest {
@@ -62,7 +62,7 @@ pub fn delete_virtual_mfa_device(serial: &str) -> QueryRequest {
 /// A `DeactivateMFADevice` request (detach the device from the user).
 ///
 /// ```
-/// let req = aws_session::iam::deactivate_mfa_device("alice", "arn:aws:iam::123456789012:mfa/alice");
+/// let req = aws_session::aws::iam::deactivate_mfa_device("alice", "arn:aws:iam::123456789012:mfa/alice");
 /// assert_eq!(req.action, "DeactivateMFADevice");
 /// ```
 pub fn deactivate_mfa_device(user_name: &str, serial: &str) -> QueryRequest {
@@ -74,7 +74,7 @@ pub fn deactivate_mfa_device(user_name: &str, serial: &str) -> QueryRequest {
 /// One MFA device of a user, from `ListMFADevices`.
 ///
 /// ```
-/// let d = aws_session::iam::MfaDevice {
+/// let d = aws_session::aws::iam::MfaDevice {
 ///     serial_number: "arn:aws:iam::123456789012:mfa/alice".into(),
 ///     user_name: Some("alice".into()),
 ///     enable_date: None,
@@ -96,7 +96,7 @@ pub struct MfaDevice {
 /// `Debug` never shows the seed: it is as secret as a password.
 ///
 /// ```
-/// let d = aws_session::iam::VirtualMfaDevice {
+/// let d = aws_session::aws::iam::VirtualMfaDevice {
 ///     serial_number: "arn:aws:iam::123456789012:mfa/alice".into(),
 ///     base32_seed: "JBSWY3DPEHPK3PXP".into(),
 /// };
@@ -122,8 +122,8 @@ impl fmt::Debug for VirtualMfaDevice {
 /// Parse a `ListMFADevicesResponse`: every device, in AWS's order (maybe none).
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
-/// assert!(aws_session::iam::parse_list_mfa_devices(body).unwrap().is_empty());
+/// let body = include_str!("../../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
+/// assert!(aws_session::aws::iam::parse_list_mfa_devices(body).unwrap().is_empty());
 /// ```
 pub fn parse_list_mfa_devices(body: &str) -> Result<Vec<MfaDevice>, XmlError> {
     let doc = Document::parse_expecting(body, "ListMFADevicesResponse")?;
@@ -172,8 +172,8 @@ pub fn parse_list_mfa_devices(body: &str) -> Result<Vec<MfaDevice>, XmlError> {
 /// accepted as is.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/iam_create_virtual_mfa_device.xml");
-/// let d = aws_session::iam::parse_create_virtual_mfa_device(body).unwrap();
+/// let body = include_str!("../../fixtures/xml/iam_create_virtual_mfa_device.xml");
+/// let d = aws_session::aws::iam::parse_create_virtual_mfa_device(body).unwrap();
 /// assert_eq!(d.base32_seed.len(), 64);
 /// ```
 pub fn parse_create_virtual_mfa_device(body: &str) -> Result<VirtualMfaDevice, XmlError> {
@@ -198,8 +198,8 @@ pub fn parse_create_virtual_mfa_device(body: &str) -> Result<VirtualMfaDevice, X
 /// `DeactivateMFADevice`, `DeleteVirtualMFADevice`): the root must be `expected_root`.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/iam_enable_mfa_device.xml");
-/// assert!(aws_session::iam::parse_empty_response(body, "EnableMFADeviceResponse").is_ok());
+/// let body = include_str!("../../fixtures/xml/iam_enable_mfa_device.xml");
+/// assert!(aws_session::aws::iam::parse_empty_response(body, "EnableMFADeviceResponse").is_ok());
 /// ```
 pub fn parse_empty_response(body: &str, expected_root: &str) -> Result<(), XmlError> {
     Document::parse_expecting(body, expected_root).map(|_| ())
@@ -275,16 +275,16 @@ fn decode_base64(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    const LIST: &str = include_str!("../fixtures/xml/iam_list_mfa_devices.xml");
-    const LIST_MOTO: &str = include_str!("../fixtures/xml/iam_list_mfa_devices_moto.xml");
-    const LIST_EMPTY: &str = include_str!("../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
-    const CREATE: &str = include_str!("../fixtures/xml/iam_create_virtual_mfa_device.xml");
+    const LIST: &str = include_str!("../../fixtures/xml/iam_list_mfa_devices.xml");
+    const LIST_MOTO: &str = include_str!("../../fixtures/xml/iam_list_mfa_devices_moto.xml");
+    const LIST_EMPTY: &str = include_str!("../../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
+    const CREATE: &str = include_str!("../../fixtures/xml/iam_create_virtual_mfa_device.xml");
     const CREATE_MOTO: &str =
-        include_str!("../fixtures/xml/iam_create_virtual_mfa_device_moto.xml");
+        include_str!("../../fixtures/xml/iam_create_virtual_mfa_device_moto.xml");
     const CREATE_TRUNCATED: &str =
-        include_str!("../fixtures/xml/iam_create_virtual_mfa_device_truncated.xml");
-    const HTML_503: &str = include_str!("../fixtures/xml/html_503_elb.html");
-    const NO_SUCH_ENTITY: &str = include_str!("../fixtures/xml/error_no_such_entity_moto.xml");
+        include_str!("../../fixtures/xml/iam_create_virtual_mfa_device_truncated.xml");
+    const HTML_503: &str = include_str!("../../fixtures/xml/html_503_elb.html");
+    const NO_SUCH_ENTITY: &str = include_str!("../../fixtures/xml/error_no_such_entity_moto.xml");
 
     #[test]
     fn builders_use_aws_parameter_names() {
@@ -487,27 +487,27 @@ mod tests {
     fn empty_responses() {
         for (file, root) in [
             (
-                include_str!("../fixtures/xml/iam_enable_mfa_device.xml"),
+                include_str!("../../fixtures/xml/iam_enable_mfa_device.xml"),
                 "EnableMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_enable_mfa_device_moto.xml"),
+                include_str!("../../fixtures/xml/iam_enable_mfa_device_moto.xml"),
                 "EnableMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_deactivate_mfa_device.xml"),
+                include_str!("../../fixtures/xml/iam_deactivate_mfa_device.xml"),
                 "DeactivateMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_deactivate_mfa_device_moto.xml"),
+                include_str!("../../fixtures/xml/iam_deactivate_mfa_device_moto.xml"),
                 "DeactivateMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_delete_virtual_mfa_device.xml"),
+                include_str!("../../fixtures/xml/iam_delete_virtual_mfa_device.xml"),
                 "DeleteVirtualMFADeviceResponse",
             ),
             (
-                include_str!("../fixtures/xml/iam_delete_virtual_mfa_device_moto.xml"),
+                include_str!("../../fixtures/xml/iam_delete_virtual_mfa_device_moto.xml"),
                 "DeleteVirtualMFADeviceResponse",
             ),
         ] {

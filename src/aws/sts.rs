@@ -4,15 +4,15 @@
 //! - [`assume_role`] → [`parse_assume_role`]: role credentials.
 //! - [`get_caller_identity`] → [`parse_get_caller_identity`]: who the keys belong to.
 
+use crate::aws::query::{QueryRequest, Service};
+use crate::aws::xml::{Document, Element, XmlError};
 use crate::credentials::{Credentials, SessionCredentials};
-use crate::query::{QueryRequest, Service};
-use crate::xml::{Document, Element, XmlError};
 use time::OffsetDateTime;
 
 /// A `GetSessionToken` request; `mfa` is `(serial number or ARN, current code)`.
 ///
 /// ```
-/// let req = aws_session::sts::get_session_token(
+/// let req = aws_session::aws::sts::get_session_token(
 ///     Some(43200),
 ///     Some(("arn:aws:iam::123456789012:mfa/alice", "123456")),
 /// );
@@ -28,7 +28,7 @@ pub fn get_session_token(duration_secs: Option<u32>, mfa: Option<(&str, &str)>) 
 /// A `GetCallerIdentity` request (no parameters; works with any valid keys).
 ///
 /// ```
-/// let req = aws_session::sts::get_caller_identity();
+/// let req = aws_session::aws::sts::get_caller_identity();
 /// assert_eq!(req.form_body(), "Action=GetCallerIdentity&Version=2011-06-15");
 /// ```
 pub fn get_caller_identity() -> QueryRequest {
@@ -38,7 +38,7 @@ pub fn get_caller_identity() -> QueryRequest {
 /// An `AssumeRole` request; `mfa` is `(serial number or ARN, current code)`.
 ///
 /// ```
-/// let req = aws_session::sts::assume_role(
+/// let req = aws_session::aws::sts::assume_role(
 ///     "arn:aws:iam::123456789012:role/admin", "alice", Some(3600), Some("ext-1"), None,
 /// );
 /// assert_eq!(
@@ -71,7 +71,7 @@ fn with_mfa(req: QueryRequest, mfa: Option<(&str, &str)>) -> QueryRequest {
 /// The identity of the role session returned by `AssumeRole`.
 ///
 /// ```
-/// let u = aws_session::sts::AssumedRoleUser {
+/// let u = aws_session::aws::sts::AssumedRoleUser {
 ///     arn: "arn:aws:sts::123456789012:assumed-role/admin/alice".into(),
 ///     assumed_role_id: "AROA3XFRBF535PLBIFPI4:alice".into(),
 /// };
@@ -88,7 +88,7 @@ pub struct AssumedRoleUser {
 /// Who the signing credentials belong to (`GetCallerIdentity`).
 ///
 /// ```
-/// let id = aws_session::sts::CallerIdentity {
+/// let id = aws_session::aws::sts::CallerIdentity {
 ///     account: "123456789012".into(),
 ///     arn: "arn:aws:iam::123456789012:user/alice".into(),
 ///     user_id: "AIDAEXAMPLE".into(),
@@ -111,7 +111,7 @@ impl CallerIdentity {
     /// user, assumed roles, federated users and anything else.
     ///
     /// ```
-    /// let mut id = aws_session::sts::CallerIdentity {
+    /// let mut id = aws_session::aws::sts::CallerIdentity {
     ///     account: "123456789012".into(),
     ///     arn: "arn:aws:iam::123456789012:user/division/team/alice".into(),
     ///     user_id: "AIDAEXAMPLE".into(),
@@ -143,8 +143,8 @@ impl CallerIdentity {
 /// Parse a `GetSessionTokenResponse` into session credentials.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/sts_get_session_token.xml");
-/// let s = aws_session::sts::parse_get_session_token(body).unwrap();
+/// let body = include_str!("../../fixtures/xml/sts_get_session_token.xml");
+/// let s = aws_session::aws::sts::parse_get_session_token(body).unwrap();
 /// assert_eq!(s.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
 /// ```
 pub fn parse_get_session_token(body: &str) -> Result<SessionCredentials, XmlError> {
@@ -155,8 +155,8 @@ pub fn parse_get_session_token(body: &str) -> Result<SessionCredentials, XmlErro
 /// Parse an `AssumeRoleResponse` into role credentials and the role session's identity.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/sts_assume_role.xml");
-/// let (creds, user) = aws_session::sts::parse_assume_role(body).unwrap();
+/// let body = include_str!("../../fixtures/xml/sts_assume_role.xml");
+/// let (creds, user) = aws_session::aws::sts::parse_assume_role(body).unwrap();
 /// assert!(user.arn.contains(":assumed-role/"));
 /// assert!(creds.credentials.session_token.is_some());
 /// ```
@@ -178,8 +178,8 @@ pub fn parse_assume_role(body: &str) -> Result<(SessionCredentials, AssumedRoleU
 /// Parse a `GetCallerIdentityResponse`.
 ///
 /// ```
-/// let body = include_str!("../fixtures/xml/sts_get_caller_identity.xml");
-/// let id = aws_session::sts::parse_get_caller_identity(body).unwrap();
+/// let body = include_str!("../../fixtures/xml/sts_get_caller_identity.xml");
+/// let id = aws_session::aws::sts::parse_get_caller_identity(body).unwrap();
 /// assert_eq!(id.account, "123456789012");
 /// ```
 pub fn parse_get_caller_identity(body: &str) -> Result<CallerIdentity, XmlError> {
@@ -204,7 +204,7 @@ fn read_credentials(root: Element<'_>, result: &str) -> Result<SessionCredential
     let session_token = field("SessionToken")?;
     let expiration_text = field("Expiration")?;
     let expiration = parse_timestamp(expiration_text).ok_or_else(|| XmlError::Invalid {
-        path: crate::xml::path_string(&[result, "Credentials", "Expiration"]),
+        path: crate::aws::xml::path_string(&[result, "Credentials", "Expiration"]),
         // A timestamp is no secret: showing it helps whoever runs the peer.
         reason: format!(
             "is not an RFC 3339 time: \"{}\"",
@@ -239,16 +239,18 @@ mod tests {
         PrimitiveDateTime::new(date, time).assume_utc()
     }
 
-    const GST: &str = include_str!("../fixtures/xml/sts_get_session_token.xml");
-    const GST_MOTO: &str = include_str!("../fixtures/xml/sts_get_session_token_moto.xml");
-    const GST_TRUNCATED: &str = include_str!("../fixtures/xml/sts_get_session_token_truncated.xml");
-    const AR: &str = include_str!("../fixtures/xml/sts_assume_role.xml");
-    const AR_MOTO: &str = include_str!("../fixtures/xml/sts_assume_role_moto.xml");
-    const GCI_USER: &str = include_str!("../fixtures/xml/sts_get_caller_identity.xml");
-    const GCI_ROLE: &str = include_str!("../fixtures/xml/sts_get_caller_identity_assumed_role.xml");
-    const GCI_MOTO: &str = include_str!("../fixtures/xml/sts_get_caller_identity_moto.xml");
-    const HTML_502: &str = include_str!("../fixtures/xml/html_502.html");
-    const ERR_MFA: &str = include_str!("../fixtures/xml/error_access_denied_mfa.xml");
+    const GST: &str = include_str!("../../fixtures/xml/sts_get_session_token.xml");
+    const GST_MOTO: &str = include_str!("../../fixtures/xml/sts_get_session_token_moto.xml");
+    const GST_TRUNCATED: &str =
+        include_str!("../../fixtures/xml/sts_get_session_token_truncated.xml");
+    const AR: &str = include_str!("../../fixtures/xml/sts_assume_role.xml");
+    const AR_MOTO: &str = include_str!("../../fixtures/xml/sts_assume_role_moto.xml");
+    const GCI_USER: &str = include_str!("../../fixtures/xml/sts_get_caller_identity.xml");
+    const GCI_ROLE: &str =
+        include_str!("../../fixtures/xml/sts_get_caller_identity_assumed_role.xml");
+    const GCI_MOTO: &str = include_str!("../../fixtures/xml/sts_get_caller_identity_moto.xml");
+    const HTML_502: &str = include_str!("../../fixtures/xml/html_502.html");
+    const ERR_MFA: &str = include_str!("../../fixtures/xml/error_access_denied_mfa.xml");
 
     fn form_pairs(req: &QueryRequest) -> Vec<(String, String)> {
         req.form_body()

@@ -1,4 +1,4 @@
-//! One AWS call: resolve the endpoint, sign ([`crate::sigv4`]), send ([`crate::http`]),
+//! One AWS call: resolve the endpoint, sign ([`crate::aws::sigv4`]), send ([`crate::aws::http`]),
 //! turn an `<ErrorResponse>` into [`Error::Aws`], retry what is safe to retry.
 //!
 //! Retries (jittered exponential backoff, 3 attempts): throttling, HTTP 5xx/429 and lost
@@ -7,12 +7,12 @@
 //! reached AWS (a TOTP code is accepted once; a resend would be refused) — a refused
 //! connection carried nothing and is retried. docs/errors.md lists every failure.
 
+use crate::aws::endpoint::{resolve, EndpointSettings};
+use crate::aws::http::{HttpRequest, Transport, TransportError};
+use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
+use crate::aws::sigv4;
 use crate::credentials::Credentials;
-use crate::endpoint::{resolve, EndpointSettings};
 use crate::error::{AwsError, Error, Result};
-use crate::http::{HttpRequest, Transport, TransportError};
-use crate::query::{QueryRequest, CONTENT_TYPE};
-use crate::sigv4;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -111,6 +111,7 @@ impl Client {
                         return Ok(resp.body.clone());
                     }
                     let aws = aws_error(
+                        req.service,
                         req.action,
                         resp.status,
                         &resp.body,
@@ -136,7 +137,7 @@ impl Client {
                             .unwrap_or_default(),
                     ));
                     let retryable = match &aws {
-                        Some(e) => is_throttling(&e.code) || resp.status >= 500,
+                        Some(e) => e.is_throttling() || resp.status >= 500,
                         None => resp.status >= 500 || resp.status == 429,
                     } && !req.carries_mfa_code;
                     match aws {
@@ -205,24 +206,19 @@ impl Client {
     }
 }
 
-fn is_throttling(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException"
-    )
-}
-
 /// Parse an AWS error answer; `None` when the body is not one (an HTML page, say).
 fn aws_error(
+    service: Service,
     action: &str,
     status: u16,
     body: &str,
     date: Option<&str>,
     now: OffsetDateTime,
 ) -> Option<AwsError> {
-    let parsed = crate::xml::parse_error_response(body)?;
+    let parsed = crate::aws::xml::parse_error_response(body)?;
     Some(AwsError {
         action: action.to_string(),
+        service: service.name(),
         status,
         code: parsed.code,
         message: parsed.message,
@@ -236,7 +232,7 @@ fn aws_error(
 
 /// Describe a non-AWS answer in a few words (status, and what the body is instead).
 fn not_aws_answer(status: u16, body: &str) -> String {
-    match crate::xml::Document::parse(body) {
+    match crate::aws::xml::Document::parse(body) {
         Ok(doc) => format!(
             "HTTP {status} with an XML document <{}> that is not an AWS error",
             doc.root().name().chars().take(60).collect::<String>()
@@ -260,7 +256,7 @@ fn transport_error(action: &str, url: &str, e: &TransportError, attempts: u32) -
         ),
         TransportError::TooLarge => format!(
             "{action}: the answer from {url} is larger than {} bytes, which no AWS answer is: check AWS_ENDPOINT_URL and HTTPS_PROXY",
-            crate::http::MAX_BODY
+            crate::aws::http::MAX_BODY
         ),
         TransportError::Untrusted(m) => format!("{action}: request to {url} failed: {m}"),
         TransportError::Other(m) => format!(

@@ -6,8 +6,8 @@
 //! Overrides: `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL_IAM`, then `AWS_ENDPOINT_URL`,
 //! then the profile's `endpoint_url`. `http://` is allowed (local peers).
 
+use crate::aws::query::Service;
 use crate::error::{Error, Result};
-use crate::query::Service;
 
 /// Where to send a request and how to sign it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,8 +58,8 @@ fn partition(region: Option<&str>) -> Partition {
 /// Resolve the endpoint of `service` under `settings`.
 ///
 /// ```
-/// use aws_session::endpoint::{resolve, EndpointSettings};
-/// use aws_session::query::Service;
+/// use aws_session::aws::endpoint::{resolve, EndpointSettings};
+/// use aws_session::aws::query::Service;
 /// let e = resolve(Service::Sts, &EndpointSettings::default()).unwrap();
 /// assert_eq!(e.url, "https://sts.amazonaws.com/");
 /// assert_eq!(e.signing_region, "us-east-1");

@@ -35,7 +35,7 @@ const ADDED_HEADERS: &[&str] = &["x-amz-date", "x-amz-security-token", "x-amz-co
 /// A request as it will be sent, borrowed from the caller.
 ///
 /// ```
-/// use aws_session::sigv4::SignableRequest;
+/// use aws_session::aws::sigv4::SignableRequest;
 /// let headers = vec![("Host".to_string(), "sts.amazonaws.com".to_string())];
 /// let req = SignableRequest {
 ///     method: "POST",
@@ -79,7 +79,7 @@ impl fmt::Debug for SignableRequest<'_> {
 /// Knobs of the signing algorithm, named as in AWS's test suite.
 ///
 /// ```
-/// use aws_session::sigv4::SigningSettings;
+/// use aws_session::aws::sigv4::SigningSettings;
 /// let s = SigningSettings::default();
 /// assert!(s.normalize_path && !s.sign_body && !s.omit_session_token);
 /// ```
@@ -110,7 +110,7 @@ impl Default for SigningSettings {
 ///
 /// ```
 /// use aws_session::credentials::Credentials;
-/// use aws_session::sigv4::{SigningParams, SigningSettings};
+/// use aws_session::aws::sigv4::{SigningParams, SigningSettings};
 /// let creds = Credentials::long_term("AKIDEXAMPLE", "secret");
 /// let params = SigningParams {
 ///     credentials: &creds,
@@ -154,7 +154,7 @@ impl fmt::Debug for SigningKey {
 ///
 /// ```
 /// let t = time::OffsetDateTime::from_unix_timestamp(1440938160).unwrap();
-/// assert_eq!(aws_session::sigv4::amz_date(t), "20150830T123600Z");
+/// assert_eq!(aws_session::aws::sigv4::amz_date(t), "20150830T123600Z");
 /// ```
 pub use crate::timefmt::amz_date;
 
@@ -168,7 +168,7 @@ use crate::timefmt::date_stamp as short_date;
 /// are left out. The payload hash is the SHA-256 of `req.body`.
 ///
 /// ```
-/// use aws_session::sigv4::{canonical_request, SignableRequest};
+/// use aws_session::aws::sigv4::{canonical_request, SignableRequest};
 /// let headers = vec![
 ///     ("Host".to_string(), "example.amazonaws.com".to_string()),
 ///     ("X-Amz-Date".to_string(), "20150830T123600Z".to_string()),
@@ -212,7 +212,7 @@ pub fn canonical_request(req: &SignableRequest<'_>, normalize_path: bool) -> Str
 ///     ("Host".to_string(), "example.amazonaws.com".to_string()),
 ///     ("User-Agent".to_string(), "curl".to_string()),
 /// ];
-/// assert_eq!(aws_session::sigv4::signed_headers(&h), "host;x-amz-date");
+/// assert_eq!(aws_session::aws::sigv4::signed_headers(&h), "host;x-amz-date");
 /// ```
 pub fn signed_headers(headers: &[(String, String)]) -> String {
     join_names(&canonical_headers(headers))
@@ -223,7 +223,7 @@ pub fn signed_headers(headers: &[(String, String)]) -> String {
 /// ```
 /// let t = time::OffsetDateTime::from_unix_timestamp(1440938160).unwrap();
 /// assert_eq!(
-///     aws_session::sigv4::credential_scope(t, "us-east-1", "sts"),
+///     aws_session::aws::sigv4::credential_scope(t, "us-east-1", "sts"),
 ///     "20150830/us-east-1/sts/aws4_request"
 /// );
 /// ```
@@ -236,7 +236,7 @@ pub fn credential_scope(time: OffsetDateTime, region: &str, service: &str) -> St
 ///
 /// ```
 /// let t = time::OffsetDateTime::from_unix_timestamp(1440938160).unwrap();
-/// let sts = aws_session::sigv4::string_to_sign(t, "20150830/us-east-1/service/aws4_request", "");
+/// let sts = aws_session::aws::sigv4::string_to_sign(t, "20150830/us-east-1/service/aws4_request", "");
 /// assert!(sts.starts_with("AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"));
 /// ```
 pub fn string_to_sign(time: OffsetDateTime, scope: &str, canonical_request: &str) -> String {
@@ -252,7 +252,7 @@ pub fn string_to_sign(time: OffsetDateTime, scope: &str, canonical_request: &str
 ///
 /// ```
 /// let t = time::OffsetDateTime::from_unix_timestamp(1440938160).unwrap();
-/// let key = aws_session::sigv4::signing_key("secret", t, "us-east-1", "sts");
+/// let key = aws_session::aws::sigv4::signing_key("secret", t, "us-east-1", "sts");
 /// assert_eq!(format!("{key:?}"), "SigningKey(<redacted>)");
 /// ```
 pub fn signing_key(
@@ -278,7 +278,7 @@ pub fn signing_key(
 /// Step 4: the hex signature of a [`string_to_sign`].
 ///
 /// ```
-/// use aws_session::sigv4::{signature, signing_key};
+/// use aws_session::aws::sigv4::{signature, signing_key};
 /// let t = time::OffsetDateTime::from_unix_timestamp(1440938160).unwrap();
 /// let key = signing_key("secret", t, "us-east-1", "sts");
 /// assert_eq!(signature(&key, "text").len(), 64);
@@ -297,7 +297,7 @@ pub fn signature(key: &SigningKey, string_to_sign: &str) -> String {
 ///
 /// ```
 /// use aws_session::credentials::Credentials;
-/// use aws_session::sigv4::{sign, SignableRequest, SigningParams, SigningSettings};
+/// use aws_session::aws::sigv4::{sign, SignableRequest, SigningParams, SigningSettings};
 /// let creds = Credentials::long_term("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
 /// let headers = vec![("Host".to_string(), "example.amazonaws.com".to_string())];
 /// let req = SignableRequest { method: "GET", path: "/", query: "", headers: &headers, body: b"" };

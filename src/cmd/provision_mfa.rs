@@ -19,31 +19,89 @@
 //! The seed never goes to stdout/stderr (which may be files), to `--debug` output or to
 //! disk: only to `/dev/tty`, and the copies in memory are overwritten when done.
 
-use crate::cli::Options;
-use crate::client::Client;
+use super::{CmdArgs, Opt, Options, Spec};
+use crate::aws::client::Client;
+use crate::aws::iam::{self, VirtualMfaDevice};
+use crate::aws::sts::{self, CallerIdentity};
 use crate::config::{self, FileKind, ProfileSet};
 use crate::credentials::Credentials;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, AtSymlink};
-use crate::iam::{self, VirtualMfaDevice};
-use crate::mfa;
 use crate::qr;
-use crate::session::{self, Env};
-use crate::sts::{self, CallerIdentity};
-use std::fs::{self, File, OpenOptions};
-use std::io::{ErrorKind, Read, Write};
-use std::os::fd::AsRawFd;
+use crate::session;
+use crate::tty::Terminal;
+use std::fs::{self, OpenOptions};
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Secret groups shown per line (8 × 4 characters: 39 columns).
+pub const SPEC: Spec = Spec {
+    name: "provision-mfa",
+    about: "create and enable a virtual MFA device",
+    help: concat!(
+        "Usage: aws-session [OPTIONS] provision-mfa [--save] [--qr-ansi]\n",
+        "\n",
+        "Creates a virtual MFA device for the calling IAM user, draws its QR code in the terminal,\n",
+        "asks for two consecutive codes and enables it; on any failure the device is deleted again.\n",
+        "Then offers to write mfa_serial into the profile (--save: without asking).\n",
+        "--qr-ansi draws the QR code with background colours (for dark-on-light terminals).\n",
+    ),
+    options: &[SAVE, QR_ANSI],
+    makes_session: false,
+};
+
+const SAVE: Opt = Opt {
+    short: None,
+    long: "save",
+    value: false,
+    about: "provision-mfa: write mfa_serial into the profile",
+};
+
+const QR_ANSI: Opt = Opt {
+    short: None,
+    long: "qr-ansi",
+    value: false,
+    about: "provision-mfa: QR code in background colours",
+};
+
+/// The options of `provision-mfa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args {
+    /// Write `mfa_serial` into the profile without asking.
+    pub save: bool,
+    /// Draw the QR code with background colours instead of blocks.
+    pub qr_ansi: bool,
+}
+
+pub fn parse(args: &mut CmdArgs) -> Result<Args> {
+    let mut a = Args::default();
+    while let Some(arg) = args.next_arg()? {
+        if arg.is(&SAVE) {
+            a.save = true;
+        } else if arg.is(&QR_ANSI) {
+            a.qr_ansi = true;
+        } else {
+            return Err(args.unexpected(arg));
+        }
+    }
+    Ok(a)
+}
+
 const GROUPS_PER_LINE: usize = 8;
 
 /// Run `provision-mfa`.
-pub fn run(opts: &Options, env: &Env) -> Result<()> {
+pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     // No terminal, no codes: refuse before anything is created.
-    let mut tty = Terminal::open()?;
+    let mut tty = Terminal::open().map_err(|_| {
+        Error::MfaCode(
+            "provision-mfa needs a terminal (to show the QR code and read two codes), \
+             and /dev/tty cannot be opened: run it in a terminal; nothing was created"
+                .into(),
+        )
+    })?;
     let debug = |m: &str| {
         if opts.debug {
             eprintln!("aws-session: debug: {m}");
@@ -52,14 +110,14 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     if opts.code.is_some() {
         debug("--code / AWS_SESSION_MFA_CODE is not used: the codes come from the new device");
     }
-    let profiles = crate::commands::load_profiles(env)?;
+    let profiles = super::load_profiles(env)?;
     let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
     // As for every command: --profile P uses P's keys even when the environment has some.
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
     let source = session::source_credentials_for(env, &profiles, choice)?;
     let creds = &source.credentials;
     let endpoints = session::endpoint_settings(env, &profiles, profile);
-    let client = crate::commands::make_client(opts, env, endpoints)?;
+    let client = super::make_client(opts, env, endpoints)?;
 
     let body = client.call(&sts::get_caller_identity(), creds)?;
     let id = sts::parse_get_caller_identity(&body).map_err(|e| unusable("GetCallerIdentity", e))?;
@@ -90,14 +148,14 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         return Err(delete_after_failure(&client, creds, device.serial(), e));
     }
 
-    if let Err(e) = show_and_enable(&client, creds, &id, &user, &device, &mut tty, opts) {
+    if let Err(e) = show_and_enable(&client, creds, &id, &user, &device, &mut tty, args) {
         return Err(delete_after_failure(&client, creds, device.serial(), e));
     }
     let serial = device.serial().to_string();
     drop(device);
     println!("MFA device {serial} is enabled for IAM user '{user}'.");
     // The handlers stay in for the question: a Ctrl-C there says what to add by hand.
-    let saved = offer_to_save(opts, env, &profiles, profile, &serial, &mut tty);
+    let saved = offer_to_save(args, env, &profiles, profile, &serial, &mut tty);
     drop(signals);
     saved
 }
@@ -128,7 +186,7 @@ fn expected_serial(id: &CallerIdentity, name: &str) -> String {
     format!("arn:{partition}:iam::{}:mfa/{name}", id.account)
 }
 
-/// CreateVirtualMFADevice named after the user, as the original did.
+/// CreateVirtualMFADevice named after the user, so the console shows whose it is.
 fn create_device(
     client: &Client,
     creds: &Credentials,
@@ -188,7 +246,7 @@ fn show_and_enable(
     user: &str,
     device: &Wiped,
     tty: &mut Terminal,
-    opts: &Options,
+    args: &Args,
 ) -> Result<()> {
     let serial = device.serial();
     let uri = Wiped(qr::otpauth_uri(
@@ -222,7 +280,7 @@ fn show_and_enable(
         .push_str("Then enter two consecutive codes that the app shows.\n\n");
     match &code {
         Ok(code) => {
-            let style = if opts.qr_ansi {
+            let style = if args.qr_ansi {
                 qr::Style::Ansi
             } else {
                 qr::Style::Blocks
@@ -248,8 +306,16 @@ fn show_and_enable(
     drop(screen);
     drop(uri);
 
-    let code1 = tty.ask_code("the 1st", None)?;
-    let code2 = tty.ask_code("the 2nd", Some(&code1))?;
+    let at_end = |label: &str| {
+        let label = label.to_string();
+        move || {
+            Error::MfaCode(format!(
+                "no MFA code entered (end of input at {label} code): run provision-mfa again and type the 6 digits"
+            ))
+        }
+    };
+    let code1 = tty.ask_code("the 1st", None, &interruption, at_end("the 1st"))?;
+    let code2 = tty.ask_code("the 2nd", Some(&code1), &interruption, at_end("the 2nd"))?;
     if let Some(e) = interruption("before the codes were sent") {
         return Err(e);
     }
@@ -265,7 +331,7 @@ fn show_and_enable(
                 }
             }),
         Err(Error::Aws(e))
-            if e.code == "InvalidAuthenticationCode" || mfa::is_code_rejected(&e) =>
+            if e.code == "InvalidAuthenticationCode" || e.is_code_rejected() =>
         {
             Err(Error::MfaCode(format!(
                 "AWS refused the two codes for {serial} ({}: {}): run provision-mfa again and enter \
@@ -319,7 +385,7 @@ fn delete_after_failure(client: &Client, creds: &Credentials, serial: &str, caus
 /// `--save`: write `mfa_serial` into the profile; else ask on the terminal, and print
 /// the line to add when it is not written.
 fn offer_to_save(
-    opts: &Options,
+    args: &Args,
     env: &Env,
     profiles: &ProfileSet,
     profile: Option<&str>,
@@ -338,7 +404,7 @@ fn offer_to_save(
         let msg = format!(
             "no AWS config file to write to (neither AWS_CONFIG_FILE nor HOME is set): add \"{line}\" to {section} yourself"
         );
-        if opts.save {
+        if args.save {
             return Err(Error::Local(format!(
                 "the MFA device is enabled, but {msg}"
             )));
@@ -347,7 +413,7 @@ fn offer_to_save(
         return Ok(());
     };
     let current = profiles.get(profile).and_then(|p| p.get("mfa_serial"));
-    let write = if opts.save {
+    let write = if args.save {
         true
     } else if let Some(e) = interruption("after the MFA device was enabled") {
         return Err(e.with_note(format!(
@@ -362,7 +428,7 @@ fn offer_to_save(
             ),
             _ => format!("Add \"{line}\" to {section} in {}? [y/N] ", path.display()),
         };
-        match tty.ask_yes_no(&question) {
+        match tty.ask_yes_no(&question, &interruption) {
             Ok(yes) => yes,
             Err(e) => {
                 return Err(e.with_note(format!(
@@ -607,144 +673,6 @@ impl Drop for BlockSignals {
                 libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
             }
         }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The terminal
-// ---------------------------------------------------------------------------
-
-/// `/dev/tty`, read without buffering so that a signal ends a wait for input.
-struct Terminal {
-    file: File,
-}
-
-impl Terminal {
-    fn open() -> Result<Terminal> {
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .map(|file| Terminal { file })
-            .map_err(|_| {
-                Error::MfaCode(
-                    "provision-mfa needs a terminal (to show the QR code and read two codes), \
-                     and /dev/tty cannot be opened: run it in a terminal; nothing was created"
-                        .into(),
-                )
-            })
-    }
-
-    fn print(&mut self, text: &str) -> Result<()> {
-        self.file
-            .write_all(text.as_bytes())
-            .and_then(|_| self.file.flush())
-            .map_err(|e| Error::MfaCode(format!("cannot write to the terminal: {e}")))
-    }
-
-    /// Columns and rows, if the terminal says.
-    fn size(&self) -> Option<(u16, u16)> {
-        // SAFETY: TIOCGWINSZ fills a winsize we own.
-        unsafe {
-            let mut ws: libc::winsize = std::mem::zeroed();
-            (libc::ioctl(self.file.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) == 0 && ws.ws_col > 0)
-                .then_some((ws.ws_col, ws.ws_row))
-        }
-    }
-
-    /// One line without its end; `None` at end of input. A signal ends the wait
-    /// with [`Error::Interrupted`]; `what` names the wait in that error.
-    fn read_line(&mut self, what: &str) -> Result<Option<String>> {
-        const MAX: usize = 1024;
-        let mut line = Vec::new();
-        let mut buf = [0u8; 256];
-        loop {
-            if let Some(e) = interruption(what) {
-                let _ = self.file.write_all(b"\n");
-                return Err(e);
-            }
-            // Wait in slices, so a signal that lands just before the read cannot
-            // leave us blocked in it.
-            let mut pfd = libc::pollfd {
-                fd: self.file.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one pollfd we own.
-            let ready = unsafe { libc::poll(&mut pfd, 1, 250) };
-            if ready == 0 {
-                continue;
-            }
-            if ready < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(Error::MfaCode(format!(
-                    "cannot read from the terminal: {e}"
-                )));
-            }
-            match self.file.read(&mut buf) {
-                Ok(0) => return Ok(None),
-                Ok(n) => {
-                    let chunk = &buf[..n];
-                    let end = chunk.iter().position(|&b| b == b'\n');
-                    let take = &chunk[..end.unwrap_or(n)];
-                    if line.len() < MAX {
-                        line.extend_from_slice(&take[..take.len().min(MAX - line.len())]);
-                    }
-                    if end.is_some() {
-                        let text = String::from_utf8_lossy(&line).trim().to_string();
-                        line.fill(0);
-                        return Ok(Some(text));
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => continue,
-                Err(e) => {
-                    return Err(Error::MfaCode(format!(
-                        "cannot read from the terminal: {e}"
-                    )))
-                }
-            }
-        }
-    }
-
-    /// Ask for a 6-digit code until one is entered (the original's wording).
-    /// `previous`: the 1st code, to catch the same code entered twice.
-    fn ask_code(&mut self, label: &str, previous: Option<&str>) -> Result<String> {
-        let mut warned_same = false;
-        loop {
-            self.print(&format!("Please enter {label} 6 digit MFA code: "))?;
-            let what = format!("while waiting for {label} MFA code");
-            let Some(code) = self.read_line(&what)? else {
-                let _ = self.print("\n");
-                return Err(Error::MfaCode(format!(
-                    "no MFA code entered (end of input at {label} code): run provision-mfa again and type the 6 digits"
-                )));
-            };
-            if mfa::is_well_formed(&code) {
-                if previous == Some(code.as_str()) && !warned_same {
-                    warned_same = true;
-                    self.print("That is the 1st code again: wait until the app shows the next code, then enter it.\n")?;
-                    continue;
-                }
-                return Ok(code);
-            }
-            if !code.is_empty() {
-                self.print("Not a valid code: it must be 6 digits\n")?;
-            }
-        }
-    }
-
-    /// A y/N question; end of input is "no".
-    fn ask_yes_no(&mut self, question: &str) -> Result<bool> {
-        self.print(question)?;
-        let answer = self.read_line("while waiting for an answer")?;
-        Ok(answer.is_some_and(|a| {
-            let a = a.to_ascii_lowercase();
-            a == "y" || a == "yes"
-        }))
     }
 }
 

@@ -1,6 +1,6 @@
 //! AWS Query API requests as plain values: service, action, parameters.
 //!
-//! [`crate::sts`] and [`crate::iam`] build them; [`crate::client`] signs and sends
+//! [`crate::aws::sts`] and [`crate::aws::iam`] build them; [`crate::aws::client`] signs and sends
 //! them as a form-encoded POST body ([`QueryRequest::form_body`], [`CONTENT_TYPE`]).
 
 use crate::encode::uri_encode;
@@ -9,7 +9,7 @@ use std::fmt;
 /// `Content-Type` of a Query API request body.
 ///
 /// ```
-/// assert!(aws_session::query::CONTENT_TYPE.starts_with("application/x-www-form-urlencoded"));
+/// assert!(aws_session::aws::query::CONTENT_TYPE.starts_with("application/x-www-form-urlencoded"));
 /// ```
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=utf-8";
 
@@ -20,7 +20,7 @@ const MFA_CODE_PARAMS: [&str; 3] = ["TokenCode", "AuthenticationCode1", "Authent
 /// The AWS services we call.
 ///
 /// ```
-/// use aws_session::query::Service;
+/// use aws_session::aws::query::Service;
 /// assert_eq!((Service::Sts.name(), Service::Sts.api_version()), ("sts", "2011-06-15"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,7 +35,7 @@ impl Service {
     /// The Query API `Version` parameter of the service.
     ///
     /// ```
-    /// assert_eq!(aws_session::query::Service::Iam.api_version(), "2010-05-08");
+    /// assert_eq!(aws_session::aws::query::Service::Iam.api_version(), "2010-05-08");
     /// ```
     pub fn api_version(self) -> &'static str {
         match self {
@@ -47,7 +47,7 @@ impl Service {
     /// The service name used in SigV4 credential scopes (`sts`, `iam`).
     ///
     /// ```
-    /// assert_eq!(aws_session::query::Service::Iam.name(), "iam");
+    /// assert_eq!(aws_session::aws::query::Service::Iam.name(), "iam");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
@@ -62,7 +62,7 @@ impl Service {
 /// `Debug` shows MFA code values as `<redacted>`.
 ///
 /// ```
-/// use aws_session::query::{QueryRequest, Service};
+/// use aws_session::aws::query::{QueryRequest, Service};
 /// let req = QueryRequest::new(Service::Sts, "GetSessionToken").param("TokenCode", "123456");
 /// assert!(req.carries_mfa_code);
 /// assert!(!format!("{req:?}").contains("123456"));
@@ -84,7 +84,7 @@ impl QueryRequest {
     /// A request for `action` with no parameters yet.
     ///
     /// ```
-    /// use aws_session::query::{QueryRequest, Service};
+    /// use aws_session::aws::query::{QueryRequest, Service};
     /// let req = QueryRequest::new(Service::Sts, "GetCallerIdentity");
     /// assert_eq!(req.form_body(), "Action=GetCallerIdentity&Version=2011-06-15");
     /// ```
@@ -100,7 +100,7 @@ impl QueryRequest {
     /// Add a parameter; an MFA code parameter sets [`QueryRequest::carries_mfa_code`].
     ///
     /// ```
-    /// use aws_session::query::{QueryRequest, Service};
+    /// use aws_session::aws::query::{QueryRequest, Service};
     /// let req = QueryRequest::new(Service::Iam, "ListMFADevices").param("UserName", "alice");
     /// assert_eq!(req.params, [("UserName", "alice".to_string())]);
     /// ```
@@ -115,7 +115,7 @@ impl QueryRequest {
     /// Add a parameter when `value` is `Some`.
     ///
     /// ```
-    /// use aws_session::query::{QueryRequest, Service};
+    /// use aws_session::aws::query::{QueryRequest, Service};
     /// let req = QueryRequest::new(Service::Iam, "ListMFADevices").opt_param("UserName", None::<&str>);
     /// assert!(req.params.is_empty());
     /// ```
@@ -130,7 +130,7 @@ impl QueryRequest {
     /// value percent-encoded as SigV4 wants it (RFC 3986, upper-case hex).
     ///
     /// ```
-    /// use aws_session::query::{QueryRequest, Service};
+    /// use aws_session::aws::query::{QueryRequest, Service};
     /// let req = QueryRequest::new(Service::Iam, "CreateVirtualMFADevice").param("Path", "/a b/");
     /// assert_eq!(
     ///     req.form_body(),

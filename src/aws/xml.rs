@@ -16,7 +16,7 @@ use std::fmt;
 /// Why a response body could not be read as the AWS answer that was expected.
 ///
 /// ```
-/// use aws_session::xml::{Document, XmlError};
+/// use aws_session::aws::xml::{Document, XmlError};
 /// let e = Document::parse_expecting("<Foo/>", "GetSessionTokenResponse").unwrap_err();
 /// assert!(matches!(e, XmlError::WrongRoot { .. }));
 /// assert_eq!(e.to_string(), "root element <Foo>, expected <GetSessionTokenResponse>");
@@ -93,7 +93,7 @@ impl XmlError {
     /// The crate error for an answer to `action` that could not be read.
     ///
     /// ```
-    /// use aws_session::xml::XmlError;
+    /// use aws_session::aws::xml::XmlError;
     /// let e = XmlError::Empty.into_error("GetSessionToken");
     /// assert!(e.to_string().contains("GetSessionToken"));
     /// ```
@@ -107,7 +107,7 @@ impl XmlError {
 /// Format a path of element names as `<A><B><C>`.
 ///
 /// ```
-/// assert_eq!(aws_session::xml::path_string(&["A", "B"]), "<A><B>");
+/// assert_eq!(aws_session::aws::xml::path_string(&["A", "B"]), "<A><B>");
 /// ```
 pub fn path_string(path: &[&str]) -> String {
     let mut s = String::new();
@@ -133,7 +133,7 @@ struct Node {
 /// wide documents cost linear time and constant stack.
 ///
 /// ```
-/// use aws_session::xml::Document;
+/// use aws_session::aws::xml::Document;
 /// let doc = Document::parse("<a xmlns='x'><b>1 &amp; 2</b></a>").unwrap();
 /// assert_eq!(doc.root().text_at(&["b"]), Some("1 & 2"));
 /// ```
@@ -146,7 +146,7 @@ pub struct Document {
 /// A reference to one element of a [`Document`].
 ///
 /// ```
-/// use aws_session::xml::Document;
+/// use aws_session::aws::xml::Document;
 /// let doc = Document::parse("<a><b>x</b></a>").unwrap();
 /// let b = doc.root().child("b").unwrap();
 /// assert_eq!((b.name(), b.text()), ("b", "x"));
@@ -161,7 +161,7 @@ impl Document {
     /// Parse `body` as an XML document with one root element.
     ///
     /// ```
-    /// use aws_session::xml::{Document, XmlError};
+    /// use aws_session::aws::xml::{Document, XmlError};
     /// assert!(Document::parse("<a/>").is_ok());
     /// assert_eq!(Document::parse("  ").unwrap_err(), XmlError::Empty);
     /// ```
@@ -197,7 +197,7 @@ impl Document {
     /// Parse `body` and check that its root element is `<expected_root>` (namespace ignored).
     ///
     /// ```
-    /// use aws_session::xml::Document;
+    /// use aws_session::aws::xml::Document;
     /// let doc = Document::parse_expecting("<R xmlns='urn:x'/>", "R").unwrap();
     /// assert_eq!(doc.root().name(), "R");
     /// ```
@@ -216,7 +216,7 @@ impl Document {
     /// The root element.
     ///
     /// ```
-    /// let doc = aws_session::xml::Document::parse("<r/>").unwrap();
+    /// let doc = aws_session::aws::xml::Document::parse("<r/>").unwrap();
     /// assert_eq!(doc.root().name(), "r");
     /// ```
     pub fn root(&self) -> Element<'_> {
@@ -239,7 +239,7 @@ impl<'a> Element<'a> {
     /// The element's local name (prefix and namespace dropped).
     ///
     /// ```
-    /// let doc = aws_session::xml::Document::parse("<x:r xmlns:x='u'/>").unwrap();
+    /// let doc = aws_session::aws::xml::Document::parse("<x:r xmlns:x='u'/>").unwrap();
     /// assert_eq!(doc.root().name(), "r");
     /// ```
     pub fn name(&self) -> &'a str {
@@ -249,7 +249,7 @@ impl<'a> Element<'a> {
     /// The element's own text, entities resolved, surrounding whitespace trimmed.
     ///
     /// ```
-    /// let doc = aws_session::xml::Document::parse("<r> a&lt;b </r>").unwrap();
+    /// let doc = aws_session::aws::xml::Document::parse("<r> a&lt;b </r>").unwrap();
     /// assert_eq!(doc.root().text(), "a<b");
     /// ```
     pub fn text(&self) -> &'a str {
@@ -259,7 +259,7 @@ impl<'a> Element<'a> {
     /// The first child element named `name`.
     ///
     /// ```
-    /// let doc = aws_session::xml::Document::parse("<r><a/><b/></r>").unwrap();
+    /// let doc = aws_session::aws::xml::Document::parse("<r><a/><b/></r>").unwrap();
     /// assert!(doc.root().child("b").is_some());
     /// ```
     pub fn child(&self, name: &str) -> Option<Element<'a>> {
@@ -274,7 +274,7 @@ impl<'a> Element<'a> {
     /// All child elements named `name`, in document order.
     ///
     /// ```
-    /// let doc = aws_session::xml::Document::parse("<r><m>1</m><m>2</m></r>").unwrap();
+    /// let doc = aws_session::aws::xml::Document::parse("<r><m>1</m><m>2</m></r>").unwrap();
     /// assert_eq!(doc.root().children("m").count(), 2);
     /// ```
     pub fn children<'n>(&self, name: &'n str) -> impl Iterator<Item = Element<'a>> + 'n
@@ -292,7 +292,7 @@ impl<'a> Element<'a> {
     /// The element at `path` below this one (first match at each step).
     ///
     /// ```
-    /// let doc = aws_session::xml::Document::parse("<r><a><b>x</b></a></r>").unwrap();
+    /// let doc = aws_session::aws::xml::Document::parse("<r><a><b>x</b></a></r>").unwrap();
     /// assert_eq!(doc.root().find(&["a", "b"]).map(|e| e.text()), Some("x"));
     /// ```
     pub fn find(&self, path: &[&str]) -> Option<Element<'a>> {
@@ -306,7 +306,7 @@ impl<'a> Element<'a> {
     /// The trimmed text of the element at `path`, if that element exists.
     ///
     /// ```
-    /// let doc = aws_session::xml::Document::parse("<r><a>x</a></r>").unwrap();
+    /// let doc = aws_session::aws::xml::Document::parse("<r><a>x</a></r>").unwrap();
     /// assert_eq!(doc.root().text_at(&["a"]), Some("x"));
     /// ```
     pub fn text_at(&self, path: &[&str]) -> Option<&'a str> {
@@ -317,7 +317,7 @@ impl<'a> Element<'a> {
     /// [`XmlError::Invalid`] naming the path.
     ///
     /// ```
-    /// use aws_session::xml::{Document, XmlError};
+    /// use aws_session::aws::xml::{Document, XmlError};
     /// let doc = Document::parse("<r><a/></r>").unwrap();
     /// assert!(matches!(doc.root().require_text(&["b"]), Err(XmlError::Missing { .. })));
     /// assert!(matches!(doc.root().require_text(&["a"]), Err(XmlError::Invalid { .. })));
@@ -356,7 +356,7 @@ pub struct ParsedAwsError {
 /// ```
 /// let body = "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>\
 ///             <Message>Rate exceeded</Message></Error><RequestId>r-1</RequestId></ErrorResponse>";
-/// let e = aws_session::xml::parse_error_response(body).unwrap();
+/// let e = aws_session::aws::xml::parse_error_response(body).unwrap();
 /// assert_eq!((e.code.as_str(), e.message.as_str()), ("Throttling", "Rate exceeded"));
 /// assert_eq!(e.request_id.as_deref(), Some("r-1"));
 /// ```
