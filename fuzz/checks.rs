@@ -1,4 +1,4 @@
-//! The properties each fuzz target checks, shared with tests/fuzz_regressions.rs
+//! The properties each fuzz target checks, shared with tests/it/fuzz_regressions.rs
 //! (which includes this file with `#[path]`), so a crash found by fuzzing stays a
 //! regression test of the main build. Each function panics when a property fails;
 //! the parsers under test must never panic themselves.

@@ -3,7 +3,7 @@
 //! Every message says what failed, with which input, and what to do. No variant
 //! ever holds a secret access key, a session token or a signing key. docs/errors.md
 //! lists every bad input and fault with its message and exit code, each backed by a
-//! test in tests/errors.rs. A panic prints only where it happened
+//! test in tests/it/errors.rs. A panic prints only where it happened
 //! ([`install_panic_hook`]).
 
 use std::fmt;

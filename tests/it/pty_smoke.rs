@@ -1,9 +1,7 @@
 //! The pseudo-terminal driver works: bash in `aws-session shell` shows the prompt
 //! prefix and exits with its own status.
 
-mod common;
-
-use common::{pty::Pty, Peer, Sandbox};
+use crate::common::{pty::Pty, Peer, Sandbox};
 use std::time::Duration;
 
 #[test]

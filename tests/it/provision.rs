@@ -4,9 +4,7 @@
 //! person would, computes the codes from what it read, and checks what AWS ends up
 //! with (`GET /_peer/devices`).
 
-mod common;
-
-use common::{keys, pty::Pty, totp, Device, Peer, Sandbox, TestUser};
+use crate::common::{keys, pty::Pty, totp, Device, Peer, Sandbox, TestUser};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

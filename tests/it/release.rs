@@ -4,22 +4,20 @@
 //! scripts/release takes minutes (two static release builds), so these tests are
 //! ignored by a plain `cargo test`; scripts/test builds the release, extracts the
 //! aarch64 tarball, sets AWS_SESSION_AARCH64_BIN to its binary and runs them with
-//! `cargo test --test release -- --include-ignored`. Run by hand:
+//! `cargo test --test it release:: -- --include-ignored`. Run by hand:
 //!
 //! ```text
 //! scripts/release
 //! tar -xzf dist/aws-session-*-aarch64-linux.tar.gz -C /tmp
 //! AWS_SESSION_AARCH64_BIN=$(echo /tmp/aws-session-*-aarch64-linux/aws-session) \
-//!     cargo test --test release -- --include-ignored
+//!     cargo test --test it release:: -- --include-ignored
 //! ```
 //!
 //! qemu is `$AWS_SESSION_QEMU`, else qemu-aarch64-static or qemu-aarch64 on PATH
 //! (Debian's qemu-user-static, which scripts/setup-peers installs). A missing binary
 //! or qemu fails the test, it never skips.
 
-mod common;
-
-use common::{actions_by, keys, stderr, stdout, Peer, Sandbox};
+use crate::common::{actions_by, keys, stderr, stdout, Peer, Sandbox};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -31,7 +29,7 @@ fn aarch64_binary() -> PathBuf {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => panic!(
             "AWS_SESSION_AARCH64_BIN is not set: it names the aarch64 binary of scripts/release \
-             (scripts/test sets it; see the top of tests/release.rs to run this by hand). These tests need the binaries of scripts/release."
+             (scripts/test sets it; see the top of tests/it/release.rs to run this by hand). These tests need the binaries of scripts/release."
         ),
     };
     let bytes = std::fs::read(&path).unwrap_or_else(|e| {

@@ -2,9 +2,7 @@
 //! against the peer (moto with signature checks, extended in tests/peer) and the real
 //! AWS CLI, bash, zsh and fish.
 
-mod common;
-
-use common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox, TestUser};
+use crate::common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox, TestUser};
 use serde_json::{json, Value};
 use std::fs;
 use std::io::Read;

@@ -1,9 +1,7 @@
 //! `scripts/try-local` works: it starts its own demo peer, prints a code, and opens a
 //! shell in which the real AWS CLI sees the demo user; a role profile works too.
 
-mod common;
-
-use common::pty::Pty;
+use crate::common::pty::Pty;
 use std::process::Command;
 use std::time::Duration;
 

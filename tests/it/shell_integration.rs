@@ -4,10 +4,8 @@
 //! and exit with their own status. Plus the shell-side prefix code against the Rust
 //! `prompt_prefix`, and the generated functions against fake `aws` / `aws-session`.
 
-mod common;
-
+use crate::common::{pty::Pty, Peer, Sandbox, TestUser};
 use aws_session::shell::{self, prompt_prefix, EscapeStyle};
-use common::{pty::Pty, Peer, Sandbox, TestUser};
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! A crash found by `scripts/fuzz` is fixed, then its input is copied here from
 //! fuzz/artifacts/TARGET/ (see docs/fuzzing.md).
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::PathBuf;

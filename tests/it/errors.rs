@@ -7,9 +7,7 @@
 //! page, a 64 MiB body, a far-off Date header, throttles, resets connections, and
 //! counts what it was sent so the retry rules can be checked.
 
-mod common;
-
-use common::{keys, stderr, Peer, Sandbox};
+use crate::common::{keys, stderr, Peer, Sandbox};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
@@ -40,7 +38,7 @@ fn expect(o: &Output, code: i32, words: &[&str]) -> String {
         assert!(err.contains(w), "{w:?} missing from: {err}");
     }
     assert!(!err.contains(SECRET), "a secret leaked: {err}");
-    // For docs/errors.md: `cargo test --test errors -- --nocapture --test-threads 1`.
+    // For docs/errors.md: `cargo test --test it errors:: -- --nocapture --test-threads 1`.
     eprintln!("MESSAGE {code}: {}", lines[0]);
     err
 }
@@ -1665,7 +1663,7 @@ fn ca_bundle_is_the_trust_root() {
 /// deleted test cannot leave its row behind).
 #[test]
 fn every_row_of_the_table_names_a_test_here() {
-    let table = include_str!("../docs/errors.md")
+    let table = include_str!("../../docs/errors.md")
         .split_once("## The table")
         .map_or("", |(_, t)| t);
     let this = include_str!("errors.rs");
@@ -1688,7 +1686,7 @@ fn every_row_of_the_table_names_a_test_here() {
         rows += 1;
         assert!(
             this.contains(&format!("fn {name}(")),
-            "docs/errors.md names `{name}`, which is no test in tests/errors.rs"
+            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs"
         );
     }
     assert!(rows >= 61, "only {rows} rows found");

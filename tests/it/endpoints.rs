@@ -1,9 +1,7 @@
 //! Endpoint settings reach the peer: the profile's `endpoint_url`, and the per-service
 //! `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL_IAM` over `AWS_ENDPOINT_URL`.
 
-mod common;
-
-use common::{keys, Peer, Sandbox};
+use crate::common::{keys, Peer, Sandbox};
 
 /// A loopback port with nothing listening.
 fn dead_url() -> String {

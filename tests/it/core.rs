@@ -1,9 +1,8 @@
 //! The core against a real peer: moto's server with signature checking on (and the
 //! extensions in tests/peer), the real AWS CLI inside `exec`.
 
-mod common;
-
-use common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox};
+use crate::common;
+use crate::common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox};
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 

@@ -1,9 +1,7 @@
 //! The test peer itself behaves like AWS where aws-session depends on it: proven
 //! with the real AWS CLI and plain HTTP, before any test trusts it with our binary.
 
-mod common;
-
-use common::{stderr, totp, Peer, Sandbox, TestUser};
+use crate::common::{stderr, totp, Peer, Sandbox, TestUser};
 use serde_json::Value;
 use std::process::Output;
 use std::time::{SystemTime, UNIX_EPOCH};

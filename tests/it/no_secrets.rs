@@ -8,9 +8,7 @@
 //! One test per command; a new command is one line: `#[test] fn status() {
 //! check(&["status"], Stdout::Clean) }`.
 
-mod common;
-
-use common::{Peer, Sandbox, TestUser};
+use crate::common::{Peer, Sandbox, TestUser};
 use std::collections::BTreeSet;
 use std::process::Output;
 
@@ -251,7 +249,7 @@ fn clear() {
 }
 
 // provision-mfa shows its secret (the seed) on purpose, on the terminal only; that its
-// --debug output and files never hold the seed is tests/provision.rs's
+// --debug output and files never hold the seed is tests/it/provision.rs's
 // `save_edits_only_its_line_keeps_the_mode_and_never_shows_the_seed_in_debug`.
 
 #[test]
