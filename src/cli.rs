@@ -164,7 +164,9 @@ fn defaults(
 ) -> Result<Options> {
     let profile = match given.profile {
         Some(p) => Some((p, Source::CommandLine)),
-        None => ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+        // AWS_SESSION_PROFILE: the profile of the session this runs inside (an exec or
+        // shell child has no AWS_PROFILE, see session::profile_changes).
+        None => ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_PROFILE"]
             .iter()
             .find_map(|k| env(k).filter(|v| !v.is_empty()))
             .map(|v| (v, Source::Environment)),
@@ -292,6 +294,20 @@ mod tests {
         assert_eq!(o.command, Command::Refresh(Default::default()));
         assert_eq!(o.profile, Some(("dev".into(), Source::CommandLine)));
         assert_eq!(o.code.as_deref(), Some("123456"));
+    }
+
+    #[test]
+    fn the_session_profile_is_the_last_default_for_the_profile() {
+        let env = |k: &str| (k == "AWS_SESSION_PROFILE").then(|| "s".to_string());
+        let o = parse(vec![], env).unwrap();
+        assert_eq!(o.profile, Some(("s".into(), Source::Environment)));
+        let env = |k: &str| match k {
+            "AWS_SESSION_PROFILE" => Some("s".to_string()),
+            "AWS_PROFILE" => Some("a".to_string()),
+            _ => None,
+        };
+        let o = parse(vec![], env).unwrap();
+        assert_eq!(o.profile, Some(("a".into(), Source::Environment)));
     }
 
     #[test]

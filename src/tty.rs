@@ -38,6 +38,11 @@ impl TerminalPrompt {
             tty_available: Terminal::open().is_ok(),
         }
     }
+
+    /// Whether a code can be had at all: one was given, or there is a terminal.
+    pub fn can_give_a_code(&self) -> bool {
+        self.given.is_some() || self.tty_available
+    }
 }
 
 impl CodeSource for TerminalPrompt {

@@ -1,9 +1,11 @@
 //! `credential-process`: the AWS SDKs' external process protocol.
 
-use super::{Context, Options, Spec};
+use super::{load_profiles, note_warnings, Context, Options, Spec};
 use crate::cache::json_string;
-use crate::env::Env;
+use crate::config::Profile;
+use crate::env::{Env, Source};
 use crate::error::Result;
+use crate::session::roles;
 use crate::session::Established;
 use crate::timefmt::iso8601_utc;
 
@@ -24,11 +26,38 @@ pub const SPEC: Spec = Spec {
 /// `credential-process`: the credential_process JSON for the AWS SDKs and CLI
 /// (`credential_process = aws-session credential-process --profile P`). A code, when
 /// one is needed, is asked on /dev/tty (the SDK owns stdin, stdout and stderr).
+///
+/// A profile chosen by AWS_PROFILE (not `--profile`) that gets its credentials only from a
+/// `credential_process` is the profile the SDK runs this for (it passes its environment
+/// on): the line `credential_process = aws-session credential-process` then means the
+/// default credentials, as it does when the SDK's profile was chosen another way.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
-    let ctx = Context::load(opts, env)?;
-    let est = ctx.establish()?;
+    let profiles = load_profiles(env)?;
+    note_warnings(&profiles, opts.debug);
+    let mut opts = opts.clone();
+    if let Some((name, Source::Environment)) = &opts.profile {
+        if profiles.get(name).is_some_and(runs_a_credential_process) {
+            if opts.debug {
+                eprintln!(
+                    "aws-session: debug: profile \"{name}\" (from the environment) gets its credentials from credential_process: using the default credentials"
+                );
+            }
+            opts.profile = None;
+        }
+    }
+    let ctx = Context::with_profiles(&opts, env, profiles)?;
+    let est = ctx.establish_for_sdk()?;
     print!("{}", credential_process_json(&est));
     Ok(())
+}
+
+/// Whether `p` gets its credentials only from `credential_process`: no keys, no role,
+/// no source_profile, no SSO or web identity.
+fn runs_a_credential_process(p: &Profile) -> bool {
+    p.get("credential_process").is_some_and(|v| !v.is_empty())
+        && p.get("aws_access_key_id").is_none_or(str::is_empty)
+        && !roles::is_indirect(p)
+        && roles::unsupported_features(p).is_ok()
 }
 
 /// The credential_process document: Version 1 with the keys, the token and the

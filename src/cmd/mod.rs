@@ -287,6 +287,7 @@ fn tool_help() -> String {
             "\n",
             "Environment:\n",
             "  AWS_PROFILE, AWS_DEFAULT_PROFILE  default for --profile\n",
+            "  AWS_SESSION_PROFILE              the enclosing session's profile (set by exec, shell); then default for --profile\n",
             "  AWS_SESSION_MFA_CODE             default for --code\n",
             "  AWS_SESSION_DURATION             default for --session-duration\n",
             "  AWS_SESSION_DEBUG                1/0, default for --debug\n",
@@ -547,6 +548,10 @@ pub fn render(format: OutputFormat, changes: &EnvChanges, est: &Established) -> 
 // The context of a run that makes a session
 // ---------------------------------------------------------------------------
 
+/// Least time left on a cached session `credential-process` hands out when it cannot
+/// get a code (the AWS SDKs refresh credentials some minutes before they expire).
+const LAST_MINUTE_SECS: i64 = 60;
+
 /// Everything a session needs, read once.
 pub(crate) struct Context<'a> {
     pub(crate) opts: &'a Options,
@@ -562,6 +567,15 @@ impl<'a> Context<'a> {
     pub(crate) fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
         let profiles = load_profiles(env)?;
         note_warnings(&profiles, opts.debug);
+        Self::with_profiles(opts, env, profiles)
+    }
+
+    /// As [`Context::load`], with the AWS files already read.
+    pub(crate) fn with_profiles(
+        opts: &'a Options,
+        env: &'a Env,
+        profiles: ProfileSet,
+    ) -> Result<Self> {
         let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
         let profile = choice.map(|(p, _)| p);
         let plan = session::plan_session_for(env, &profiles, choice)?;
@@ -588,7 +602,24 @@ impl<'a> Context<'a> {
     /// A session using the cached sessions `reads` allows (every session made is
     /// stored in the cache for later runs).
     pub(crate) fn establish_with(&self, reads: session::CacheReads) -> Result<Established> {
+        self.establish_as(reads, false)
+    }
+
+    /// `credential-process`: as [`Context::establish`], but when no code can be had (no
+    /// terminal, no --code) a cached session with a minute or more left is handed out
+    /// rather than failing for want of a code; the SDK asks again before it runs out.
+    pub(crate) fn establish_for_sdk(&self) -> Result<Established> {
+        self.establish_as(session::CacheReads::All, true)
+    }
+
+    fn establish_as(
+        &self,
+        reads: session::CacheReads,
+        last_minutes_ok: bool,
+    ) -> Result<Established> {
         let mut codes = TerminalPrompt::new(self.opts.code.clone());
+        let last_minutes =
+            (last_minutes_ok && !codes.can_give_a_code()).then_some(LAST_MINUTE_SECS);
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
@@ -605,6 +636,7 @@ impl<'a> Context<'a> {
                 .get("USER")
                 .or_else(|| self.env.get("LOGNAME"))
                 .map(str::to_string),
+            last_minutes,
         };
         session::establish(&rt, &self.plan, &mut codes)
     }

@@ -24,7 +24,7 @@ pub const SPEC: Spec = Spec {
 };
 
 /// The profile `status` and `clear` are about: only one given on the command line
-/// (inside an aws-session shell AWS_PROFILE is always set, and `clear` there means all).
+/// (inside an aws-session shell AWS_SESSION_PROFILE is set, and `clear` there means all).
 pub(super) fn chosen_profile(opts: &Options) -> Option<&str> {
     match &opts.profile {
         Some((p, Source::CommandLine)) => Some(p.as_str()),
@@ -167,8 +167,9 @@ fn environment_status(env: &Env, now: OffsetDateTime) -> String {
     }
     line.push_str(&format!(
         ", profile \"{}\"",
-        env.get("AWS_PROFILE")
-            .or_else(|| env.get("AWS_DEFAULT_PROFILE"))
+        ["AWS_SESSION_PROFILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+            .into_iter()
+            .find_map(|k| env.get(k).filter(|v| !v.is_empty()))
             .unwrap_or("default")
     ));
     if let Some(key) = env.get("AWS_ACCESS_KEY_ID") {

@@ -12,7 +12,8 @@ pub use crate::shell::EnvChanges;
 /// that `aws-session-refresh` inside a sub-shell makes the same kind of session.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Passed<'a> {
-    /// The profile (`--profile` or AWS_PROFILE): becomes AWS_PROFILE of the child.
+    /// The profile (`--profile`, AWS_PROFILE or AWS_SESSION_PROFILE): becomes
+    /// AWS_SESSION_PROFILE of the child ([`profile_changes`]).
     pub profile: Option<&'a str>,
     /// `--session-duration N` given on the command line.
     pub duration_from_cli: Option<u32>,
@@ -55,10 +56,7 @@ pub fn child_environment(
             ch.push(("AWS_SESSION_PARENT_TOKEN", None));
         }
     }
-    if let Some(p) = passed.profile {
-        ch.push(("AWS_PROFILE", Some(p.to_string())));
-        ch.push(("AWS_DEFAULT_PROFILE", Some(p.to_string())));
-    }
+    ch.extend(profile_changes(passed.profile));
     ch.extend(region_changes(region, env));
     // Options given on the command line become the sub-shell's defaults, so that a
     // refresh inside it asks AWS for the same — except the MFA code, which is used once
@@ -73,6 +71,30 @@ pub fn child_environment(
     }
     ch.push(("AWS_SESSION_MFA_CODE", None));
     ch
+}
+
+/// The variables that select a profile, unset, so that the session is the only
+/// credential source an SDK in the child can find: with AWS_PROFILE set, the AWS SDK for
+/// JavaScript v3 signs with the profile's long-term keys (or, for a role profile with
+/// `mfa_serial`, fails for want of an MFA callback) although AWS_ACCESS_KEY_ID holds the
+/// session; AWS_SDK_LOAD_CONFIG makes the Go SDK read the profile too. The profile the
+/// session was made for goes to AWS_SESSION_PROFILE, which only aws-session reads
+/// (refresh, status, a nested run), so `aws-session-refresh` renews the same profile.
+///
+/// ```
+/// use aws_session::session::profile_changes;
+/// let ch = profile_changes(Some("dev"));
+/// assert!(ch.contains(&("AWS_PROFILE", None)));
+/// assert!(ch.contains(&("AWS_SESSION_PROFILE", Some("dev".to_string()))));
+/// assert!(profile_changes(None).contains(&("AWS_SESSION_PROFILE", None)));
+/// ```
+pub fn profile_changes(profile: Option<&str>) -> EnvChanges {
+    vec![
+        ("AWS_PROFILE", None),
+        ("AWS_DEFAULT_PROFILE", None),
+        ("AWS_SDK_LOAD_CONFIG", None),
+        ("AWS_SESSION_PROFILE", profile.map(str::to_string)),
+    ]
 }
 
 /// The credential variables ([`credential_changes`]) plus what a later refresh needs to
@@ -114,17 +136,27 @@ pub fn credential_changes(s: &SessionCredentials) -> EnvChanges {
     ]
 }
 
-/// AWS_REGION and AWS_DEFAULT_REGION set to the profile's `region` when the environment
-/// names no region itself, so that every tool the child runs uses the profile's region.
-/// Used by the child's environment and by `export`.
+/// AWS_REGION and AWS_DEFAULT_REGION, each set to the profile's `region` where the
+/// environment does not set it, so that every tool the child runs uses the region it
+/// would have read from the profile (the child gets no AWS_PROFILE): the JavaScript SDK
+/// reads AWS_REGION, boto3 and the AWS CLI AWS_DEFAULT_REGION, and a variable set in the
+/// environment wins over the profile for each of them. Used by the child's environment
+/// and by `export`.
+///
+/// ```
+/// use aws_session::env::Env;
+/// use aws_session::session::region_changes;
+/// let env = Env::from_pairs([("AWS_DEFAULT_REGION", "eu-west-1")]);
+/// assert_eq!(region_changes(Some("us-east-2"), &env), vec![("AWS_REGION", Some("us-east-2".to_string()))]);
+/// assert!(region_changes(None, &env).is_empty());
+/// ```
 pub fn region_changes(region: Option<&str>, env: &Env) -> EnvChanges {
-    match region {
-        Some(r) if env.get("AWS_REGION").is_none() && env.get("AWS_DEFAULT_REGION").is_none() => {
-            vec![
-                ("AWS_REGION", Some(r.to_string())),
-                ("AWS_DEFAULT_REGION", Some(r.to_string())),
-            ]
-        }
-        _ => Vec::new(),
-    }
+    let Some(r) = region else {
+        return Vec::new();
+    };
+    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .filter(|k| env.get(k).is_none_or(str::is_empty))
+        .map(|k| (k, Some(r.to_string())))
+        .collect()
 }

@@ -86,6 +86,18 @@ pub struct Runtime<'a> {
     pub debug: bool,
     /// The local user name, for role session names that are not configured.
     pub user: Option<String>,
+    /// `Some(secs)`: a cached session with fewer than five minutes but more than `secs`
+    /// seconds left is still used (`credential-process` when no code can be had).
+    pub last_minutes: Option<i64>,
+}
+
+/// "3 min 20 s", "45 s".
+fn left_text(secs: i64) -> String {
+    match (secs / 60, secs % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
 }
 
 /// Make (or find in the cache) the session `plan` asks for.
@@ -183,13 +195,36 @@ impl Run<'_> {
         }
     }
 
+    /// Whether a cached session has enough time left: more than five minutes, or
+    /// [`Runtime::last_minutes`] when the run cannot get a code (then a note says how
+    /// long the session handed out has left).
+    fn usable(&self, e: &Entry) -> bool {
+        let now = OffsetDateTime::now_utc();
+        if e.is_fresh(now) {
+            return true;
+        }
+        let left = (e.session.expiration - now).whole_seconds();
+        match self.rt.last_minutes {
+            Some(min) if left >= min => {
+                eprintln!(
+                    "aws-session: note: the cached {} has {} left and no MFA code can be had here (no terminal, no --code): \
+                     handing it out; run aws-session in a terminal for a new one",
+                    e.kind.name(),
+                    left_text(left)
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// A fresh entry of `key`, if the cache has one it trusts.
     fn lookup(&self, key: &str) -> Option<Entry> {
         // Keys are 64 hex digits; the debug lines show the first 12.
         let short = key.get(..12).unwrap_or(key);
         let cache = self.cache?;
         match cache.load(key) {
-            Lookup::Found(e) if e.is_fresh(OffsetDateTime::now_utc()) => {
+            Lookup::Found(e) if self.usable(&e) => {
                 self.debug(format_args!(
                     "cache: using {} {} of profile \"{}\" (key {}, until {})",
                     e.kind.name(),
@@ -223,6 +258,35 @@ impl Run<'_> {
         }
     }
 
+    /// The cached MFA session of the plan's keys with the most time left, of whichever
+    /// device made it: the entries of these keys whose file is the key `key_of` gives
+    /// for their device (so duration, endpoint and secret match too).
+    fn cached_session_of_any_device(
+        &self,
+        key_of: &dyn Fn(&str) -> String,
+    ) -> Option<(Entry, String)> {
+        let cache = self.cache?;
+        let id = &self.plan.source.credentials.access_key_id;
+        let mut devices: Vec<String> = cache
+            .entries()
+            .ok()?
+            .into_iter()
+            .filter_map(|(key, found)| match found {
+                Lookup::Found(e)
+                    if e.kind == EntryKind::MfaSession && &e.source_access_key_id == id =>
+                {
+                    e.mfa_serial.filter(|s| key_of(s) == key)
+                }
+                _ => None,
+            })
+            .collect();
+        devices.dedup();
+        devices
+            .into_iter()
+            .filter_map(|s| self.lookup(&key_of(&s)).map(|e| (e, s)))
+            .max_by_key(|(e, _)| e.session.expiration)
+    }
+
     fn store(&self, key: &str, entry: &Entry) {
         let Some(cache) = self.cache else { return };
         match cache.store(key, entry) {
@@ -246,37 +310,29 @@ impl Run<'_> {
         codes: &mut dyn CodeSource,
     ) -> Result<MfaSession> {
         let src = &self.plan.source;
-        let key_of = |serial| {
-            cache::mfa_session_key(&src.credentials, serial, duration, &self.rt.sts_endpoint)
+        // One MFA session per (keys, device, duration, endpoint): the key names the
+        // device, however it was found (the profile, AWS_SESSION_MFADEVICE, discovery).
+        let key_of = |serial: &str| {
+            cache::mfa_session_key(
+                &src.credentials,
+                Some(serial),
+                duration,
+                &self.rt.sts_endpoint,
+            )
         };
-        let key = key_of(serial);
         if read {
-            if let Some(e) = self.lookup(&key) {
-                if let Some(serial) = e.mfa_serial.clone().or(serial.map(str::to_string)) {
-                    return Ok(MfaSession {
-                        session: e.session,
-                        serial,
-                        from_cache: true,
-                        key,
-                    });
-                }
-            }
-            // A session made with a discovered device is stored under the key without a
-            // serial (the run that made it did not know one); from inside that session
-            // AWS_SESSION_MFADEVICE names the device: take the entry if it is of that device.
-            if let Some(wanted) = serial {
-                let found_key = key_of(None);
-                if let Some(e) = self
-                    .lookup(&found_key)
-                    .filter(|e| e.mfa_serial.as_deref() == Some(wanted))
-                {
-                    return Ok(MfaSession {
-                        session: e.session,
-                        serial: wanted.to_string(),
-                        from_cache: true,
-                        key: found_key,
-                    });
-                }
+            let found = match serial {
+                Some(s) => self.lookup(&key_of(s)).map(|e| (e, s.to_string())),
+                // No device named: any device's session of these keys serves.
+                None => self.cached_session_of_any_device(&key_of),
+            };
+            if let Some((e, serial)) = found {
+                return Ok(MfaSession {
+                    session: e.session,
+                    key: key_of(&serial),
+                    serial,
+                    from_cache: true,
+                });
             }
         }
         let serial = match serial {
@@ -289,6 +345,7 @@ impl Run<'_> {
                 found
             }
         };
+        let key = key_of(&serial);
         let body = with_code(codes, &serial, |code| {
             let req = sts::get_session_token(duration, Some((&serial, code)));
             self.rt.client.call(&req, &src.credentials)

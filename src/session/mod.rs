@@ -15,8 +15,8 @@ pub mod roles;
 pub mod source;
 
 pub use child_env::{
-    child_environment, credential_changes, region_changes, session_changes, source_key_change,
-    EnvChanges, Passed,
+    child_environment, credential_changes, profile_changes, region_changes, session_changes,
+    source_key_change, EnvChanges, Passed,
 };
 pub use discover::is_security_key;
 pub use establish::{establish, AssumedRole, CacheReads, Established, Runtime, CACHE_LOCK_WAIT};

@@ -270,6 +270,17 @@ pub fn ignored_sections<'a>(profiles: &'a ProfileSet, name: &str) -> Vec<&'a str
         .collect()
 }
 
+/// Why a profile without keys of its own cannot be used, when it asks for a way of
+/// getting credentials that aws-session does not implement: SSO, web identity, or
+/// only a `credential_process`.
+pub fn unsupported_without_keys(profile: &Profile) -> Result<(), RoleError> {
+    unsupported_features(profile)?;
+    match no_credentials(profile, 1) {
+        e @ RoleError::Unsupported { .. } => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The error for a profile with no way to get credentials at all.
 fn no_credentials(profile: &Profile, depth: usize) -> RoleError {
     if value(profile, "credential_process").is_some() {
@@ -334,8 +345,17 @@ fn base_of(profile: &Profile) -> Result<Option<Base>, RoleError> {
     }
 }
 
-/// SSO and web identity profiles are refused, naming what they ask for.
-fn unsupported_features(profile: &Profile) -> Result<(), RoleError> {
+/// SSO and web identity profiles are refused, naming what they ask for (the SSO
+/// properties the profile has).
+///
+/// ```
+/// use aws_session::config::{merge, parse, FileKind};
+/// let set = merge(Some(parse("[profile s]\nsso_session = corp\n", FileKind::Config, "c")?), None);
+/// let e = aws_session::session::roles::unsupported_features(set.get("s").unwrap()).unwrap_err();
+/// assert!(e.to_string().contains("SSO (sso_session)"), "{e}");
+/// # Ok::<(), aws_session::config::ConfigError>(())
+/// ```
+pub fn unsupported_features(profile: &Profile) -> Result<(), RoleError> {
     let unsupported = |feature: &str| RoleError::Unsupported {
         profile: profile.name().to_string(),
         feature: feature.to_string(),
@@ -352,10 +372,15 @@ fn unsupported_features(profile: &Profile) -> Result<(), RoleError> {
         "sso_role_name",
         "sso_region",
     ];
-    if sso.iter().any(|k| value(profile, k).is_some()) {
-        return Err(unsupported(
-            "IAM Identity Center / SSO (sso_session, sso_start_url)",
-        ));
+    let present: Vec<&str> = sso
+        .into_iter()
+        .filter(|k| value(profile, k).is_some())
+        .collect();
+    if !present.is_empty() {
+        return Err(unsupported(&format!(
+            "IAM Identity Center / SSO ({})",
+            present.join(", ")
+        )));
     }
     Ok(())
 }

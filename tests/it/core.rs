@@ -94,8 +94,12 @@ fn discovery_costs_two_requests_and_sets_the_environment_contract() {
         env["AWS_SESSION_MFADEVICE"],
         user.mfa_serial.clone().unwrap()
     );
-    assert_eq!(env["AWS_PROFILE"], "dev");
-    assert_eq!(env["AWS_DEFAULT_PROFILE"], "dev");
+    // The child gets the profile for aws-session only (AWS_SESSION_PROFILE); no
+    // variable that would make an SDK read the profile's long-term keys (issue 12).
+    assert_eq!(env["AWS_SESSION_PROFILE"], "dev");
+    for unset in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SDK_LOAD_CONFIG"] {
+        assert!(!env.contains_key(unset), "{unset} is set in the child");
+    }
     assert_eq!(env["AWS_REGION"], "eu-west-1");
     assert_eq!(
         env["AWS_SESSION_DURATION"], "900",

@@ -7,7 +7,7 @@ pub mod profile;
 
 pub use environment::env_source;
 
-use crate::config::ProfileSet;
+use crate::config::{self, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::{Env, Source};
 use crate::error::Error;
@@ -37,12 +37,12 @@ pub struct SourceCredentials {
 /// With no profile, or one from AWS_PROFILE / AWS_DEFAULT_PROFILE: [`env_source`] (the
 /// AWS SDKs' order, environment first). With `--profile P` (the command line): the AWS
 /// CLI lets an explicit profile win over AWS_ACCESS_KEY_ID, so only the stash of an
-/// enclosing session, and only when P is that session's own profile (AWS_PROFILE = P);
+/// enclosing session, and only when P is that session's own profile (AWS_SESSION_PROFILE = P);
 /// P's `credential_source = Environment` is the way to ask for the environment's keys.
 fn keys_over_profile(env: &Env, choice: Option<(&str, Source)>) -> Option<SourceCredentials> {
     match choice {
         Some((name, Source::CommandLine)) => {
-            if env.get("AWS_PROFILE") == Some(name) {
+            if env.get("AWS_SESSION_PROFILE") == Some(name) {
                 environment::parent_stash(env)
             } else {
                 None
@@ -101,10 +101,35 @@ pub fn source_credentials_for(
                 ),
             }
         } else {
-            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add keys to ~/.aws/credentials (aws configure), or pick a profile with --profile".to_string()
+            format!(
+                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add keys to {} (aws configure), or pick a profile with --profile",
+                credentials_file_name(env)
+            )
         }));
     };
-    profile::profile_keys(name, p, explicit)
+    profile::profile_keys(name, p, explicit, &credentials_file_name(env))
+}
+
+/// The credentials file as messages name it: AWS_SHARED_CREDENTIALS_FILE when it points
+/// elsewhere, else `~/.aws/credentials`.
+///
+/// ```
+/// use aws_session::env::Env;
+/// use aws_session::session::source::credentials_file_name;
+/// assert_eq!(credentials_file_name(&Env::default()), "~/.aws/credentials");
+/// let env = Env::from_pairs([("AWS_SHARED_CREDENTIALS_FILE", "/etc/aws/creds")]);
+/// assert_eq!(credentials_file_name(&env), "/etc/aws/creds");
+/// ```
+pub fn credentials_file_name(env: &Env) -> String {
+    match env
+        .get("AWS_SHARED_CREDENTIALS_FILE")
+        .filter(|v| !v.is_empty())
+    {
+        None => "~/.aws/credentials".to_string(),
+        Some(raw) => config::file_paths(|k| env.get(k).map(str::to_string), env.get("HOME"))
+            .credentials
+            .map_or_else(|| raw.to_string(), |p| p.display().to_string()),
+    }
 }
 
 #[cfg(test)]
