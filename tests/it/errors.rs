@@ -543,6 +543,44 @@ fn config_no_credentials_anywhere() {
 }
 
 #[test]
+fn config_sso_profile_is_not_supported() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        "[profile sso]\nsso_start_url = https://portal.example/start\nsso_region = us-east-1\n",
+    );
+    let out = bin(&sb, &dead_endpoint())
+        .args(["--profile", "sso", "--code", "123456", "exec", "true"])
+        .output()
+        .expect("run");
+    let err = expect(
+        &out,
+        2,
+        &[
+            "profile `sso`",
+            "SSO (sso_start_url, sso_region)",
+            "not support",
+        ],
+    );
+    assert!(!err.contains("has no keys"), "{err}");
+}
+
+#[test]
+fn config_credential_process_only_profile_is_not_supported() {
+    let sb = Sandbox::new();
+    sb.write_config("[profile cp]\ncredential_process = /usr/bin/get-keys\n");
+    let out = bin(&sb, &dead_endpoint())
+        .args(["--profile", "cp", "--code", "123456", "exec", "true"])
+        .output()
+        .expect("run");
+    let err = expect(
+        &out,
+        2,
+        &["profile `cp`", "credential_process", "not support"],
+    );
+    assert!(!err.contains("has no keys"), "{err}");
+}
+
+#[test]
 fn config_file_syntax_error_has_line_number() {
     let sb = sandbox(false);
     sb.write_config("# mine\n[default]\nregion = us-east-1\n[profile dev\nregion = x\n");
