@@ -34,30 +34,26 @@ pub const SPEC: Spec = Spec {
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
     note_warnings(&profiles, opts.debug);
-    let mut opts = opts.clone();
-    if let Some((name, Source::Environment)) = &opts.profile {
-        if profiles.get(name).is_some_and(runs_a_credential_process) {
-            if opts.debug {
-                eprintln!(
-                    "aws-session: debug: profile \"{name}\" (from the environment) gets its credentials from credential_process: using the default credentials"
-                );
-            }
-            opts.profile = None;
-        }
-    }
-    let ctx = Context::with_profiles(&opts, env, profiles)?;
+    let choice = opts
+        .profile
+        .as_ref()
+        .map(|(p, s)| (p.as_str(), *s))
+        .filter(|&(name, source)| {
+            source != Source::Environment
+                || !profiles.get(name).is_some_and(runs_a_credential_process)
+        });
+    let ctx = Context::with_profiles(opts, env, profiles, choice)?;
     let est = ctx.establish_for_sdk()?;
     print!("{}", credential_process_json(&est));
     Ok(())
 }
 
 /// Whether `p` gets its credentials only from `credential_process`: no keys, no role,
-/// no source_profile, no SSO or web identity.
+/// no source_profile.
 fn runs_a_credential_process(p: &Profile) -> bool {
     p.get("credential_process").is_some_and(|v| !v.is_empty())
         && p.get("aws_access_key_id").is_none_or(str::is_empty)
         && !roles::is_indirect(p)
-        && roles::unsupported_features(p).is_ok()
 }
 
 /// The credential_process document: Version 1 with the keys, the token and the

@@ -567,16 +567,18 @@ impl<'a> Context<'a> {
     pub(crate) fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
         let profiles = load_profiles(env)?;
         note_warnings(&profiles, opts.debug);
-        Self::with_profiles(opts, env, profiles)
+        let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
+        Self::with_profiles(opts, env, profiles, choice)
     }
 
-    /// As [`Context::load`], with the AWS files already read.
+    /// As [`Context::load`], with the AWS files already read and the profile `choice`
+    /// made.
     pub(crate) fn with_profiles(
         opts: &'a Options,
         env: &'a Env,
         profiles: ProfileSet,
+        choice: Option<(&'a str, Source)>,
     ) -> Result<Self> {
-        let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
         let profile = choice.map(|(p, _)| p);
         let plan = session::plan_session_for(env, &profiles, choice)?;
         let endpoints = session::endpoint_settings(env, &profiles, profile);

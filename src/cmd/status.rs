@@ -167,9 +167,9 @@ fn environment_status(env: &Env, now: OffsetDateTime) -> String {
     }
     line.push_str(&format!(
         ", profile \"{}\"",
-        ["AWS_SESSION_PROFILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
-            .into_iter()
-            .find_map(|k| env.get(k).filter(|v| !v.is_empty()))
+        env.get("AWS_SESSION_PROFILE")
+            .or_else(|| env.get("AWS_PROFILE"))
+            .or_else(|| env.get("AWS_DEFAULT_PROFILE"))
             .unwrap_or("default")
     ));
     if let Some(key) = env.get("AWS_ACCESS_KEY_ID") {

@@ -91,15 +91,6 @@ pub struct Runtime<'a> {
     pub last_minutes: Option<i64>,
 }
 
-/// "3 min 20 s", "45 s".
-fn left_text(secs: i64) -> String {
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s} s"),
-        (m, 0) => format!("{m} min"),
-        (m, s) => format!("{m} min {s} s"),
-    }
-}
-
 /// Make (or find in the cache) the session `plan` asks for.
 ///
 /// The cache lock is held from the first lookup to the last store, so a second run
@@ -207,10 +198,8 @@ impl Run<'_> {
         match self.rt.last_minutes {
             Some(min) if left >= min => {
                 eprintln!(
-                    "aws-session: note: the cached {} has {} left and no MFA code can be had here (no terminal, no --code): \
-                     handing it out; run aws-session in a terminal for a new one",
-                    e.kind.name(),
-                    left_text(left)
+                    "aws-session: note: handing out the cached session with {left} s left: \
+                     no MFA code can be had here (no terminal, no --code) for a new one"
                 );
                 true
             }
@@ -258,33 +247,26 @@ impl Run<'_> {
         }
     }
 
-    /// The cached MFA session of the plan's keys with the most time left, of whichever
-    /// device made it: the entries of these keys whose file is the key `key_of` gives
-    /// for their device (so duration, endpoint and secret match too).
+    /// A cached MFA session of the plan's keys, of whichever device made it: an entry
+    /// of these keys whose file is the key `key_of` gives for its device (so duration,
+    /// endpoint and secret match too).
     fn cached_session_of_any_device(
         &self,
         key_of: &dyn Fn(&str) -> String,
     ) -> Option<(Entry, String)> {
-        let cache = self.cache?;
         let id = &self.plan.source.credentials.access_key_id;
-        let mut devices: Vec<String> = cache
-            .entries()
-            .ok()?
-            .into_iter()
-            .filter_map(|(key, found)| match found {
-                Lookup::Found(e)
-                    if e.kind == EntryKind::MfaSession && &e.source_access_key_id == id =>
-                {
-                    e.mfa_serial.filter(|s| key_of(s) == key)
+        for (key, found) in self.cache?.entries().ok()? {
+            if let Lookup::Found(e) = found {
+                if e.kind == EntryKind::MfaSession && &e.source_access_key_id == id {
+                    if let Some(serial) = e.mfa_serial.clone() {
+                        if key_of(&serial) == key && self.usable(&e) {
+                            return Some((*e, serial));
+                        }
+                    }
                 }
-                _ => None,
-            })
-            .collect();
-        devices.dedup();
-        devices
-            .into_iter()
-            .filter_map(|s| self.lookup(&key_of(&s)).map(|e| (e, s)))
-            .max_by_key(|(e, _)| e.session.expiration)
+            }
+        }
+        None
     }
 
     fn store(&self, key: &str, entry: &Entry) {

@@ -345,14 +345,13 @@ fn base_of(profile: &Profile) -> Result<Option<Base>, RoleError> {
     }
 }
 
-/// SSO and web identity profiles are refused, naming what they ask for (the SSO
-/// properties the profile has).
+/// SSO and web identity profiles are refused, naming what they ask for.
 ///
 /// ```
 /// use aws_session::config::{merge, parse, FileKind};
 /// let set = merge(Some(parse("[profile s]\nsso_session = corp\n", FileKind::Config, "c")?), None);
 /// let e = aws_session::session::roles::unsupported_features(set.get("s").unwrap()).unwrap_err();
-/// assert!(e.to_string().contains("SSO (sso_session)"), "{e}");
+/// assert!(e.to_string().contains("SSO (sso_session, sso_start_url)"), "{e}");
 /// # Ok::<(), aws_session::config::ConfigError>(())
 /// ```
 pub fn unsupported_features(profile: &Profile) -> Result<(), RoleError> {
@@ -372,15 +371,10 @@ pub fn unsupported_features(profile: &Profile) -> Result<(), RoleError> {
         "sso_role_name",
         "sso_region",
     ];
-    let present: Vec<&str> = sso
-        .into_iter()
-        .filter(|k| value(profile, k).is_some())
-        .collect();
-    if !present.is_empty() {
-        return Err(unsupported(&format!(
-            "IAM Identity Center / SSO ({})",
-            present.join(", ")
-        )));
+    if sso.iter().any(|k| value(profile, k).is_some()) {
+        return Err(unsupported(
+            "IAM Identity Center / SSO (sso_session, sso_start_url)",
+        ));
     }
     Ok(())
 }

@@ -557,7 +557,7 @@ fn config_sso_profile_is_not_supported() {
         2,
         &[
             "profile `sso`",
-            "SSO (sso_start_url, sso_region)",
+            "SSO (sso_session, sso_start_url)",
             "not support",
         ],
     );

@@ -7,7 +7,7 @@ pub mod profile;
 
 pub use environment::env_source;
 
-use crate::config::{self, ProfileSet};
+use crate::config::ProfileSet;
 use crate::credentials::Credentials;
 use crate::env::{Env, Source};
 use crate::error::Error;
@@ -107,11 +107,11 @@ pub fn source_credentials_for(
             )
         }));
     };
-    profile::profile_keys(name, p, explicit, &credentials_file_name(env))
+    profile::profile_keys(name, p, explicit, credentials_file_name(env))
 }
 
-/// The credentials file as messages name it: AWS_SHARED_CREDENTIALS_FILE when it points
-/// elsewhere, else `~/.aws/credentials`.
+/// The credentials file as messages name it: AWS_SHARED_CREDENTIALS_FILE as set, else
+/// `~/.aws/credentials`.
 ///
 /// ```
 /// use aws_session::env::Env;
@@ -120,16 +120,10 @@ pub fn source_credentials_for(
 /// let env = Env::from_pairs([("AWS_SHARED_CREDENTIALS_FILE", "/etc/aws/creds")]);
 /// assert_eq!(credentials_file_name(&env), "/etc/aws/creds");
 /// ```
-pub fn credentials_file_name(env: &Env) -> String {
-    match env
-        .get("AWS_SHARED_CREDENTIALS_FILE")
+pub fn credentials_file_name(env: &Env) -> &str {
+    env.get("AWS_SHARED_CREDENTIALS_FILE")
         .filter(|v| !v.is_empty())
-    {
-        None => "~/.aws/credentials".to_string(),
-        Some(raw) => config::file_paths(|k| env.get(k).map(str::to_string), env.get("HOME"))
-            .credentials
-            .map_or_else(|| raw.to_string(), |p| p.display().to_string()),
-    }
+        .unwrap_or("~/.aws/credentials")
 }
 
 #[cfg(test)]
