@@ -362,13 +362,8 @@ fn the_end_of_the_mfa_session_without_a_terminal_is_an_error_the_sdk_shows() {
     let out = run(
         {
             let mut c = sb.command(&peer);
-            c.args(["--code", &user.fresh_code(), "exec", "--server"]).args([
-                python().as_str(),
-                "-c",
-                BOTO3_LOOP,
-                "70",
-                "2",
-            ]);
+            c.args(["--code", &user.fresh_code(), "exec", "--server"])
+                .args([python().as_str(), "-c", BOTO3_LOOP, "70", "2"]);
             c
         },
         Duration::from_secs(120),
@@ -472,4 +467,41 @@ fn shell_server_prompt_shows_the_mfa_session_and_refresh_renews_it() {
     assert_eq!(gst, 2);
     pty.send_line("exit 3");
     assert_eq!(pty.wait(Duration::from_secs(30)).code(), Some(3));
+}
+
+#[test]
+fn a_chained_role_renews_too() {
+    let (peer, user, role, sb) = setup();
+    let second = peer.create_role("server-second", 3600, &[]);
+    let mut config = std::fs::read_to_string(&sb.config_file).unwrap();
+    config.push_str(&format!(
+        "\n[profile chained]\nregion = us-east-1\nrole_arn = {}\nsource_profile = role\nduration_seconds = 900\n",
+        second.arn
+    ));
+    sb.write_config(&config);
+    let out = run(
+        {
+            let mut c = sb.command(&peer);
+            c.args([
+                "--profile",
+                "chained",
+                "--code",
+                &user.fresh_code(),
+                "exec",
+                "--server",
+            ])
+            .args([python().as_str(), "-c", BOTO3_LOOP, "40", "1.5"]);
+            c
+        },
+        Duration::from_secs(120),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    for arn in stdout(&out).lines() {
+        assert!(
+            arn.contains(&format!(":assumed-role/{}/", second.role_name)),
+            "{arn}"
+        );
+    }
+    let _ = role;
+    assert_renewed_without_a_code(&peer, &user, 2);
 }
