@@ -16,6 +16,7 @@ mod release;
 mod repository;
 mod roles_cache;
 mod sdk_interop;
+mod server;
 mod shell_integration;
 mod try_local;
 mod xml_fixtures;
