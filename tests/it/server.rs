@@ -441,7 +441,10 @@ fn shell_server_prompt_shows_the_mfa_session_and_refresh_renews_it() {
         out.contains(&format!(":assumed-role/{}/", role.role_name)),
         "{out}"
     );
-    pty.send_line("echo before=$AWS_SESSION_EXPIRATION; aws-session-refresh; echo R-$?-$((40+2))");
+    // A second between: the new session's end (whole seconds) then lies after the old one's.
+    pty.send_line(
+        "echo before=$AWS_SESSION_EXPIRATION; sleep 1; aws-session-refresh; echo R-$?-$((40+2))",
+    );
     let before = pty.expect("6 digit MFA code: ", Duration::from_secs(30));
     pty.send_line(&user.fresh_code());
     let out = pty.expect("-42", Duration::from_secs(60));
