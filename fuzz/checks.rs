@@ -1,11 +1,12 @@
-//! The properties each fuzz target checks, shared with tests/fuzz_regressions.rs
+//! The properties each fuzz target checks, shared with tests/it/fuzz_regressions.rs
 //! (which includes this file with `#[path]`), so a crash found by fuzzing stays a
 //! regression test of the main build. Each function panics when a property fails;
 //! the parsers under test must never panic themselves.
 
 #![allow(dead_code)] // each fuzz target uses one of these
 
-use aws_session::{cli, client, config, iam, sts, xml};
+use aws_session::aws::{client, iam, sts, xml};
+use aws_session::{cli, config};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
@@ -139,7 +140,7 @@ pub fn cli(data: &[u8]) {
     match cli::parse(args, env) {
         Ok(o) => {
             if let Some(code) = &o.code {
-                assert!(aws_session::mfa::is_well_formed(code), "a bad code passed");
+                assert!(aws_session::tty::is_well_formed(code), "a bad code passed");
             }
             if let Some((d, _)) = o.duration {
                 assert!((cli::MIN_DURATION..=cli::MAX_DURATION).contains(&d));

@@ -260,7 +260,6 @@ def main() -> None:
     disc_requests = len(peer.log())
     peer.close()
 
-    size = os.path.getsize(static_binary)
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
           f"date {time.strftime('%Y-%m-%d')}; {runs} runs each, median (min–max) wall time in ms; peak RSS by GNU time\n")
     print("| measurement | time, ms | note |")
@@ -279,7 +278,6 @@ def main() -> None:
     print(f"| requests per session, known serial | {known_requests} |")
     print(f"| requests per session, discovered serial | {disc_requests} |")
     print(f"| requests per cache hit ({runs} runs) | {cache_requests if cache_works else 'n/a'} |")
-    print(f"| static binary size | {size:,} bytes ({size / 1048576:.2f} MiB) |")
 
 
 if __name__ == "__main__":

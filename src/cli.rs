@@ -1,101 +1,69 @@
-//! Command line and environment defaults → a plain [`Options`] value (pure).
+//! The command line and the environment's defaults → [`Options`] (pure).
 //!
-//! Compatible with the original script: `[OPTIONS] [shell|exec CMD ARGS...|refresh|
-//! provision-mfa]`, `--` ends options, and each option has an environment default.
-//! Global options may also follow the command name, for every command but `exec`,
-//! whose arguments after the command are the child's.
+//! `aws-session [OPTIONS] [COMMAND [ITS OPTIONS AND ARGUMENTS]]`, the default command
+//! being `shell`. This file takes the options every command has ([`GLOBAL_OPTIONS`]:
+//! `--profile`, `--code`, `--session-duration`, `--debug`, `--no-cache`, `--help`,
+//! `--version`), finds the command name and hands the rest to that command's own parser
+//! (`cmd::NAME::parse`), which takes the global options too, except after `exec`
+//! (whose arguments are the child's). A command's option may come before its name
+//! (`--format json export`); given to a command that does not have it, it is a usage
+//! error that names the command which has it. `--` ends the options.
 
+use crate::cmd::{self, Arg, CmdArgs};
+use crate::env::{truthy, Source};
 use crate::error::{Error, Result};
+use crate::tty::check_code;
 use std::ffi::OsString;
 
-/// Shortest session AWS grants (GetSessionToken DurationSeconds).
-pub const MIN_DURATION: u32 = 900;
-/// Longest session AWS grants to an IAM user (36 h).
-pub const MAX_DURATION: u32 = 129_600;
+pub use crate::cmd::{help, Command, Options, GLOBAL_OPTIONS, MAX_DURATION, MIN_DURATION, USAGE};
 
-/// What to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Interactive sub-shell (the default).
-    Shell,
-    /// Replace this process with a command.
-    Exec(Vec<OsString>),
-    /// Print `export` lines for a new session.
-    Refresh,
-    /// Create and enable a virtual MFA device.
-    ProvisionMfa,
-    /// Print the prompt prefix for the current environment.
-    Prompt,
-    /// Print credentials for eval or scripts (`--format env|fish|json`).
-    Export,
-    /// Print the `credential_process` JSON for SDKs.
-    CredentialProcess,
-    /// Show the current session and the cache, without secrets.
-    Status,
-    /// Delete cached sessions (of `--profile`, or all).
-    Clear,
-    /// Print a completion script for a shell.
-    Completions(String),
-    /// Print help (for the tool, or for one command).
-    Help(Option<String>),
-    /// Print the version.
-    Version,
+/// The global options as given on the command line.
+#[derive(Default)]
+struct Given {
+    profile: Option<String>,
+    code: Option<String>,
+    duration: Option<Option<u32>>,
+    debug: bool,
+    no_cache: bool,
 }
 
-/// Where a setting came from; only settings from the command line are exported
-/// into the child, as the original did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    CommandLine,
-    Environment,
+impl Given {
+    /// Take `arg` if it is a global option (with its value from `parser`).
+    fn take(&mut self, arg: &Arg, parser: &mut lexopt::Parser) -> Result<bool> {
+        let name = match arg {
+            Arg::Long(l) => l.as_str(),
+            Arg::Short('p') => "profile",
+            Arg::Short('c') => "code",
+            Arg::Short('d') => "session-duration",
+            _ => return Ok(false),
+        };
+        match name {
+            "profile" => {
+                let v = cmd::string_value(parser, "--profile")?;
+                if v.is_empty() {
+                    return Err(Error::Usage(
+                        "--profile needs a profile name, e.g. --profile dev".into(),
+                    ));
+                }
+                self.profile = Some(v);
+            }
+            "code" => {
+                let v = cmd::string_value(parser, "--code")?;
+                self.code = Some(check_code(&v, "--code")?);
+            }
+            "session-duration" => {
+                let v = cmd::string_value(parser, "--session-duration")?;
+                self.duration = Some(check_duration(&v, "--session-duration")?);
+            }
+            "debug" => self.debug = true,
+            "no-cache" => self.no_cache = true,
+            // After a command name `--version` has always been ignored.
+            "version" => {}
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
 }
-
-/// Everything the command line and the environment defaults decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    pub command: Command,
-    /// Profile name and where it came from.
-    pub profile: Option<(String, Source)>,
-    /// MFA code (6 digits, checked). Used once, never passed on.
-    pub code: Option<String>,
-    /// Requested session duration in seconds (validated), and where it came from.
-    pub duration: Option<(u32, Source)>,
-    /// `--session-duration 0` was given: AWS's default, whatever AWS_SESSION_DURATION
-    /// says (and the child does not inherit AWS_SESSION_DURATION either).
-    pub duration_default_on_cli: bool,
-    /// Trace requests on stderr.
-    pub debug: bool,
-    pub debug_from_cli: bool,
-    /// Start a shell even inside a live session.
-    pub force_nested: bool,
-    /// Output format of `refresh` / `export`.
-    pub format: OutputFormat,
-    /// Neither read nor write the session cache (`--no-cache`, AWS_SESSION_CACHE=0).
-    pub no_cache: bool,
-    /// provision-mfa: write `mfa_serial` into the profile without asking.
-    pub save: bool,
-    /// provision-mfa: draw the QR code with background colours instead of blocks.
-    pub qr_ansi: bool,
-    /// refresh: make the final session anew but reuse a fresh cached MFA session
-    /// (`--reuse-mfa`, used by the sub-shell's `aws` function).
-    pub reuse_mfa: bool,
-}
-
-/// How `refresh` / `export` print credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// `export NAME='value'` (bash, zsh, sh).
-    Env,
-    /// `set -gx NAME 'value'` (fish).
-    Fish,
-    /// A JSON object (export only).
-    Json,
-    /// The credential_process JSON (export only).
-    CredentialProcess,
-}
-
-/// The usage line of the tool.
-pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | status | clear | prompt | completions SHELL]";
 
 /// Parse `args` (without the program name); `env` gives environment defaults.
 ///
@@ -106,208 +74,124 @@ pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARG
 /// assert_eq!(o.profile.unwrap().0, "dev");
 /// ```
 pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Result<Options> {
-    use lexopt::prelude::*;
-
     let mut parser = lexopt::Parser::from_args(args);
-    let mut command: Option<Command> = None;
-    let mut profile = None;
-    let mut code = None;
-    let mut duration = None;
-    // `-d 0` asks for AWS's default: the environment must not fill it in again.
-    let mut duration_on_cli = false;
-    let mut debug = false;
-    let mut force_nested = false;
+    let mut given = Given::default();
+    // Options of a command given before its name, handed to its parser.
+    let mut before: Vec<OsString> = Vec::new();
     let mut help = false;
-    let mut format = OutputFormat::Env;
-    let mut no_cache = false;
-    let mut save = false;
-    let mut qr_ansi = false;
-    let mut reuse_mfa = false;
-
+    let mut version = false;
+    let mut name: Option<String> = None;
     loop {
         let arg = match parser.next() {
-            Ok(Some(arg)) => arg,
+            Ok(Some(a)) => Arg::from_lexopt(a),
             Ok(None) => break,
-            Err(e) => return Err(usage_error(e)),
+            Err(e) => return Err(cmd::usage_error(e)),
         };
-        match arg {
-            Long("profile") | Short('p') => {
-                let v = string_value(&mut parser, "--profile")?;
-                if v.is_empty() {
-                    return Err(Error::Usage(
-                        "--profile needs a profile name, e.g. --profile dev".into(),
-                    ));
-                }
-                profile = Some((v, Source::CommandLine));
-            }
-            Long("code") | Short('c') => {
-                let v = string_value(&mut parser, "--code")?;
-                code = Some(check_code(&v, "--code")?);
-            }
-            Long("session-duration") | Short('d') => {
-                let v = string_value(&mut parser, "--session-duration")?;
-                duration_on_cli = true;
-                duration =
-                    check_duration(&v, "--session-duration")?.map(|d| (d, Source::CommandLine));
-            }
-            Long("format") => {
-                let v = string_value(&mut parser, "--format")?;
-                format = match v.as_str() {
-                    "env" | "sh" | "bash" | "zsh" => OutputFormat::Env,
-                    "fish" => OutputFormat::Fish,
-                    "json" => OutputFormat::Json,
-                    "credential-process" => OutputFormat::CredentialProcess,
-                    other => {
-                        return Err(Error::Usage(format!(
-                        "--format \"{}\" is not known: use env, fish, json or credential-process",
-                        other.chars().take(20).collect::<String>()
-                    )))
-                    }
-                };
-            }
-            Long("debug") => debug = true,
-            Long("no-cache") => no_cache = true,
-            Long("save") => save = true,
-            Long("qr-ansi") => qr_ansi = true,
-            Long("reuse-mfa") => reuse_mfa = true,
-            Long("force") => force_nested = true,
-            Long("help") | Short('h') => help = true,
-            Long("version") | Short('V') => {
-                if command.is_none() {
-                    command = Some(Command::Version)
-                }
-            }
-            Value(v) if command.is_none() => {
-                let name = v.to_string_lossy().into_owned();
-                command = Some(match name.as_str() {
-                    "shell" => Command::Shell,
-                    "refresh" => Command::Refresh,
-                    "provision-mfa" => Command::ProvisionMfa,
-                    "prompt" => Command::Prompt,
-                    "export" => Command::Export,
-                    "credential-process" => Command::CredentialProcess,
-                    "status" => Command::Status,
-                    "clear" => Command::Clear,
-                    "completions" => match parser.value() {
-                        Ok(v) => {
-                            let shell = v.to_string_lossy().into_owned();
-                            if !["bash", "zsh", "fish"].contains(&shell.as_str()) {
-                                return Err(Error::Usage(format!(
-                                    "completions for \"{shell}\" are not available: use bash, zsh or fish"
-                                )));
-                            }
-                            Command::Completions(shell)
-                        }
-                        Err(_) => {
-                            return Err(Error::Usage(
-                                "completions needs a shell: aws-session completions bash|zsh|fish".into(),
-                            ))
-                        }
-                    },
-                    "help" => {
-                        let topic = parser
-                            .raw_args()
-                            .ok()
-                            .and_then(|mut raw| raw.next())
-                            .map(|t| t.to_string_lossy().into_owned());
-                        Command::Help(topic)
-                    }
-                    "exec" => {
-                        let rest: Vec<OsString> = match parser.raw_args() {
-                            Ok(raw) => raw.collect(),
-                            Err(e) => return Err(usage_error(e)),
-                        };
-                        if rest.first().is_some_and(|a| a == "--help" || a == "-h") {
-                            Command::Help(Some("exec".into()))
-                        } else {
-                            let rest: Vec<OsString> = if rest.first().is_some_and(|a| a == "--") {
-                                rest.into_iter().skip(1).collect()
-                            } else {
-                                rest
-                            };
-                            if rest.is_empty() {
-                                return Err(Error::Usage(
-                                    "exec needs a command: aws-session exec COMMAND [ARGS...], e.g. aws-session exec aws s3 ls".into(),
-                                ));
-                            }
-                            Command::Exec(rest)
-                        }
-                    }
-                    other => {
-                        return Err(Error::Usage(format!(
-                            "unknown command \"{other}\" (commands: shell, exec, refresh, provision-mfa, prompt, export, credential-process, status, clear, completions, help; see aws-session --help)"
-                        )))
-                    }
-                });
-            }
-            Value(v) => {
+        if arg == Arg::Long("help".into()) || arg == Arg::Short('h') {
+            help = true;
+            continue;
+        }
+        if arg == Arg::Long("version".into()) || arg == Arg::Short('V') {
+            version = true;
+            continue;
+        }
+        if given.take(&arg, &mut parser)? {
+            continue;
+        }
+        if let Arg::Value(v) = &arg {
+            let v = v.to_string_lossy().into_owned();
+            if version {
                 return Err(Error::Usage(format!(
-                "unexpected argument \"{}\" (only exec takes arguments; see aws-session --help)",
-                v.to_string_lossy()
-            )))
+                    "unexpected argument \"{v}\" (only exec takes arguments; see aws-session --help)"
+                )));
             }
-            _ => return Err(usage_error(arg.unexpected())),
+            name = Some(v);
+            break;
+        }
+        match cmd::command_option(&arg) {
+            Some(o) => {
+                before.push(arg.name().into());
+                if o.value {
+                    before.push(cmd::string_value(&mut parser, &arg.name())?.into());
+                }
+            }
+            None => {
+                return Err(Error::Usage(format!(
+                    "unknown option {} (see aws-session --help)",
+                    arg.name()
+                )))
+            }
         }
     }
 
-    let command = command.unwrap_or(Command::Shell);
-    let command = if help {
-        Command::Help(match command {
-            Command::Shell => None,
-            Command::Exec(_) => Some("exec".into()),
-            Command::Refresh => Some("refresh".into()),
-            Command::ProvisionMfa => Some("provision-mfa".into()),
-            Command::Prompt => Some("prompt".into()),
-            Command::Export => Some("export".into()),
-            Command::CredentialProcess => Some("credential-process".into()),
-            Command::Status => Some("status".into()),
-            Command::Clear => Some("clear".into()),
-            Command::Completions(_) => Some("completions".into()),
-            Command::Help(t) => t,
-            Command::Version => None,
-        })
-    } else {
-        command
+    let command = match name.as_deref() {
+        None if version && !help => Command::Version,
+        None if help => Command::Help(None),
+        Some("help") => Command::Help(
+            parser
+                .raw_args()
+                .ok()
+                .and_then(|mut raw| raw.next())
+                .map(|t| t.to_string_lossy().into_owned()),
+        ),
+        name => {
+            let spec = match name {
+                None => &cmd::COMMANDS[0],
+                Some(n) => cmd::spec(n).ok_or_else(|| cmd::unknown_command(n))?,
+            };
+            let rest: Vec<OsString> = match parser.raw_args() {
+                Ok(raw) => raw.collect(),
+                Err(e) => return Err(cmd::usage_error(e)),
+            };
+            let mut global = |a: &Arg, p: &mut lexopt::Parser| given.take(a, p);
+            let mut args = CmdArgs::new(spec.name, before, rest, &mut global);
+            let command = cmd::parse_command(spec.name, &mut args)?;
+            if help || args.help {
+                Command::Help(Some(spec.name.to_string()))
+            } else {
+                command
+            }
+        }
     };
+    defaults(command, given, env)
+}
 
-    // Environment defaults for what the command line left open.
-    if profile.is_none() {
-        profile = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
+/// Fill in what the command line left open from the environment.
+fn defaults(
+    command: Command,
+    given: Given,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Options> {
+    let profile = match given.profile {
+        Some(p) => Some((p, Source::CommandLine)),
+        None => ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]
             .iter()
             .find_map(|k| env(k).filter(|v| !v.is_empty()))
-            .map(|v| (v, Source::Environment));
-    }
+            .map(|v| (v, Source::Environment)),
+    };
     // The code and duration defaults matter only to commands that make a session; a
     // bad value must not break `--help`, `prompt` (run at every prompt) or `status`.
-    let makes_session = matches!(
-        command,
-        Command::Shell
-            | Command::Exec(_)
-            | Command::Refresh
-            | Command::Export
-            | Command::CredentialProcess
-    );
+    let makes_session = command_spec(&command).is_some_and(|s| s.makes_session);
+    let mut code = given.code;
     if code.is_none() && makes_session {
         if let Some(v) = env("AWS_SESSION_MFA_CODE").filter(|v| !v.is_empty()) {
             code = Some(check_code(&v, "AWS_SESSION_MFA_CODE")?);
         }
     }
+    let duration_on_cli = given.duration.is_some();
+    let mut duration = given.duration.flatten().map(|d| (d, Source::CommandLine));
     if !duration_on_cli && makes_session {
         if let Some(v) = env("AWS_SESSION_DURATION").filter(|v| !v.is_empty()) {
             duration =
                 check_duration(&v, "AWS_SESSION_DURATION")?.map(|d| (d, Source::Environment));
         }
     }
-    if !no_cache {
-        no_cache = env("AWS_SESSION_CACHE").is_some_and(|v| {
+    let no_cache = given.no_cache
+        || env("AWS_SESSION_CACHE").is_some_and(|v| {
             v.trim() == "0" || v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("off")
         });
-    }
-    let debug_from_cli = debug;
-    if !debug {
-        debug = env("AWS_SESSION_DEBUG").is_some_and(|v| truthy(&v));
-    }
-
+    let debug_from_cli = given.debug;
+    let debug = given.debug || env("AWS_SESSION_DEBUG").is_some_and(|v| truthy(&v));
     Ok(Options {
         duration_default_on_cli: duration_on_cli && duration.is_none(),
         command,
@@ -316,68 +200,28 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
         duration,
         debug,
         debug_from_cli,
-        force_nested,
-        format,
         no_cache,
-        save,
-        qr_ansi,
-        reuse_mfa,
     })
 }
 
-/// True for "1", "true", "yes", "on" (and any positive number), as the original's `-gt 0`.
-pub fn truthy(v: &str) -> bool {
-    let v = v.trim();
-    v.parse::<i64>().map(|n| n > 0).unwrap_or(false)
-        || ["true", "yes", "on"]
-            .iter()
-            .any(|t| v.eq_ignore_ascii_case(t))
+/// The table entry of a parsed command (none for help and version).
+fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
+    cmd::spec(match c {
+        Command::Shell(_) => "shell",
+        Command::Exec(_) => "exec",
+        Command::Refresh(_) => "refresh",
+        Command::ProvisionMfa(_) => "provision-mfa",
+        Command::Prompt => "prompt",
+        Command::Export(_) => "export",
+        Command::CredentialProcess => "credential-process",
+        Command::Status => "status",
+        Command::Clear => "clear",
+        Command::Completions(_) => "completions",
+        Command::Help(_) | Command::Version => return None,
+    })
 }
 
-fn string_value(parser: &mut lexopt::Parser, name: &str) -> Result<String> {
-    let v = parser
-        .value()
-        .map_err(|_| Error::Usage(format!("{name} needs a value (see aws-session --help)")))?;
-    v.into_string()
-        .map_err(|_| Error::Usage(format!("{name} value is not valid UTF-8")))
-}
-
-fn usage_error(e: lexopt::Error) -> Error {
-    // lexopt's messages name the option; never echo a value that may be a secret.
-    let text = match &e {
-        lexopt::Error::UnexpectedOption(o) => {
-            format!("unknown option {o} (see aws-session --help)")
-        }
-        lexopt::Error::MissingValue { option: Some(o) } => {
-            format!("{o} needs a value (see aws-session --help)")
-        }
-        lexopt::Error::UnexpectedValue { option, .. } => {
-            format!("{option} takes no value (see aws-session --help)")
-        }
-        _ => format!("{e} (see aws-session --help)"),
-    };
-    Error::Usage(text)
-}
-
-/// Check an MFA code: exactly 6 ASCII digits. The code itself is not echoed in errors.
-///
-/// ```
-/// assert!(aws_session::cli::check_code("123456", "--code").is_ok());
-/// assert!(aws_session::cli::check_code("12345", "--code").is_err());
-/// ```
-pub fn check_code(v: &str, name: &str) -> Result<String> {
-    let v = v.trim();
-    if v.len() == 6 && v.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(v.to_string())
-    } else {
-        Err(Error::Usage(format!(
-            "{name} must be the 6 digits your MFA device shows now (got {} characters)",
-            v.chars().count()
-        )))
-    }
-}
-
-/// Check a session duration in seconds. `0` means "AWS's default", as in the original.
+/// Check a session duration in seconds. `0` means "AWS's default" (no DurationSeconds sent).
 ///
 /// ```
 /// assert_eq!(aws_session::cli::check_duration("3600", "--session-duration").unwrap(), Some(3600));
@@ -406,104 +250,6 @@ pub fn check_duration(v: &str, name: &str) -> Result<Option<u32>> {
     Ok(Some(n as u32))
 }
 
-/// Help text for the tool or one command.
-pub fn help(topic: Option<&str>) -> Result<String> {
-    let text = match topic {
-        None => format!(
-            "aws-session {version}: run a shell or a command with temporary AWS MFA credentials\n\n\
-{USAGE}\n\n\
-Options:\n\
-  -p, --profile PROFILE            profile from ~/.aws (default: AWS_PROFILE, AWS_DEFAULT_PROFILE)\n\
-  -c, --code CODE                  the 6 digit MFA code (default: AWS_SESSION_MFA_CODE; else asked)\n\
-  -d, --session-duration SECONDS   session validity, {MIN_DURATION}..{MAX_DURATION} (default: AWS_SESSION_DURATION; else AWS's 12 h)\n\
-      --debug                      trace requests on stderr, never secrets (default: AWS_SESSION_DEBUG=1)\n\
-      --no-cache                   neither use nor store cached sessions (default: AWS_SESSION_CACHE=0)\n\
-      --force                      start a shell even inside a live aws-session shell\n\
-      --format FORMAT              refresh: env|fish; export: env|fish|json|credential-process\n\
-      --save                       provision-mfa: write mfa_serial into the profile\n\
-      --qr-ansi                    provision-mfa: draw the QR code with background colours\n\
-      --reuse-mfa                  refresh: renew a role session from the cached MFA session\n\
-  -h, --help                       this help; COMMAND --help for one command\n\
-  -V, --version                    print the version\n\n\
-Commands:\n\
-  shell                            run an interactive shell (default)\n\
-  exec COMMAND [ARGS...]           run one command with the session credentials\n\
-  refresh                          print export lines for a new session (for eval)\n\
-  provision-mfa                    create and enable a virtual MFA device\n\
-  export                           print the credentials (env, fish, json, credential-process)\n\
-  credential-process               print credential_process JSON for the AWS SDKs\n\
-  status                           show the session and the cache, no secrets\n\
-  clear                            delete cached sessions (of --profile, or all)\n\
-  prompt                           print the prompt prefix, e.g. (aws+12h)\n\
-  completions bash|zsh|fish        print a completion script\n\n\
-Environment:\n\
-  AWS_PROFILE, AWS_DEFAULT_PROFILE  default for --profile\n\
-  AWS_SESSION_MFA_CODE             default for --code\n\
-  AWS_SESSION_DURATION             default for --session-duration\n\
-  AWS_SESSION_DEBUG                1/0, default for --debug\n\
-  AWS_SESSION_CACHE                0 turns the session cache off\n\
-  AWS_SESSION_TIMEOUT              seconds per request (default 30)\n\
-  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n\
-  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n\
-  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n\n\
-Exit codes: 0 ok, 1 usage, 2 config, 3 MFA code, 4 AWS error, 5 network, 6 local file,\n\
-10 no MFA device, 126/127 command not executable/not found, 130 interrupted;\n\
-exec passes on the command's own status.\n",
-            version = env!("CARGO_PKG_VERSION")
-        ),
-        Some("shell") => "Usage: aws-session [OPTIONS] shell\n\n\
-Starts $SHELL -i with temporary credentials in its environment. In bash, zsh and fish the\n\
-prompt shows the time left, e.g. (aws+12h), and the aws function refreshes expired\n\
-credentials; aws-session-refresh gets a new session at any time.\n\
-Refused inside a live aws-session shell unless --force is given.\n"
-            .to_string(),
-        Some("exec") => "Usage: aws-session [OPTIONS] exec COMMAND [ARGS...]\n\n\
-Replaces aws-session with COMMAND, run with temporary credentials in its environment.\n\
-The exit status and signals are COMMAND's own. Options must come before exec.\n"
-            .to_string(),
-        Some("refresh") => "Usage: aws-session [OPTIONS] refresh [--format env|fish] [--reuse-mfa]\n\n\
-Gets a new session from the parent credentials and prints shell export lines for it,\n\
-for eval (used by aws-session-refresh inside the shell); it asks for a code.\n\
-With --reuse-mfa (what the shell's aws function runs) a role session is assumed\n\
-again with a still-valid cached MFA session, without a code.\n"
-            .to_string(),
-        Some("provision-mfa") => "Usage: aws-session [OPTIONS] provision-mfa [--save] [--qr-ansi]\n\n\
-Creates a virtual MFA device for the calling IAM user, draws its QR code in the terminal,\n\
-asks for two consecutive codes and enables it; on any failure the device is deleted again.\n\
-Then offers to write mfa_serial into the profile (--save: without asking).\n\
---qr-ansi draws the QR code with background colours (for dark-on-light terminals).\n"
-            .to_string(),
-        Some("prompt") => "Usage: aws-session prompt\n\n\
-Prints the prompt prefix for the current environment, e.g. (aws+12h), or nothing outside\n\
-a session; for starship, powerlevel10k and other prompts.\n"
-            .to_string(),
-        Some("export") => "Usage: aws-session [OPTIONS] export [--format env|fish|json|credential-process]\n\n\
-Prints the session credentials (from the cache, or a new session) for eval or scripts.\n"
-            .to_string(),
-        Some("credential-process") => "Usage: aws-session [--profile P] credential-process\n\n\
-Prints the credential_process JSON (Version 1) for the AWS SDKs and CLI:\n\
-  credential_process = aws-session credential-process --profile P\n\
-Asks for a code on the terminal when no cached session is left.\n"
-            .to_string(),
-        Some("status") => "Usage: aws-session [--profile P] status\n\n\
-Shows the profile, identity kind, MFA serial, expiry and time left of the current\n\
-environment and of the cached sessions. Never shows a secret.\n"
-            .to_string(),
-        Some("clear") => "Usage: aws-session [--profile P] clear\n\n\
-Deletes the cached sessions of the profile, or all of them without --profile.\n"
-            .to_string(),
-        Some("completions") => "Usage: aws-session completions bash|zsh|fish\n\n\
-Prints a completion script, e.g. aws-session completions bash > /etc/bash_completion.d/aws-session\n"
-            .to_string(),
-        Some(other) => {
-            return Err(Error::Usage(format!(
-                "no help for unknown command \"{other}\" (commands: shell, exec, refresh, provision-mfa, prompt)"
-            )))
-        }
-    };
-    Ok(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,7 +260,7 @@ mod tests {
 
     #[test]
     fn default_command_is_shell() {
-        assert_eq!(p(&[]).unwrap().command, Command::Shell);
+        assert_eq!(p(&[]).unwrap().command, Command::Shell(Default::default()));
     }
 
     #[test]
@@ -543,7 +289,7 @@ mod tests {
     #[test]
     fn options_may_follow_non_exec_commands() {
         let o = p(&["refresh", "--profile", "dev", "--code=123456"]).unwrap();
-        assert_eq!(o.command, Command::Refresh);
+        assert_eq!(o.command, Command::Refresh(Default::default()));
         assert_eq!(o.profile, Some(("dev".into(), Source::CommandLine)));
         assert_eq!(o.code.as_deref(), Some("123456"));
     }
@@ -678,8 +424,127 @@ mod tests {
     }
 
     #[test]
-    fn truthy_values() {
-        assert!(truthy("1") && truthy("true") && truthy("2"));
-        assert!(!truthy("0") && !truthy("") && !truthy("no"));
+    fn completion_lists_match_the_cli() {
+        let help = help(None).unwrap();
+        // Indentation survives: option and command lines start with two blanks.
+        assert!(help.contains("\n  -p, --profile PROFILE "), "{help}");
+        assert!(help.contains("\n  exec COMMAND [ARGS...] "), "{help}");
+        assert!(cmd::help(Some("credential-process"))
+            .unwrap()
+            .contains("\n  credential_process = aws-session"));
+        for c in cmd::COMMANDS {
+            assert!(
+                USAGE.contains(c.name),
+                "{} is not in the usage line",
+                c.name
+            );
+            assert_eq!(
+                p(&[c.name, "--help"]).unwrap().command,
+                Command::Help(Some(c.name.to_string())),
+                "{} has no help",
+                c.name
+            );
+            let h = cmd::help(Some(c.name)).unwrap();
+            assert!(h.starts_with("Usage: aws-session"), "{}", c.name);
+        }
+        let value = |long: &str| match long {
+            "code" => "123456",
+            "session-duration" => "900",
+            "format" => "env",
+            _ => "x",
+        };
+        for o in GLOBAL_OPTIONS {
+            assert!(
+                help.contains(&format!("--{}", o.long)),
+                "--{} is not in --help",
+                o.long
+            );
+            if let Some(s) = o.short {
+                assert!(
+                    help.contains(&format!("-{s}, --{}", o.long)),
+                    "-{s} is not in --help"
+                );
+            }
+            let mut args = vec!["status".to_string(), format!("--{}", o.long)];
+            if o.value {
+                args.push(value(o.long).into());
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            assert!(p(&args).is_ok(), "--{} is not accepted", o.long);
+        }
+        for c in cmd::COMMANDS {
+            for o in c.options {
+                assert!(
+                    help.contains(&format!("--{}", o.long)),
+                    "--{} is not in --help",
+                    o.long
+                );
+                let flag = format!("--{}", o.long);
+                let mut after = vec![c.name, flag.as_str()];
+                let mut before = vec![flag.as_str()];
+                if o.value {
+                    after.push(value(o.long));
+                    before.push(value(o.long));
+                }
+                before.push(c.name);
+                if c.name == "exec" {
+                    continue;
+                }
+                assert!(p(&after).is_ok(), "{} {flag} is not accepted", c.name);
+                assert!(p(&before).is_ok(), "{flag} {} is not accepted", c.name);
+                let mut wrong = before.clone();
+                *wrong.last_mut().unwrap() = "prompt";
+                let e = p(&wrong).unwrap_err();
+                assert_eq!(e.exit_code(), 1);
+                let m = e.to_string();
+                assert!(
+                    m.contains(&format!("{flag} is an option of"))
+                        && m.contains(c.name)
+                        && m.contains("not of prompt"),
+                    "{m}"
+                );
+            }
+        }
+        for f in cmd::completions::FORMATS.split(' ') {
+            assert!(p(&["--format", f, "export"]).is_ok(), "{f}");
+        }
+    }
+
+    #[test]
+    fn options_of_other_commands_are_refused_with_their_owner() {
+        for (args, owner) in [
+            (&["--save", "prompt"][..], "provision-mfa"),
+            (&["--format", "json", "prompt"], "refresh and export"),
+            (&["--reuse-mfa", "status"], "refresh"),
+            (&["--qr-ansi", "clear"], "provision-mfa"),
+            (&["--force", "exec", "true"], "shell"),
+            (&["status", "--reuse-mfa"], "refresh"),
+        ] {
+            let e = p(args).unwrap_err();
+            assert_eq!(e.exit_code(), 1, "{args:?}");
+            let m = e.to_string();
+            assert!(
+                m.contains(&format!("is an option of {owner}, not of")),
+                "{args:?}: {m}"
+            );
+            assert_eq!(m.lines().count(), 1);
+        }
+        assert_eq!(
+            p(&["--save", "prompt"]).unwrap_err().to_string(),
+            "--save is an option of provision-mfa, not of prompt; see aws-session provision-mfa --help"
+        );
+    }
+
+    #[test]
+    fn shell_and_completions_have_their_own_help() {
+        assert_eq!(
+            p(&["shell", "--help"]).unwrap().command,
+            Command::Help(Some("shell".into()))
+        );
+        assert_eq!(
+            p(&["completions", "--help"]).unwrap().command,
+            Command::Help(Some("completions".into()))
+        );
+        assert!(help(Some("shell")).unwrap().contains("--force"));
     }
 }

@@ -3,14 +3,14 @@
 //! Every message says what failed, with which input, and what to do. No variant
 //! ever holds a secret access key, a session token or a signing key. docs/errors.md
 //! lists every bad input and fault with its message and exit code, each backed by a
-//! test in tests/errors.rs. A panic prints only where it happened
+//! test in tests/it/errors.rs. A panic prints only where it happened
 //! ([`install_panic_hook`]).
 
 use std::fmt;
 
 /// Exit codes. Stable: documented in the README.
 pub mod exit {
-    /// Bad command line (the original used 1 for usage too).
+    /// Bad command line.
     pub const USAGE: i32 = 1;
     /// Config or credentials files unreadable or invalid, profile unknown, no keys.
     pub const CONFIG: i32 = 2;
@@ -22,10 +22,10 @@ pub mod exit {
     pub const NETWORK: i32 = 5;
     /// A local file (cache, config edit) could not be read or written.
     pub const LOCAL: i32 = 6;
-    /// The calling user has no MFA device (the original's code).
+    /// The calling user has no MFA device.
     pub const NO_MFA_DEVICE: i32 = 10;
-    /// provision-mfa: the calling user already has an MFA device (the original's code
-    /// for it too: the user's MFA device is not in the state the command needs).
+    /// provision-mfa: the calling user already has an MFA device (the same code: the
+    /// user's MFA device is not in the state the command needs).
     pub const MFA_DEVICE_EXISTS: i32 = 10;
     /// The command to run was found but could not be executed (as shells do).
     pub const CANNOT_EXECUTE: i32 = 126;
@@ -40,6 +40,9 @@ pub mod exit {
 pub struct AwsError {
     /// The API action that failed, e.g. `GetSessionToken`.
     pub action: String,
+    /// The service the action belongs to, as IAM policies name it (`sts`, `iam`): set
+    /// where the request was built, so advice can name the permission `service:Action`.
+    pub service: &'static str,
     /// HTTP status of the response.
     pub status: u16,
     /// AWS error code, e.g. `AccessDenied`.
@@ -122,18 +125,36 @@ impl Error {
     }
 }
 
-/// The IAM action name (`service:Action`) of an API action we call.
-fn iam_action(action: &str) -> String {
-    let service = match action {
-        "ListMFADevices"
-        | "CreateVirtualMFADevice"
-        | "EnableMFADevice"
-        | "DeactivateMFADevice"
-        | "DeleteVirtualMFADevice"
-        | "GetUser" => "iam",
-        _ => "sts",
-    };
-    format!("{service}:{action}")
+/// The permission (`service:Action`) an AccessDenied is about.
+fn iam_action(e: &AwsError) -> String {
+    format!("{}:{}", e.service, e.action)
+}
+
+/// AWS error codes that mean "slow down": retried by the client, explained by the advice.
+pub const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+];
+
+impl AwsError {
+    /// Whether AWS asks the caller to slow down.
+    pub fn is_throttling(&self) -> bool {
+        THROTTLING_CODES.contains(&self.code.as_str())
+    }
+
+    /// Whether this error means "this MFA code was wrong or already used".
+    pub fn is_code_rejected(&self) -> bool {
+        self.code == "AccessDenied" && is_code_refusal_message(&self.message)
+    }
+}
+
+/// AWS's wording for a wrong or reused code ("MultiFactorAuthentication failed with
+/// invalid MFA one time pass code."), not a policy denial that merely names an MFA action.
+pub fn is_code_refusal_message(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("multifactorauthentication failed") || m.contains("one time pass code")
 }
 
 /// `3725` → `"1 h 2 min (3725 s)"`: how far off a clock is, for people.
@@ -178,7 +199,7 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
     let msg = e.message.to_ascii_lowercase();
     let key = e.access_key_id.as_deref().unwrap_or("in use");
     let advice = match e.code.as_str() {
-        "AccessDenied" if crate::mfa::is_code_refusal_message(&msg) => {
+        "AccessDenied" if is_code_refusal_message(&msg) => {
             "the MFA code was wrong or already used (AWS accepts each code once): wait for the next code and try again; if it keeps failing, check the device's clock and that mfa_serial is this user's device".to_string()
         }
         "AccessDenied" if msg.contains("with session credentials") => {
@@ -186,11 +207,11 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
         }
         "AccessDenied" if e.action == "ListMFADevices" => format!(
             "the keys may not call {}: grant it in IAM (the README's minimal policy lists what aws-session needs), or set mfa_serial in the profile to skip this call",
-            iam_action(&e.action)
+            iam_action(e)
         ),
         "AccessDenied" => format!(
             "the keys may not call {}: grant it in IAM (the README's minimal policy lists what aws-session needs)",
-            iam_action(&e.action)
+            iam_action(e)
         ),
         "SignatureDoesNotMatch" | "InvalidSignatureException"
             if msg.contains("signature expired") || clock_far_off(e.clock_skew_secs) =>
@@ -211,7 +232,7 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
             "the temporary credentials {key} have expired: unset AWS_SESSION_TOKEN (or leave the old aws-session shell) so that long-term keys are used, then try again"
         ),
         "RequestExpired" | "RequestTimeTooSkewed" => clock_advice(e.clock_skew_secs),
-        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" | "TooManyRequestsException" => {
+        _ if e.is_throttling() => {
             "AWS is throttling requests: wait a minute and try again".to_string()
         }
         "ValidationError" if msg.contains("duration") => {
@@ -376,13 +397,19 @@ mod tests {
 
     #[test]
     fn access_denied_names_the_iam_action() {
-        let e = aws(
-            "CreateVirtualMFADevice",
-            "AccessDenied",
-            "User: x is not authorized",
-        );
+        let e = AwsError {
+            service: "iam",
+            ..aws(
+                "CreateVirtualMFADevice",
+                "AccessDenied",
+                "User: x is not authorized",
+            )
+        };
         assert!(advice(&e).contains("iam:CreateVirtualMFADevice"));
-        let e = aws("AssumeRole", "AccessDenied", "User: x is not authorized");
+        let e = AwsError {
+            service: "sts",
+            ..aws("AssumeRole", "AccessDenied", "User: x is not authorized")
+        };
         assert!(advice(&e).contains("sts:AssumeRole"));
         let e = aws(
             "GetSessionToken",

@@ -1,5 +1,5 @@
-//! The two file-system rules every file and directory aws-session writes follows
-//! (DESIGN.md, "Rules that are not negotiable"), in one place:
+//! The two file-system rules every file and directory aws-session writes follows, in
+//! one place:
 //!
 //! - [`write_atomic`]: a file is written to a temp file in the same directory, synced
 //!   and renamed over the target, so a reader sees the old file or the new one, never

@@ -1,35 +1,33 @@
 //! aws-session: long-term AWS keys plus an MFA code in, temporary STS credentials out,
 //! handed to a sub-shell or one command.
 //!
-//! Where things happen, at a glance:
-//! - a request is **built** in [`sts`] / [`iam`] (plain values, no I/O),
-//! - **signed** in [`sigv4`] (pure functions, AWS test vectors),
-//! - **sent** in [`http`] (the only module that touches the network),
-//! - its XML **parsed** back in [`sts`] / [`iam`] (via [`xml`]).
-//!
-//! [`session`] composes them; [`shell`] and [`exec`](crate::shell) start processes.
+//! The layers, each using only the ones below it (docs/architecture.md; the test
+//! `repository::layers` checks it):
+//! - [`cli`]: global options, then a command's own parser;
+//! - [`cmd`]: one file per command (its options, its help, its run function);
+//! - [`session`]: plan (keys, device, roles), sources of keys, discovery, establish
+//!   (cache + retries), the child's environment;
+//! - [`aws`]: a request is **built** in [`aws::sts`] / [`aws::iam`], **signed** in
+//!   [`aws::sigv4`], **sent** in [`aws::http`] (the only module that touches the
+//!   network) and **parsed** back in `sts` / `iam` with [`aws::xml`];
+//! - [`config`], [`cache`]: the AWS files; the session cache;
+//! - [`shell`], [`tty`]: rc text, quoting, the prompt and starting processes; the one
+//!   terminal reader;
+//! - primitives: [`env`], [`error`], [`timefmt`], [`fsutil`], [`credentials`],
+//!   [`encode`], [`qr`].
 
+pub mod aws;
 pub mod cache;
 pub mod cli;
-pub mod client;
-pub mod commands;
+pub mod cmd;
 pub mod config;
-pub mod consume;
 pub mod credentials;
 pub mod encode;
-pub mod endpoint;
+pub mod env;
 pub mod error;
 pub mod fsutil;
-pub mod http;
-pub mod iam;
-pub mod mfa;
-pub mod provision;
 pub mod qr;
-pub mod query;
-pub mod roles;
 pub mod session;
 pub mod shell;
-pub mod sigv4;
-pub mod sts;
 pub mod timefmt;
-pub mod xml;
+pub mod tty;

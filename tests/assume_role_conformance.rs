@@ -1,5 +1,5 @@
 //! The AWS SDKs' assume-role profile-chain conformance suite (smithy-lang/smithy-rs,
-//! Apache-2.0), run against `aws_session::roles::resolve`. One trial per case.
+//! Apache-2.0), run against `aws_session::session::roles::resolve`. One trial per case.
 //!
 //! The suite is kept in `fixtures/conformance/profile/` (see the NOTICE there); if it
 //! is missing this test binary fails.
@@ -10,7 +10,7 @@
 //! names the feature.
 
 use aws_session::config::{merge, parse, FileKind};
-use aws_session::roles::{resolve, Base, Plan, RoleError};
+use aws_session::session::roles::{resolve, Base, Plan, RoleError};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;

@@ -2,14 +2,14 @@
 //!
 //! The suite is kept in `fixtures/conformance/sigv4` (see the NOTICE there). One trial
 //! per case directory, named after it: each step of
-//! `aws_session::sigv4` is compared byte for byte with the case's expected files.
+//! `aws_session::aws::sigv4` is compared byte for byte with the case's expected files.
 //! A missing suite is a failure, never a skip.
 
-use aws_session::credentials::Credentials;
-use aws_session::sigv4::{
+use aws_session::aws::sigv4::{
     canonical_request, credential_scope, sign, signature, signed_headers, signing_key,
     string_to_sign, SignableRequest, SigningParams, SigningSettings,
 };
+use aws_session::credentials::Credentials;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -43,6 +43,9 @@ in-process backends directly:
         ("mfa": whether the credentials carry MFA context, see 6.)
     POST /_peer/expire       {"access_key_id": "ASIA..."} -> makes those temporary
         credentials expire now (to test ExpiredToken and refreshing without waiting)
+    POST /_peer/lifetime     {"scale": 0.02} -> temporary credentials issued from now on
+        last DurationSeconds * scale (at least 1 s) while the answers still carry AWS's
+        validated durations, so a test of renewal sees several sessions end in a minute
 
 What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
   1. GetSessionToken is real: DurationSeconds, SerialNumber and TokenCode are
@@ -308,9 +311,7 @@ class Session:
             secrets.token_bytes(300)
         ).decode()
         self.mfa = mfa
-        self.expiration = utcnow().replace(microsecond=0) + datetime.timedelta(
-            seconds=duration
-        )
+        self.expiration = utcnow().replace(microsecond=0) + scaled_lifetime(duration)
 
     @property
     def arn(self) -> str:
@@ -318,6 +319,13 @@ class Session:
 
 
 SESSIONS: dict[str, Session] = {}
+
+# POST /_peer/lifetime: the factor applied to the lifetime of temporary credentials.
+LIFETIME_SCALE = 1.0
+
+
+def scaled_lifetime(duration: int) -> datetime.timedelta:
+    return datetime.timedelta(seconds=max(1, int(duration * LIFETIME_SCALE)))
 
 
 class SessionAccessKey(access_control.IAMUserAccessKey):
@@ -565,6 +573,10 @@ def assume_role(self: TokenResponse) -> ActionResult:
     if key_id is not None:
         with LOCK:
             ROLE_SESSION_MFA[key_id] = mfa
+            if LIFETIME_SCALE != 1.0:
+                credentials.expiration = utcnow().replace(microsecond=0) + scaled_lifetime(
+                    duration or 3600
+                )
     return result
 
 
@@ -784,6 +796,16 @@ def list_sessions() -> list[dict[str, Any]]:
     return out
 
 
+def set_lifetime_scale(body: dict[str, Any]) -> dict[str, Any]:
+    global LIFETIME_SCALE
+    scale = body.get("scale")
+    if not isinstance(scale, (int, float)) or not 0 < scale <= 1:
+        raise ValueError("scale must be a number in (0, 1]")
+    with LOCK:
+        LIFETIME_SCALE = float(scale)
+    return {"scale": LIFETIME_SCALE}
+
+
 def expire(body: dict[str, Any]) -> dict[str, Any]:
     key_id = body.get("access_key_id")
     past = utcnow() - datetime.timedelta(seconds=1)
@@ -820,6 +842,8 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
             return 200, list_sessions()
         if (method, path) == ("POST", "/_peer/expire"):
             return 200, expire(data)
+        if (method, path) == ("POST", "/_peer/lifetime"):
+            return 200, set_lifetime_scale(data)
         return 404, {"error": f"no control endpoint {method} {path}"}
     except LookupError as error:
         return 404, {"error": str(error)}

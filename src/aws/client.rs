@@ -1,0 +1,301 @@
+//! One AWS call: resolve the endpoint, sign ([`crate::aws::sigv4`]), send ([`crate::aws::http`]),
+//! turn an `<ErrorResponse>` into [`Error::Aws`], retry what is safe to retry.
+//!
+//! Retries (jittered exponential backoff, 3 attempts): throttling, HTTP 5xx/429 and lost
+//! connections; never an auth error, never a timeout (the user already waited
+//! AWS_SESSION_TIMEOUT), and never a request carrying an MFA code once it may have
+//! reached AWS (a TOTP code is accepted once; a resend would be refused) — a refused
+//! connection carried nothing and is retried. docs/errors.md lists every failure.
+
+use crate::aws::endpoint::{resolve, EndpointSettings};
+use crate::aws::http::{HttpRequest, Transport, TransportError};
+use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
+use crate::aws::sigv4;
+use crate::credentials::Credentials;
+use crate::error::{AwsError, Error, Result};
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+/// Sends signed Query API requests.
+pub struct Client {
+    transport: Transport,
+    endpoints: EndpointSettings,
+    debug: bool,
+    /// Attempts per request for retryable failures.
+    attempts: u32,
+    /// First backoff delay; doubled each retry, plus jitter.
+    backoff: Duration,
+}
+
+impl Client {
+    /// A client for the given endpoints; `debug` traces each request on stderr.
+    pub fn new(transport: Transport, endpoints: EndpointSettings, debug: bool) -> Self {
+        Client {
+            transport,
+            endpoints,
+            debug,
+            attempts: 3,
+            backoff: Duration::from_millis(300),
+        }
+    }
+
+    /// Send `req` signed with `creds`; the 2xx body, or the error AWS gave.
+    pub fn call(&self, req: &QueryRequest, creds: &Credentials) -> Result<String> {
+        let endpoint = resolve(req.service, &self.endpoints)?;
+        let body = req.form_body();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = OffsetDateTime::now_utc();
+            let headers = vec![
+                ("Host".to_string(), endpoint.host.clone()),
+                ("Content-Type".to_string(), CONTENT_TYPE.to_string()),
+            ];
+            let signable = sigv4::SignableRequest {
+                method: "POST",
+                path: &endpoint.path,
+                query: "",
+                headers: &headers,
+                body: body.as_bytes(),
+            };
+            let params = sigv4::SigningParams {
+                credentials: creds,
+                region: &endpoint.signing_region,
+                service: req.service.name(),
+                time: now,
+                settings: sigv4::SigningSettings {
+                    normalize_path: true,
+                    sign_body: false,
+                    omit_session_token: false,
+                },
+            };
+            let mut all_headers: Vec<(String, String)> = headers
+                .iter()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+                .cloned()
+                .collect();
+            all_headers.extend(sigv4::sign(&signable, &params));
+            let http_req = HttpRequest {
+                url: endpoint.url.clone(),
+                headers: all_headers,
+                body: body.clone(),
+            };
+
+            let started = Instant::now();
+            let result = self.transport.post(&http_req);
+            let elapsed = started.elapsed().as_millis();
+            let key = &creds.access_key_id;
+            let session = if creds.session_token.is_some() {
+                " (session)"
+            } else {
+                ""
+            };
+            // A request that carried an MFA code may have used it up at AWS even when
+            // no answer came back: it is never sent again, and the user is told why.
+            let code_note = if req.carries_mfa_code {
+                "; not retried because the request carried an MFA code that AWS may have used: wait for the next code and try again"
+            } else {
+                ""
+            };
+
+            let retry_reason = match &result {
+                Ok(resp) => {
+                    if (200..300).contains(&resp.status) {
+                        self.trace(format_args!(
+                            "POST {} {} {} key={key}{session} -> {} in {elapsed} ms",
+                            endpoint.url,
+                            req.service.name(),
+                            req.action,
+                            resp.status,
+                        ));
+                        return Ok(resp.body.clone());
+                    }
+                    let aws = aws_error(
+                        req.service,
+                        req.action,
+                        resp.status,
+                        &resp.body,
+                        resp.date.as_deref(),
+                        now,
+                    )
+                    .map(|mut e| {
+                        e.access_key_id = Some(key.clone());
+                        e
+                    });
+                    self.trace(format_args!(
+                        "POST {} {} {} key={key}{session} -> {} {} in {elapsed} ms{}",
+                        endpoint.url,
+                        req.service.name(),
+                        req.action,
+                        resp.status,
+                        aws.as_ref()
+                            .map(|e| e.code.as_str())
+                            .unwrap_or("(not an AWS error document)"),
+                        aws.as_ref()
+                            .and_then(|e| e.request_id.as_deref())
+                            .map(|id| format!(", request id {id}"))
+                            .unwrap_or_default(),
+                    ));
+                    let retryable = match &aws {
+                        Some(e) => e.is_throttling() || resp.status >= 500,
+                        None => resp.status >= 500 || resp.status == 429,
+                    } && !req.carries_mfa_code;
+                    match aws {
+                        Some(e) if retryable && attempt < self.attempts => {
+                            format!("{} (HTTP {})", e.code, resp.status)
+                        }
+                        Some(e) => return Err(Error::Aws(Box::new(e))),
+                        None => {
+                            let what = not_aws_answer(resp.status, &resp.body);
+                            if retryable && attempt < self.attempts {
+                                what
+                            } else {
+                                return Err(Error::Network(format!(
+                                    "{} to {} got {what}: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network{}",
+                                    req.action,
+                                    endpoint.url,
+                                    if resp.status >= 500 { code_note } else { "" }
+                                )));
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.trace(format_args!(
+                        "POST {} {} {} key={key}{session} -> {e} after {elapsed} ms",
+                        endpoint.url,
+                        req.service.name(),
+                        req.action,
+                    ));
+                    // Lost connections are retried, but not with a code that may be spent;
+                    // a refused one never carried anything. Timeouts are not retried:
+                    // the user already waited the whole AWS_SESSION_TIMEOUT.
+                    let retryable = e.never_sent()
+                        || (matches!(e, TransportError::Lost(_)) && !req.carries_mfa_code);
+                    if !retryable || attempt >= self.attempts {
+                        let note =
+                            if matches!(e, TransportError::Lost(_) | TransportError::Timeout(_)) {
+                                code_note
+                            } else {
+                                ""
+                            };
+                        let err = transport_error(req.action, &endpoint.url, e, attempt);
+                        return Err(match err {
+                            Error::Network(m) => Error::Network(format!("{m}{note}")),
+                            other => other,
+                        });
+                    }
+                    e.to_string()
+                }
+            };
+            let delay = self.backoff * 2u32.pow(attempt - 1);
+            let delay = delay + jitter(delay / 2);
+            self.trace(format_args!(
+                "retrying {} after {} ms: {retry_reason}",
+                req.action,
+                delay.as_millis()
+            ));
+            std::thread::sleep(delay);
+        }
+    }
+
+    fn trace(&self, args: std::fmt::Arguments) {
+        if self.debug {
+            eprintln!("aws-session: debug: {args}");
+        }
+    }
+}
+
+/// Parse an AWS error answer; `None` when the body is not one (an HTML page, say).
+fn aws_error(
+    service: Service,
+    action: &str,
+    status: u16,
+    body: &str,
+    date: Option<&str>,
+    now: OffsetDateTime,
+) -> Option<AwsError> {
+    let parsed = crate::aws::xml::parse_error_response(body)?;
+    Some(AwsError {
+        action: action.to_string(),
+        service: service.name(),
+        status,
+        code: parsed.code,
+        message: parsed.message,
+        request_id: parsed.request_id,
+        clock_skew_secs: date
+            .and_then(parse_http_date)
+            .map(|d| (d - now).whole_seconds()),
+        access_key_id: None,
+    })
+}
+
+/// Describe a non-AWS answer in a few words (status, and what the body is instead).
+fn not_aws_answer(status: u16, body: &str) -> String {
+    match crate::aws::xml::Document::parse(body) {
+        Ok(doc) => format!(
+            "HTTP {status} with an XML document <{}> that is not an AWS error",
+            doc.root().name().chars().take(60).collect::<String>()
+        ),
+        Err(e) => format!("HTTP {status} with {e}, not an AWS answer"),
+    }
+}
+
+fn transport_error(action: &str, url: &str, e: &TransportError, attempts: u32) -> Error {
+    let tries = if attempts > 1 {
+        format!(" (tried {attempts} times)")
+    } else {
+        String::new()
+    };
+    Error::Network(match e {
+        TransportError::Unreached(m) | TransportError::Lost(m) => format!(
+            "{action}: cannot reach {url}: {m}{tries}: check the network, HTTPS_PROXY/NO_PROXY and AWS_ENDPOINT_URL"
+        ),
+        TransportError::Timeout(m) => format!(
+            "{action}: no answer from {url} in time: {m}: try again, or raise AWS_SESSION_TIMEOUT (seconds)"
+        ),
+        TransportError::TooLarge => format!(
+            "{action}: the answer from {url} is larger than {} bytes, which no AWS answer is: check AWS_ENDPOINT_URL and HTTPS_PROXY",
+            crate::aws::http::MAX_BODY
+        ),
+        TransportError::Untrusted(m) => format!("{action}: request to {url} failed: {m}"),
+        TransportError::Other(m) => format!(
+            "{action}: request to {url} failed: {m}: check AWS_ENDPOINT_URL, AWS_CA_BUNDLE and HTTPS_PROXY"
+        ),
+    })
+}
+
+pub use crate::timefmt::parse_http_date;
+
+/// A pseudo-random duration below `max`, from the clock (good enough for spreading retries).
+fn jitter(max: Duration) -> Duration {
+    let nanos = OffsetDateTime::now_utc().nanosecond() as u64;
+    let max_ms = max.as_millis() as u64;
+    if max_ms == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_millis(nanos.wrapping_mul(2_654_435_761) % max_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_date() {
+        let d = parse_http_date("Wed, 25 Nov 2026 09:04:44 GMT").unwrap();
+        assert_eq!(d.unix_timestamp(), 1_795_597_484);
+        assert!(parse_http_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn html_pages_are_described() {
+        let page = "<html><head><title>502 Bad Gateway</title></head></html>";
+        assert_eq!(
+            not_aws_answer(502, page),
+            "HTTP 502 with an HTML page (\"502 Bad Gateway\"), not an AWS answer"
+        );
+        assert!(not_aws_answer(502, "").contains("empty"));
+        assert!(not_aws_answer(500, "<Foo/>").contains("<Foo>"));
+    }
+}

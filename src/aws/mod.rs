@@ -1,0 +1,15 @@
+//! Talking to AWS: a request is built ([`sts`], [`iam`] on [`query`]), signed
+//! ([`sigv4`]), sent to the [`endpoint`] ([`http`], the only module that touches the
+//! network as a client) and its XML parsed ([`xml`]); [`client`] is where the four
+//! meet. [`credential_server`] is the other side: the container credentials endpoint
+//! that `--server` serves to the SDKs on loopback, the one module that listens.
+
+pub mod client;
+pub mod credential_server;
+pub mod endpoint;
+pub mod http;
+pub mod iam;
+pub mod query;
+pub mod sigv4;
+pub mod sts;
+pub mod xml;

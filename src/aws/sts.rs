@@ -1,0 +1,531 @@
+//! STS calls: request builders and response parsers (pure: no I/O, no clock).
+//!
+//! - [`get_session_token`] → [`parse_get_session_token`]: MFA session from long-term keys.
+//! - [`assume_role`] → [`parse_assume_role`]: role credentials.
+//! - [`get_caller_identity`] → [`parse_get_caller_identity`]: who the keys belong to.
+
+use crate::aws::query::{QueryRequest, Service};
+use crate::aws::xml::{Document, Element, XmlError};
+use crate::credentials::{Credentials, SessionCredentials};
+use time::OffsetDateTime;
+
+/// A `GetSessionToken` request; `mfa` is `(serial number or ARN, current code)`.
+///
+/// ```
+/// let req = aws_session::aws::sts::get_session_token(
+///     Some(43200),
+///     Some(("arn:aws:iam::123456789012:mfa/alice", "123456")),
+/// );
+/// assert!(req.carries_mfa_code);
+/// assert!(req.form_body().contains("&DurationSeconds=43200&SerialNumber="));
+/// ```
+pub fn get_session_token(duration_secs: Option<u32>, mfa: Option<(&str, &str)>) -> QueryRequest {
+    let req = QueryRequest::new(Service::Sts, "GetSessionToken")
+        .opt_param("DurationSeconds", duration_secs.map(|d| d.to_string()));
+    with_mfa(req, mfa)
+}
+
+/// A `GetCallerIdentity` request (no parameters; works with any valid keys).
+///
+/// ```
+/// let req = aws_session::aws::sts::get_caller_identity();
+/// assert_eq!(req.form_body(), "Action=GetCallerIdentity&Version=2011-06-15");
+/// ```
+pub fn get_caller_identity() -> QueryRequest {
+    QueryRequest::new(Service::Sts, "GetCallerIdentity")
+}
+
+/// An `AssumeRole` request; `mfa` is `(serial number or ARN, current code)`.
+///
+/// ```
+/// let req = aws_session::aws::sts::assume_role(
+///     "arn:aws:iam::123456789012:role/admin", "alice", Some(3600), Some("ext-1"), None,
+/// );
+/// assert_eq!(
+///     req.params.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+///     ["RoleArn", "RoleSessionName", "DurationSeconds", "ExternalId"]
+/// );
+/// ```
+pub fn assume_role(
+    role_arn: &str,
+    role_session_name: &str,
+    duration_secs: Option<u32>,
+    external_id: Option<&str>,
+    mfa: Option<(&str, &str)>,
+) -> QueryRequest {
+    let req = QueryRequest::new(Service::Sts, "AssumeRole")
+        .param("RoleArn", role_arn)
+        .param("RoleSessionName", role_session_name)
+        .opt_param("DurationSeconds", duration_secs.map(|d| d.to_string()))
+        .opt_param("ExternalId", external_id);
+    with_mfa(req, mfa)
+}
+
+fn with_mfa(req: QueryRequest, mfa: Option<(&str, &str)>) -> QueryRequest {
+    match mfa {
+        Some((serial, code)) => req.param("SerialNumber", serial).param("TokenCode", code),
+        None => req,
+    }
+}
+
+/// The identity of the role session returned by `AssumeRole`.
+///
+/// ```
+/// let u = aws_session::aws::sts::AssumedRoleUser {
+///     arn: "arn:aws:sts::123456789012:assumed-role/admin/alice".into(),
+///     assumed_role_id: "AROA3XFRBF535PLBIFPI4:alice".into(),
+/// };
+/// assert!(u.arn.ends_with("/alice"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRoleUser {
+    /// ARN of the role session, `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    pub arn: String,
+    /// `ROLEID:SESSION`.
+    pub assumed_role_id: String,
+}
+
+/// Who the signing credentials belong to (`GetCallerIdentity`).
+///
+/// ```
+/// let id = aws_session::aws::sts::CallerIdentity {
+///     account: "123456789012".into(),
+///     arn: "arn:aws:iam::123456789012:user/alice".into(),
+///     user_id: "AIDAEXAMPLE".into(),
+/// };
+/// assert_eq!(id.iam_user_name(), Some("alice"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// The 12-digit account id.
+    pub account: String,
+    /// The caller's ARN.
+    pub arn: String,
+    /// The caller's unique id (`AIDA...` for users, `AROA...:session` for roles).
+    pub user_id: String,
+}
+
+impl CallerIdentity {
+    /// The IAM user name when the caller is an IAM user
+    /// (`arn:PARTITION:iam::ACCOUNT:user/PATH/NAME` → `NAME`); `None` for the root
+    /// user, assumed roles, federated users and anything else.
+    ///
+    /// ```
+    /// let mut id = aws_session::aws::sts::CallerIdentity {
+    ///     account: "123456789012".into(),
+    ///     arn: "arn:aws:iam::123456789012:user/division/team/alice".into(),
+    ///     user_id: "AIDAEXAMPLE".into(),
+    /// };
+    /// assert_eq!(id.iam_user_name(), Some("alice"));
+    /// id.arn = "arn:aws:iam::123456789012:root".into();
+    /// assert_eq!(id.iam_user_name(), None);
+    /// ```
+    pub fn iam_user_name(&self) -> Option<&str> {
+        // arn:partition:service:region:account:resource (the resource may hold ':').
+        let mut parts = self.arn.splitn(6, ':');
+        let (arn, partition, service, _region, _account, resource) = (
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+            parts.next()?,
+        );
+        if arn != "arn" || partition.is_empty() || service != "iam" {
+            return None;
+        }
+        let path_and_name = resource.strip_prefix("user/")?;
+        let name = path_and_name.rsplit('/').next()?;
+        (!name.is_empty()).then_some(name)
+    }
+}
+
+/// Parse a `GetSessionTokenResponse` into session credentials.
+///
+/// ```
+/// let body = include_str!("../../fixtures/xml/sts_get_session_token.xml");
+/// let s = aws_session::aws::sts::parse_get_session_token(body).unwrap();
+/// assert_eq!(s.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+/// ```
+pub fn parse_get_session_token(body: &str) -> Result<SessionCredentials, XmlError> {
+    let doc = Document::parse_expecting(body, "GetSessionTokenResponse")?;
+    read_credentials(doc.root(), "GetSessionTokenResult")
+}
+
+/// Parse an `AssumeRoleResponse` into role credentials and the role session's identity.
+///
+/// ```
+/// let body = include_str!("../../fixtures/xml/sts_assume_role.xml");
+/// let (creds, user) = aws_session::aws::sts::parse_assume_role(body).unwrap();
+/// assert!(user.arn.contains(":assumed-role/"));
+/// assert!(creds.credentials.session_token.is_some());
+/// ```
+pub fn parse_assume_role(body: &str) -> Result<(SessionCredentials, AssumedRoleUser), XmlError> {
+    let doc = Document::parse_expecting(body, "AssumeRoleResponse")?;
+    let root = doc.root();
+    let creds = read_credentials(root, "AssumeRoleResult")?;
+    let user = AssumedRoleUser {
+        arn: root
+            .require_text(&["AssumeRoleResult", "AssumedRoleUser", "Arn"])?
+            .to_string(),
+        assumed_role_id: root
+            .require_text(&["AssumeRoleResult", "AssumedRoleUser", "AssumedRoleId"])?
+            .to_string(),
+    };
+    Ok((creds, user))
+}
+
+/// Parse a `GetCallerIdentityResponse`.
+///
+/// ```
+/// let body = include_str!("../../fixtures/xml/sts_get_caller_identity.xml");
+/// let id = aws_session::aws::sts::parse_get_caller_identity(body).unwrap();
+/// assert_eq!(id.account, "123456789012");
+/// ```
+pub fn parse_get_caller_identity(body: &str) -> Result<CallerIdentity, XmlError> {
+    let doc = Document::parse_expecting(body, "GetCallerIdentityResponse")?;
+    let root = doc.root();
+    let field = |name: &str| {
+        root.require_text(&["GetCallerIdentityResult", name])
+            .map(str::to_string)
+    };
+    Ok(CallerIdentity {
+        account: field("Account")?,
+        arn: field("Arn")?,
+        user_id: field("UserId")?,
+    })
+}
+
+/// Read `<RESULT><Credentials>` (shared by GetSessionToken and AssumeRole).
+fn read_credentials(root: Element<'_>, result: &str) -> Result<SessionCredentials, XmlError> {
+    let field = |name: &str| root.require_text(&[result, "Credentials", name]);
+    let access_key_id = field("AccessKeyId")?;
+    let secret_access_key = field("SecretAccessKey")?;
+    let session_token = field("SessionToken")?;
+    let expiration_text = field("Expiration")?;
+    let expiration = parse_timestamp(expiration_text).ok_or_else(|| XmlError::Invalid {
+        path: crate::aws::xml::path_string(&[result, "Credentials", "Expiration"]),
+        // A timestamp is no secret: showing it helps whoever runs the peer.
+        reason: format!(
+            "is not an RFC 3339 time: \"{}\"",
+            expiration_text.chars().take(40).collect::<String>()
+        ),
+    })?;
+    Ok(SessionCredentials {
+        credentials: Credentials {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            session_token: Some(session_token.to_string()),
+        },
+        expiration,
+    })
+}
+
+/// An AWS timestamp: RFC 3339 (`2011-07-11T19:55:29.611Z`, fraction optional);
+/// one without a zone is read as UTC, as AWS's timestamps always are.
+fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
+    crate::timefmt::parse_rfc3339(s).or_else(|| crate::timefmt::parse_rfc3339(&format!("{s}Z")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::{Date, Month, PrimitiveDateTime, Time};
+
+    /// A UTC time from its parts (tests only; `time`'s macros feature is off).
+    fn utc(y: i32, mo: u8, d: u8, h: u8, mi: u8, s: u8, nanos: u32) -> OffsetDateTime {
+        let date = Date::from_calendar_date(y, Month::try_from(mo).unwrap(), d).unwrap();
+        let time = Time::from_hms_nano(h, mi, s, nanos).unwrap();
+        PrimitiveDateTime::new(date, time).assume_utc()
+    }
+
+    const GST: &str = include_str!("../../fixtures/xml/sts_get_session_token.xml");
+    const GST_MOTO: &str = include_str!("../../fixtures/xml/sts_get_session_token_moto.xml");
+    const GST_TRUNCATED: &str =
+        include_str!("../../fixtures/xml/sts_get_session_token_truncated.xml");
+    const AR: &str = include_str!("../../fixtures/xml/sts_assume_role.xml");
+    const AR_MOTO: &str = include_str!("../../fixtures/xml/sts_assume_role_moto.xml");
+    const GCI_USER: &str = include_str!("../../fixtures/xml/sts_get_caller_identity.xml");
+    const GCI_ROLE: &str =
+        include_str!("../../fixtures/xml/sts_get_caller_identity_assumed_role.xml");
+    const GCI_MOTO: &str = include_str!("../../fixtures/xml/sts_get_caller_identity_moto.xml");
+    const HTML_502: &str = include_str!("../../fixtures/xml/html_502.html");
+    const ERR_MFA: &str = include_str!("../../fixtures/xml/error_access_denied_mfa.xml");
+
+    fn form_pairs(req: &QueryRequest) -> Vec<(String, String)> {
+        req.form_body()
+            .split('&')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap();
+                (k.to_string(), v.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn get_session_token_request() {
+        let req = get_session_token(None, None);
+        assert_eq!(req.form_body(), "Action=GetSessionToken&Version=2011-06-15");
+        assert!(!req.carries_mfa_code);
+        assert_eq!(req.service, Service::Sts);
+
+        let req = get_session_token(
+            Some(129600),
+            Some(("arn:aws:iam::123456789012:mfa/alice", "012345")),
+        );
+        assert_eq!(
+            req.form_body(),
+            "Action=GetSessionToken&Version=2011-06-15&DurationSeconds=129600\
+             &SerialNumber=arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Falice&TokenCode=012345"
+        );
+        assert!(req.carries_mfa_code);
+        assert!(!format!("{req:?}").contains("012345"));
+    }
+
+    #[test]
+    fn assume_role_request() {
+        let req = assume_role(
+            "arn:aws:iam::123456789012:role/admin",
+            "alice@example.com",
+            Some(900),
+            Some("a b"),
+            Some(("GAHT12345678", "123456")),
+        );
+        let pairs = form_pairs(&req);
+        let names: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Action",
+                "Version",
+                "RoleArn",
+                "RoleSessionName",
+                "DurationSeconds",
+                "ExternalId",
+                "SerialNumber",
+                "TokenCode"
+            ]
+        );
+        assert_eq!(pairs[3].1, "alice%40example.com");
+        assert_eq!(pairs[5].1, "a%20b");
+        assert!(req.carries_mfa_code);
+
+        let plain = assume_role("arn:aws:iam::1:role/r", "s", None, None, None);
+        assert_eq!(form_pairs(&plain).len(), 4);
+        assert!(!plain.carries_mfa_code);
+        assert_eq!(get_caller_identity().params, []);
+    }
+
+    #[test]
+    fn parses_get_session_token_docs_example() {
+        let s = parse_get_session_token(GST).unwrap();
+        assert_eq!(s.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+        assert_eq!(
+            s.credentials.secret_access_key,
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+        );
+        let token = s.credentials.session_token.as_deref().unwrap();
+        assert!(token.starts_with("AQoEXAMPLEH4aoAH0gNCAPy"));
+        assert!(token.ends_with("wnOE49mRl/+OtkIKGO7fAE"));
+        assert!(!token.contains(char::is_whitespace));
+        assert_eq!(s.expiration, utc(2011, 7, 11, 19, 55, 29, 611000000));
+        // Debug never shows the secret or the token.
+        let dbg = format!("{s:?}");
+        assert!(
+            !dbg.contains("wJalrXUtnFEMI") && !dbg.contains("AQoEXAMPLE"),
+            "{dbg}"
+        );
+    }
+
+    #[test]
+    fn parses_get_session_token_from_moto() {
+        let s = parse_get_session_token(GST_MOTO).unwrap();
+        assert_eq!(s.credentials.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(s.expiration, utc(2026, 11, 25, 10, 17, 14, 540026000));
+    }
+
+    #[test]
+    fn expiration_formats() {
+        let body = |exp: &str| {
+            GST.replace(
+                "<Expiration>2011-07-11T19:55:29.611Z</Expiration>",
+                &format!("<Expiration>{exp}</Expiration>"),
+            )
+        };
+        let exp = |e: &str| parse_get_session_token(&body(e)).map(|s| s.expiration);
+        assert_eq!(
+            exp("2011-07-11T19:55:29Z"),
+            Ok(utc(2011, 7, 11, 19, 55, 29, 0))
+        );
+        assert_eq!(
+            exp("2011-07-11T21:55:29+02:00"),
+            Ok(utc(2011, 7, 11, 19, 55, 29, 0))
+        );
+        assert_eq!(
+            exp("2011-07-11T19:55:29"),
+            Ok(utc(2011, 7, 11, 19, 55, 29, 0))
+        );
+        let e = exp("tomorrow").unwrap_err();
+        assert!(matches!(e, XmlError::Invalid { .. }));
+        assert_eq!(
+            e.to_string(),
+            "<GetSessionTokenResult><Credentials><Expiration> is not an RFC 3339 time: \"tomorrow\""
+        );
+    }
+
+    #[test]
+    fn missing_and_empty_fields() {
+        let no_token = GST
+            .replace("<SessionToken>", "<X>")
+            .replace("</SessionToken>", "</X>");
+        let e = parse_get_session_token(&no_token).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "missing <GetSessionTokenResult><Credentials><SessionToken>"
+        );
+        let empty_key = GST.replace("ASIAIOSFODNN7EXAMPLE", "");
+        assert!(matches!(
+            parse_get_session_token(&empty_key),
+            Err(XmlError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn bad_bodies_for_get_session_token() {
+        let e = parse_get_session_token(GST_TRUNCATED).unwrap_err();
+        assert!(matches!(e, XmlError::Truncated { .. }), "{e:?}");
+        // The truncated body holds a secret; the error must not.
+        assert!(!e.to_string().contains("wJalrXUtnFEMI"));
+        assert!(matches!(
+            parse_get_session_token(HTML_502),
+            Err(XmlError::Html { title: Some(t) }) if t == "502 Bad Gateway"
+        ));
+        assert_eq!(
+            parse_get_session_token(ERR_MFA).unwrap_err().to_string(),
+            "root element <ErrorResponse>, expected <GetSessionTokenResponse>"
+        );
+        assert_eq!(parse_get_session_token(""), Err(XmlError::Empty));
+        assert!(matches!(
+            parse_get_session_token(AR),
+            Err(XmlError::WrongRoot { .. })
+        ));
+        // Every prefix of a valid answer fails cleanly (no panic), never succeeds.
+        for end in 0..GST.trim_end().len() {
+            if GST.is_char_boundary(end) {
+                assert!(
+                    parse_get_session_token(&GST[..end]).is_err(),
+                    "prefix {end}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parses_assume_role() {
+        let (s, user) = parse_assume_role(AR).unwrap();
+        assert_eq!(s.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+        assert_eq!(
+            s.credentials.secret_access_key,
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+        );
+        assert!(s
+            .credentials
+            .session_token
+            .as_deref()
+            .unwrap()
+            .starts_with("IQoJb3JpZ2luX2Vj"));
+        assert_eq!(s.expiration, utc(2019, 11, 9, 13, 34, 41, 0));
+        assert_eq!(
+            user,
+            AssumedRoleUser {
+                arn: "arn:aws:sts::123456789012:assumed-role/demo/John".into(),
+                assumed_role_id: "ARO123EXAMPLE123:John".into(),
+            }
+        );
+
+        let (s, user) = parse_assume_role(AR_MOTO).unwrap();
+        assert_eq!(s.credentials.access_key_id, "ASIARZPUZDIKDJJVWWQM");
+        assert_eq!(s.expiration, utc(2026, 11, 25, 9, 26, 54, 682443000));
+        assert_eq!(
+            user.arn,
+            "arn:aws:sts::123456789012:assumed-role/admin/alice-session"
+        );
+        assert_eq!(user.assumed_role_id, "AROA3X42LBCDRECPVQQ1F:alice-session");
+
+        let no_user = AR.replace("AssumedRoleUser>", "Other>");
+        assert_eq!(
+            parse_assume_role(&no_user).unwrap_err().to_string(),
+            "missing <AssumeRoleResult><AssumedRoleUser><Arn>"
+        );
+    }
+
+    #[test]
+    fn parses_get_caller_identity() {
+        let id = parse_get_caller_identity(GCI_USER).unwrap();
+        assert_eq!(
+            id,
+            CallerIdentity {
+                account: "123456789012".into(),
+                arn: "arn:aws:iam::123456789012:user/division_abc/subdivision_xyz/Alice".into(),
+                user_id: "AIDASAMPLEUSERID".into(),
+            }
+        );
+        assert_eq!(id.iam_user_name(), Some("Alice"));
+
+        let id = parse_get_caller_identity(GCI_ROLE).unwrap();
+        assert_eq!(
+            id.arn,
+            "arn:aws:sts::123456789012:assumed-role/my-role-name/my-role-session-name"
+        );
+        assert_eq!(id.user_id, "AROACLKWSDQRAOEXAMPLE:my-role-session-name");
+        assert_eq!(id.iam_user_name(), None);
+
+        let id = parse_get_caller_identity(GCI_MOTO).unwrap();
+        assert_eq!(id.arn, "arn:aws:iam::123456789012:user/alice");
+        assert_eq!(id.iam_user_name(), Some("alice"));
+
+        let no_account = GCI_USER.replace("Account>", "Acct>");
+        assert!(matches!(
+            parse_get_caller_identity(&no_account),
+            Err(XmlError::Missing { .. })
+        ));
+    }
+
+    #[test]
+    fn iam_user_names() {
+        let name = |arn: &str| {
+            CallerIdentity {
+                account: "123456789012".into(),
+                arn: arn.into(),
+                user_id: "X".into(),
+            }
+            .iam_user_name()
+            .map(str::to_string)
+        };
+        assert_eq!(
+            name("arn:aws:iam::123456789012:user/alice").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            name("arn:aws-cn:iam::123456789012:user/p/q/bob").as_deref(),
+            Some("bob")
+        );
+        assert_eq!(
+            name("arn:aws-us-gov:iam::123456789012:user/a.b+c=d,e@f-g_h").as_deref(),
+            Some("a.b+c=d,e@f-g_h")
+        );
+        for none in [
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:sts::123456789012:assumed-role/admin/alice",
+            "arn:aws:sts::123456789012:federated-user/bob",
+            "arn:aws:iam::123456789012:role/admin",
+            "arn:aws:iam::123456789012:user/",
+            "arn:aws:iam::123456789012:user/path/",
+            "arn:aws:iam::123456789012",
+            "user/alice",
+            "",
+        ] {
+            assert_eq!(name(none), None, "{none}");
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `export [--format env|fish|json|credential-process]`.
+
+use super::{parse_format, render, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
+use crate::cache::json_string;
+use crate::env::Env;
+use crate::error::Result;
+use crate::session::{self, EnvChanges};
+
+pub const SPEC: Spec = Spec {
+    name: "export",
+    about: "print the credentials (env, fish, json, credential-process)",
+    help: concat!(
+        "Usage: aws-session [OPTIONS] export [--format env|fish|json|credential-process]\n",
+        "\n",
+        "Prints the session credentials (from the cache, or a new session) for eval or scripts.\n",
+    ),
+    options: &[FORMAT],
+    makes_session: true,
+};
+
+/// `--format`, shared with `refresh`.
+pub const FORMAT: Opt = Opt {
+    short: None,
+    long: "format",
+    value: true,
+    about: "output format",
+};
+
+/// The options of `export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args {
+    pub format: OutputFormat,
+}
+
+pub fn parse(args: &mut CmdArgs) -> Result<Args> {
+    let mut a = Args::default();
+    while let Some(arg) = args.next_arg()? {
+        if arg.is(&FORMAT) {
+            a.format = parse_format(&args.value("--format")?)?;
+        } else {
+            return Err(args.unexpected(arg));
+        }
+    }
+    Ok(a)
+}
+
+/// `export [--format env|fish|json|credential-process]`: the session's credentials (from
+/// the cache, or a new session) as `export` lines, fish `set -gx` lines, a JSON object
+/// of the same variables, or the credential_process JSON.
+pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
+    let ctx = Context::load(opts, env)?;
+    let est = ctx.establish()?;
+    let mut changes = session::session_changes(&est);
+    // AWS_SESSION_MFADEVICE is trusted later only with the keys it belongs to.
+    changes.push(session::source_key_change(&ctx.plan.source));
+    changes.extend(session::region_changes(ctx.region(), env));
+    print!("{}", render(args.format, &changes, &est));
+    Ok(())
+}
+
+/// The variables that are set, as one JSON object (unset ones are left out).
+///
+/// ```
+/// let ch = vec![("A", Some("1".to_string())), ("B", None)];
+/// assert_eq!(aws_session::cmd::export::json_lines(&ch), "{\n  \"A\": \"1\"\n}\n");
+/// ```
+pub fn json_lines(changes: &EnvChanges) -> String {
+    let body: Vec<String> = changes
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .map(|v| format!("  {}: {}", json_string(k), json_string(v)))
+        })
+        .collect();
+    format!("{{\n{}\n}}\n", body.join(",\n"))
+}

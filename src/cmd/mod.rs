@@ -1,0 +1,763 @@
+//! The commands, one file each: its options, its help text and its run function. This
+//! file holds what they share: the options every command takes ([`Options`]), a
+//! command's view of the command line ([`CmdArgs`]), the table of commands
+//! ([`COMMANDS`]), the dispatch ([`run`]) and the [`Context`] of a run that makes a
+//! session (profiles, plan, client, cache).
+//!
+//! Adding a command: a file here with `SPEC`, `Args`, `parse` and `run`; a `mod` line, a
+//! [`Command`] variant, a [`COMMANDS`] entry and a [`run`] arm here.
+
+pub mod clear;
+pub mod completions;
+pub mod credential_process;
+pub mod exec;
+pub mod export;
+pub mod prompt;
+pub mod provision_mfa;
+pub mod refresh;
+pub mod shell;
+pub mod status;
+
+use crate::aws::client::Client;
+use crate::aws::endpoint;
+use crate::aws::http::{Timeouts, Transport};
+use crate::aws::query::Service;
+use crate::cache::{self, Cache};
+use crate::config::{self, FileKind, ProfileSet};
+use crate::env::{Env, Source};
+use crate::error::{Error, Result};
+use crate::session::{self, EnvChanges, Established, SessionPlan};
+use crate::tty::TerminalPrompt;
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// What to do, with the command's own options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Interactive sub-shell (the default).
+    Shell(shell::Args),
+    /// Replace this process with a command.
+    Exec(Vec<OsString>),
+    /// Print `export` lines for a new session.
+    Refresh(refresh::Args),
+    /// Create and enable a virtual MFA device.
+    ProvisionMfa(provision_mfa::Args),
+    /// Print the prompt prefix for the current environment.
+    Prompt,
+    /// Print credentials for eval or scripts.
+    Export(export::Args),
+    /// Print the `credential_process` JSON for SDKs.
+    CredentialProcess,
+    /// Show the current session and the cache, without secrets.
+    Status,
+    /// Delete cached sessions (of `--profile`, or all).
+    Clear,
+    /// Print a completion script for a shell.
+    Completions(String),
+    /// Print help (for the tool, or for one command).
+    Help(Option<String>),
+    /// Print the version.
+    Version,
+}
+
+/// The command and the options every command takes, with the environment's defaults
+/// filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub command: Command,
+    /// Profile name and where it came from.
+    pub profile: Option<(String, Source)>,
+    /// MFA code (6 digits, checked). Used once, never passed on.
+    pub code: Option<String>,
+    /// Requested session duration in seconds (validated), and where it came from.
+    pub duration: Option<(u32, Source)>,
+    /// `--session-duration 0` was given: AWS's default, whatever AWS_SESSION_DURATION
+    /// says (and the child does not inherit AWS_SESSION_DURATION either).
+    pub duration_default_on_cli: bool,
+    /// Trace requests on stderr.
+    pub debug: bool,
+    pub debug_from_cli: bool,
+    /// Neither read nor write the session cache (`--no-cache`, AWS_SESSION_CACHE=0).
+    pub no_cache: bool,
+}
+
+/// One option: short form, long form, whether it takes a value, a description (for
+/// completions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opt {
+    pub short: Option<char>,
+    pub long: &'static str,
+    pub value: bool,
+    pub about: &'static str,
+}
+
+/// The options every command takes, before or after its name (but after `exec`, whose
+/// arguments are the child's).
+pub const GLOBAL_OPTIONS: &[Opt] = &[
+    Opt {
+        short: Some('p'),
+        long: "profile",
+        value: true,
+        about: "profile from ~/.aws",
+    },
+    Opt {
+        short: Some('c'),
+        long: "code",
+        value: true,
+        about: "the 6 digit MFA code",
+    },
+    Opt {
+        short: Some('d'),
+        long: "session-duration",
+        value: true,
+        about: "session validity in seconds",
+    },
+    Opt {
+        short: None,
+        long: "debug",
+        value: false,
+        about: "trace requests on stderr",
+    },
+    Opt {
+        short: None,
+        long: "no-cache",
+        value: false,
+        about: "neither use nor store cached sessions",
+    },
+    Opt {
+        short: Some('h'),
+        long: "help",
+        value: false,
+        about: "show help",
+    },
+    Opt {
+        short: Some('V'),
+        long: "version",
+        value: false,
+        about: "print the version",
+    },
+];
+
+/// A command as the command line and the help know it.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub name: &'static str,
+    /// One line for the command list of `--help` and the completions.
+    pub about: &'static str,
+    /// `aws-session COMMAND --help`.
+    pub help: &'static str,
+    /// The command's own options.
+    pub options: &'static [Opt],
+    /// Whether it makes a session (then AWS_SESSION_MFA_CODE and AWS_SESSION_DURATION
+    /// are read and checked; other commands ignore them).
+    pub makes_session: bool,
+}
+
+/// Every command, in the order `--help` lists them.
+pub const COMMANDS: &[Spec] = &[
+    shell::SPEC,
+    exec::SPEC,
+    refresh::SPEC,
+    provision_mfa::SPEC,
+    export::SPEC,
+    credential_process::SPEC,
+    status::SPEC,
+    clear::SPEC,
+    prompt::SPEC,
+    completions::SPEC,
+];
+
+/// The command named `name`.
+pub fn spec(name: &str) -> Option<&'static Spec> {
+    COMMANDS.iter().find(|c| c.name == name)
+}
+
+/// An option of some command (not a global one), by its long or short name.
+pub fn command_option(arg: &Arg) -> Option<&'static Opt> {
+    COMMANDS.iter().flat_map(|c| c.options).find(|o| arg.is(o))
+}
+
+/// Parse the arguments that belong to command `name` into a [`Command`].
+pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
+    Ok(match name {
+        "shell" => Command::Shell(shell::parse(args)?),
+        "exec" => Command::Exec(exec::parse(args)?),
+        "refresh" => Command::Refresh(refresh::parse(args)?),
+        "provision-mfa" => Command::ProvisionMfa(provision_mfa::parse(args)?),
+        "export" => Command::Export(export::parse(args)?),
+        "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
+        "status" => no_arguments(args).map(|_| Command::Status)?,
+        "clear" => no_arguments(args).map(|_| Command::Clear)?,
+        "prompt" => no_arguments(args).map(|_| Command::Prompt)?,
+        "completions" => Command::Completions(completions::parse(args)?),
+        other => return Err(unknown_command(other)),
+    })
+}
+
+/// The error for a command name that is not one.
+pub fn unknown_command(name: &str) -> Error {
+    let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+    Error::Usage(format!(
+        "unknown command \"{name}\" (commands: {}, help; see aws-session --help)",
+        names.join(", ")
+    ))
+}
+
+/// Run the command `opts` asks for. `exec` and `shell` only return on failure.
+pub fn run(opts: &Options, env: &Env) -> Result<()> {
+    match &opts.command {
+        Command::Help(topic) => {
+            print!("{}", help(topic.as_deref())?);
+            Ok(())
+        }
+        Command::Version => {
+            println!("aws-session {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+        Command::Prompt => prompt::run(env),
+        Command::Exec(argv) => exec::run(argv, opts, env),
+        Command::Shell(args) => shell::run(args, opts, env),
+        Command::Refresh(args) => refresh::run(args, opts, env),
+        Command::ProvisionMfa(args) => provision_mfa::run(args, opts, env),
+        Command::Export(args) => export::run(args, opts, env),
+        Command::CredentialProcess => credential_process::run(opts, env),
+        Command::Status => status::run(opts, env),
+        Command::Clear => clear::run(opts, env),
+        Command::Completions(shell) => completions::run(shell),
+    }
+}
+
+/// The help of the tool (`None`) or of one command.
+pub fn help(topic: Option<&str>) -> Result<String> {
+    match topic {
+        None => Ok(tool_help()),
+        Some(name) => spec(name).map(|c| c.help.to_string()).ok_or_else(|| {
+            let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+            Error::Usage(format!(
+                "no help for unknown command \"{name}\" (commands: {})",
+                names.join(", ")
+            ))
+        }),
+    }
+}
+
+/// The usage line of the tool.
+pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | status | clear | prompt | completions SHELL]";
+
+/// Shortest session AWS grants (GetSessionToken DurationSeconds).
+pub const MIN_DURATION: u32 = 900;
+/// Longest session AWS grants to an IAM user (36 h).
+pub const MAX_DURATION: u32 = 129_600;
+
+/// `aws-session --help`.
+fn tool_help() -> String {
+    let mut commands = String::new();
+    for c in COMMANDS {
+        let name = match c.name {
+            "exec" => "exec COMMAND [ARGS...]",
+            "completions" => "completions bash|zsh|fish",
+            n => n,
+        };
+        commands.push_str(&format!("  {name:<33}{}\n", c.about));
+    }
+    format!(
+        concat!(
+            "aws-session {version}: run a shell or a command with temporary AWS MFA credentials\n",
+            "\n",
+            "{usage}\n",
+            "\n",
+            "Options:\n",
+            "  -p, --profile PROFILE            profile from ~/.aws (default: AWS_PROFILE, AWS_DEFAULT_PROFILE)\n",
+            "  -c, --code CODE                  the 6 digit MFA code (default: AWS_SESSION_MFA_CODE; else asked)\n",
+            "  -d, --session-duration SECONDS   session validity, {min}..{max} (default: AWS_SESSION_DURATION; else AWS's 12 h)\n",
+            "      --debug                      trace requests on stderr, never secrets (default: AWS_SESSION_DEBUG=1)\n",
+            "      --no-cache                   neither use nor store cached sessions (default: AWS_SESSION_CACHE=0)\n",
+            "  -h, --help                       this help; COMMAND --help for one command\n",
+            "  -V, --version                    print the version\n",
+            "\n",
+            "Options of one command (see COMMAND --help):\n",
+            "      --force                      shell: start a shell even inside a live aws-session shell\n",
+            "      --format FORMAT              refresh: env|fish; export: env|fish|json|credential-process\n",
+            "      --reuse-mfa                  refresh: renew a role session from the cached MFA session\n",
+            "      --save                       provision-mfa: write mfa_serial into the profile\n",
+            "      --qr-ansi                    provision-mfa: draw the QR code with background colours\n",
+            "\n",
+            "Commands:\n",
+            "{commands}",
+            "\n",
+            "Environment:\n",
+            "  AWS_PROFILE, AWS_DEFAULT_PROFILE  default for --profile\n",
+            "  AWS_SESSION_MFA_CODE             default for --code\n",
+            "  AWS_SESSION_DURATION             default for --session-duration\n",
+            "  AWS_SESSION_DEBUG                1/0, default for --debug\n",
+            "  AWS_SESSION_CACHE                0 turns the session cache off\n",
+            "  AWS_SESSION_TIMEOUT              seconds per request (default 30)\n",
+            "  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n",
+            "  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n",
+            "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n",
+            "\n",
+            "Exit codes: 0 ok, 1 usage, 2 config, 3 MFA code, 4 AWS error, 5 network, 6 local file,\n",
+            "10 no MFA device, 126/127 command not executable/not found, 130 interrupted;\n",
+            "exec passes on the command's own status.\n",
+        ),
+        version = env!("CARGO_PKG_VERSION"),
+        usage = USAGE,
+        min = MIN_DURATION,
+        max = MAX_DURATION,
+        commands = commands,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// A command's view of the command line
+// ---------------------------------------------------------------------------
+
+/// One argument, owned (so that it can be handed on together with the parser).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Short(char),
+    Long(String),
+    Value(OsString),
+}
+
+impl Arg {
+    pub fn from_lexopt(a: lexopt::Arg<'_>) -> Arg {
+        match a {
+            lexopt::Arg::Short(c) => Arg::Short(c),
+            lexopt::Arg::Long(l) => Arg::Long(l.to_string()),
+            lexopt::Arg::Value(v) => Arg::Value(v),
+        }
+    }
+
+    /// Whether this is option `o` (long or short form).
+    pub fn is(&self, o: &Opt) -> bool {
+        match self {
+            Arg::Long(l) => l == o.long,
+            Arg::Short(c) => o.short == Some(*c),
+            Arg::Value(_) => false,
+        }
+    }
+
+    /// `--name` or `-c`, as the user wrote it.
+    pub fn name(&self) -> String {
+        match self {
+            Arg::Short(c) => format!("-{c}"),
+            Arg::Long(l) => format!("--{l}"),
+            Arg::Value(v) => v.to_string_lossy().into_owned(),
+        }
+    }
+}
+
+/// Handles a global option for a command's parser; `Ok(true)` when it was one.
+pub type GlobalHandler<'a> = &'a mut dyn FnMut(&Arg, &mut lexopt::Parser) -> Result<bool>;
+
+/// The arguments of one command: its own options given before its name (`before`),
+/// then everything after its name. Global options are handed to `global`, `-h`/`--help`
+/// is noted in `help`; [`CmdArgs::next_arg`] returns the rest, which the command either
+/// takes or refuses with [`CmdArgs::unexpected`].
+pub struct CmdArgs<'a> {
+    command: &'static str,
+    before: lexopt::Parser,
+    after: lexopt::Parser,
+    global: GlobalHandler<'a>,
+    /// Whether the last argument came from `before`.
+    from_before: bool,
+    /// `-h`/`--help` was given.
+    pub help: bool,
+}
+
+impl<'a> CmdArgs<'a> {
+    pub fn new(
+        command: &'static str,
+        before: Vec<OsString>,
+        after: Vec<OsString>,
+        global: GlobalHandler<'a>,
+    ) -> Self {
+        CmdArgs {
+            command,
+            before: lexopt::Parser::from_args(before),
+            after: lexopt::Parser::from_args(after),
+            global,
+            from_before: false,
+            help: false,
+        }
+    }
+
+    /// The next argument that is neither global nor `--help`.
+    pub fn next_arg(&mut self) -> Result<Option<Arg>> {
+        loop {
+            let (arg, from_before) = match self.before.next() {
+                Ok(Some(a)) => (Arg::from_lexopt(a), true),
+                Ok(None) => match self.after.next() {
+                    Ok(Some(a)) => (Arg::from_lexopt(a), false),
+                    Ok(None) => return Ok(None),
+                    Err(e) => return Err(usage_error(e)),
+                },
+                Err(e) => return Err(usage_error(e)),
+            };
+            if matches!(arg, Arg::Long(ref l) if l == "help") || arg == Arg::Short('h') {
+                self.help = true;
+                continue;
+            }
+            let parser = if from_before {
+                &mut self.before
+            } else {
+                &mut self.after
+            };
+            if (self.global)(&arg, parser)? {
+                continue;
+            }
+            self.from_before = from_before;
+            return Ok(Some(arg));
+        }
+    }
+
+    /// The value of the option just returned by [`CmdArgs::next_arg`].
+    pub fn value(&mut self, name: &str) -> Result<String> {
+        let parser = if self.from_before {
+            &mut self.before
+        } else {
+            &mut self.after
+        };
+        string_value(parser, name)
+    }
+
+    /// Everything after the command name, as given (for `exec`), once the options given
+    /// before the name are checked: `exec` has none of its own.
+    pub fn raw_rest(&mut self) -> Result<Vec<OsString>> {
+        while let Some(arg) = self.before.next().map_err(usage_error)? {
+            let arg = Arg::from_lexopt(arg);
+            if !(self.global)(&arg, &mut self.before)? {
+                return Err(self.unexpected(arg));
+            }
+        }
+        Ok(self.after.raw_args().map_err(usage_error)?.collect())
+    }
+
+    /// The error for an argument this command does not take: for an option of another
+    /// command, which command has it.
+    pub fn unexpected(&self, arg: Arg) -> Error {
+        let cmd = self.command;
+        if let Arg::Value(v) = &arg {
+            return Error::Usage(format!(
+                "unexpected argument \"{}\" (only exec takes arguments; see aws-session {cmd} --help)",
+                v.to_string_lossy()
+            ));
+        }
+        let owners: Vec<&str> = COMMANDS
+            .iter()
+            .filter(|c| c.options.iter().any(|o| arg.is(o)))
+            .map(|c| c.name)
+            .collect();
+        match owners.as_slice() {
+            [] => Error::Usage(format!(
+                "unknown option {} (see aws-session {cmd} --help)",
+                arg.name()
+            )),
+            [first, ..] => Error::Usage(format!(
+                "{} is an option of {}, not of {cmd}; see aws-session {first} --help",
+                arg.name(),
+                owners.join(" and ")
+            )),
+        }
+    }
+}
+
+/// A command that takes no arguments of its own.
+fn no_arguments(args: &mut CmdArgs) -> Result<()> {
+    match args.next_arg()? {
+        None => Ok(()),
+        Some(arg) => Err(args.unexpected(arg)),
+    }
+}
+
+/// An option's value as UTF-8.
+pub fn string_value(parser: &mut lexopt::Parser, name: &str) -> Result<String> {
+    let v = parser
+        .value()
+        .map_err(|_| Error::Usage(format!("{name} needs a value (see aws-session --help)")))?;
+    v.into_string()
+        .map_err(|_| Error::Usage(format!("{name} value is not valid UTF-8")))
+}
+
+/// lexopt's error as a usage error. lexopt's messages name the option; a value (which
+/// may be a secret) is never echoed.
+pub fn usage_error(e: lexopt::Error) -> Error {
+    let text = match &e {
+        lexopt::Error::UnexpectedOption(o) => {
+            format!("unknown option {o} (see aws-session --help)")
+        }
+        lexopt::Error::MissingValue { option: Some(o) } => {
+            format!("{o} needs a value (see aws-session --help)")
+        }
+        lexopt::Error::UnexpectedValue { option, .. } => {
+            format!("{option} takes no value (see aws-session --help)")
+        }
+        _ => format!("{e} (see aws-session --help)"),
+    };
+    Error::Usage(text)
+}
+
+// ---------------------------------------------------------------------------
+// Output of credentials
+// ---------------------------------------------------------------------------
+
+/// How `refresh` / `export` print credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// `export NAME='value'` (bash, zsh, sh).
+    #[default]
+    Env,
+    /// `set -gx NAME 'value'` (fish).
+    Fish,
+    /// A JSON object (export only).
+    Json,
+    /// The credential_process JSON (export only).
+    CredentialProcess,
+}
+
+/// The value of `--format`.
+pub fn parse_format(v: &str) -> Result<OutputFormat> {
+    Ok(match v {
+        "env" | "sh" | "bash" | "zsh" => OutputFormat::Env,
+        "fish" => OutputFormat::Fish,
+        "json" => OutputFormat::Json,
+        "credential-process" => OutputFormat::CredentialProcess,
+        other => {
+            return Err(Error::Usage(format!(
+                "--format \"{}\" is not known: use env, fish, json or credential-process",
+                other.chars().take(20).collect::<String>()
+            )))
+        }
+    })
+}
+
+/// `changes` (of session `est`) in `format`: the one place the output formats meet.
+pub fn render(format: OutputFormat, changes: &EnvChanges, est: &Established) -> String {
+    use crate::shell::quote;
+    match format {
+        OutputFormat::Env => quote::export_lines(changes),
+        OutputFormat::Fish => quote::fish_lines(changes),
+        OutputFormat::Json => export::json_lines(changes),
+        OutputFormat::CredentialProcess => credential_process::credential_process_json(est),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The context of a run that makes a session
+// ---------------------------------------------------------------------------
+
+/// Everything a session needs, read once.
+pub(crate) struct Context<'a> {
+    pub(crate) opts: &'a Options,
+    pub(crate) env: &'a Env,
+    pub(crate) profiles: ProfileSet,
+    pub(crate) plan: SessionPlan,
+    client: Client,
+    sts_endpoint: String,
+    cache: Option<Cache>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
+        let profiles = load_profiles(env)?;
+        note_warnings(&profiles, opts.debug);
+        let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
+        let profile = choice.map(|(p, _)| p);
+        let plan = session::plan_session_for(env, &profiles, choice)?;
+        let endpoints = session::endpoint_settings(env, &profiles, profile);
+        let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
+        let client = make_client(opts, env, endpoints)?;
+        let cache = open_cache(opts, env);
+        Ok(Context {
+            opts,
+            env,
+            profiles,
+            plan,
+            client,
+            sts_endpoint,
+            cache,
+        })
+    }
+
+    /// A session from the cache, or a new one (asking for a code when needed).
+    pub(crate) fn establish(&self) -> Result<Established> {
+        self.establish_with(session::CacheReads::All)
+    }
+
+    /// A session using the cached sessions `reads` allows (every session made is
+    /// stored in the cache for later runs).
+    pub(crate) fn establish_with(&self, reads: session::CacheReads) -> Result<Established> {
+        let mut codes = TerminalPrompt::new(self.opts.code.clone());
+        let rt = session::Runtime {
+            client: &self.client,
+            cache: self.cache.as_ref(),
+            reads,
+            sts_endpoint: self.sts_endpoint.clone(),
+            duration: self.opts.duration.map(|(d, _)| d),
+            duration_name: match self.opts.duration {
+                Some((_, Source::Environment)) => "AWS_SESSION_DURATION",
+                _ => "--session-duration",
+            },
+            debug: self.opts.debug,
+            user: self
+                .env
+                .get("USER")
+                .or_else(|| self.env.get("LOGNAME"))
+                .map(str::to_string),
+        };
+        session::establish(&rt, &self.plan, &mut codes)
+    }
+
+    /// The region of the chosen profile, when it has one.
+    pub(crate) fn region(&self) -> Option<&str> {
+        let profile = self
+            .opts
+            .profile
+            .as_ref()
+            .map(|(p, _)| p.as_str())
+            .unwrap_or("default");
+        self.profiles
+            .get(profile)
+            .and_then(|p| p.get("region"))
+            .filter(|r| !r.is_empty())
+    }
+
+    /// The environment of the child (`exec`, `shell`).
+    pub(crate) fn child_environment(&self, est: &Established) -> EnvChanges {
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.canonicalize().ok())
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "aws-session".into());
+        let passed = session::Passed {
+            profile: self.opts.profile.as_ref().map(|(p, _)| p.as_str()),
+            duration_from_cli: match self.opts.duration {
+                Some((d, Source::CommandLine)) => Some(d),
+                _ => None,
+            },
+            duration_default_on_cli: self.opts.duration_default_on_cli,
+            debug_from_cli: self.opts.debug_from_cli,
+        };
+        session::child_environment(
+            est,
+            &self.plan.source,
+            &passed,
+            &exe,
+            self.region(),
+            self.env,
+        )
+    }
+}
+
+/// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)
+/// or unusable (then a note says why and the run goes on without it).
+pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
+    if opts.no_cache {
+        if opts.debug {
+            eprintln!("aws-session: debug: cache: off (--no-cache or AWS_SESSION_CACHE=0)");
+        }
+        return None;
+    }
+    let Some(dir) = cache::cache_dir(env.get("XDG_CACHE_HOME"), env.get("HOME")) else {
+        if opts.debug {
+            eprintln!("aws-session: debug: cache: off (neither XDG_CACHE_HOME nor HOME is an absolute path)");
+        }
+        return None;
+    };
+    match Cache::open(&dir) {
+        Ok(c) => {
+            if opts.debug {
+                eprintln!("aws-session: debug: cache: {}", dir.display());
+            }
+            Some(c)
+        }
+        Err(e) => {
+            eprintln!("aws-session: note: {e}; going on without the session cache");
+            None
+        }
+    }
+}
+
+/// The one AWS client of a run: `endpoints`, the AWS_SESSION_TIMEOUT timeouts and the
+/// trust roots (AWS_CA_BUNDLE, else the built-in Mozilla roots). Used by every command
+/// that calls AWS, provision-mfa included.
+pub(crate) fn make_client(
+    opts: &Options,
+    env: &Env,
+    endpoints: endpoint::EndpointSettings,
+) -> Result<Client> {
+    let timeouts = timeouts(env)?;
+    let ca = match env.get("AWS_CA_BUNDLE") {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::Config(format!(
+                "cannot read AWS_CA_BUNDLE {path}: {e} (point it at a PEM file or unset it)"
+            ))
+        })?),
+        None => None,
+    };
+    let transport = Transport::new(timeouts, ca.as_deref()).map_err(|e| {
+        Error::Config(format!(
+            "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
+        ))
+    })?;
+    Ok(Client::new(transport, endpoints, opts.debug))
+}
+
+fn timeouts(env: &Env) -> Result<Timeouts> {
+    let mut t = Timeouts::default();
+    if let Some(v) = env.get("AWS_SESSION_TIMEOUT") {
+        let secs: u64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "AWS_SESSION_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
+                    v.chars().take(20).collect::<String>()
+                ))
+            })?;
+        t.total = Duration::from_secs(secs);
+        t.connect = t.connect.min(t.total);
+    }
+    Ok(t)
+}
+
+/// Under --debug, every warning of the AWS files' reader (sections and properties it
+/// ignored, with file and line) as an `aws-session: note:` line.
+pub fn note_warnings(profiles: &ProfileSet, debug: bool) {
+    if debug {
+        for w in profiles.warnings() {
+            eprintln!("aws-session: note: {w}");
+        }
+    }
+}
+
+/// Read and parse the config and credentials files (a missing file is no error).
+pub fn load_profiles(env: &Env) -> Result<ProfileSet> {
+    let home = env.get("HOME");
+    let paths = config::file_paths(|k| env.get(k).map(str::to_string), home);
+    let read =
+        |path: &Option<std::path::PathBuf>, kind: FileKind| -> Result<Option<config::ParsedFile>> {
+            let Some(path) = path else { return Ok(None) };
+            match std::fs::read(path) {
+                Ok(bytes) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    Ok(Some(config::parse(&text, kind, &path.to_string_lossy())?))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(Error::Config(format!(
+                    "cannot read {}: {e} (fix its permissions or point {} elsewhere)",
+                    path.display(),
+                    match kind {
+                        FileKind::Config => "AWS_CONFIG_FILE",
+                        FileKind::Credentials => "AWS_SHARED_CREDENTIALS_FILE",
+                    }
+                ))),
+            }
+        };
+    let config = read(&paths.config, FileKind::Config)?;
+    let credentials = read(&paths.credentials, FileKind::Credentials)?;
+    Ok(config::merge(config, credentials))
+}

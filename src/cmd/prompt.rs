@@ -1,0 +1,41 @@
+//! `prompt`: the prompt prefix for the current environment, for other prompt tools.
+
+use super::Spec;
+use crate::env::Env;
+use crate::error::Result;
+use crate::shell;
+use std::io::IsTerminal;
+
+pub const SPEC: Spec = Spec {
+    name: "prompt",
+    about: "print the prompt prefix, e.g. (aws+12h)",
+    help: concat!(
+        "Usage: aws-session prompt\n",
+        "\n",
+        "Prints the prompt prefix for the current environment, e.g. (aws+12h), or nothing outside\n",
+        "a session; for starship, powerlevel10k and other prompts.\n",
+    ),
+    options: &[],
+    makes_session: false,
+};
+
+pub fn run(env: &Env) -> Result<()> {
+    print!("{}", prompt_text(env));
+    Ok(())
+}
+
+/// The prompt prefix for the environment, or nothing outside a session.
+fn prompt_text(env: &Env) -> String {
+    let Some(exp) = env
+        .get("AWS_SESSION_EXPIRATION")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    else {
+        return String::new();
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let color = shell::color_enabled(
+        |k| env.get(k).map(str::to_string),
+        std::io::stdout().is_terminal(),
+    );
+    shell::prompt_prefix(exp - now, color, shell::EscapeStyle::Plain)
+}

@@ -1,0 +1,79 @@
+//! `refresh [--format env|fish] [--reuse-mfa]`: export lines for a new session.
+
+use super::export::FORMAT;
+use super::{parse_format, render, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::session;
+
+pub const SPEC: Spec = Spec {
+    name: "refresh",
+    about: "print export lines for a new session (for eval)",
+    help: concat!(
+        "Usage: aws-session [OPTIONS] refresh [--format env|fish] [--reuse-mfa]\n",
+        "\n",
+        "Gets a new session from the parent credentials and prints shell export lines for it,\n",
+        "for eval (used by aws-session-refresh inside the shell); it asks for a code.\n",
+        "With --reuse-mfa (what the shell's aws function runs) a role session is assumed\n",
+        "again with a still-valid cached MFA session, without a code.\n",
+    ),
+    options: &[FORMAT, REUSE_MFA],
+    makes_session: true,
+};
+
+const REUSE_MFA: Opt = Opt {
+    short: None,
+    long: "reuse-mfa",
+    value: false,
+    about: "refresh: reuse a cached MFA session for a new role session",
+};
+
+/// The options of `refresh`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args {
+    /// env or fish.
+    pub format: OutputFormat,
+    /// Make only the final session anew (the sub-shell's `aws` function).
+    pub reuse_mfa: bool,
+}
+
+pub fn parse(args: &mut CmdArgs) -> Result<Args> {
+    let mut a = Args::default();
+    while let Some(arg) = args.next_arg()? {
+        if arg.is(&FORMAT) {
+            a.format = parse_format(&args.value("--format")?)?;
+        } else if arg.is(&REUSE_MFA) {
+            a.reuse_mfa = true;
+        } else {
+            return Err(args.unexpected(arg));
+        }
+    }
+    if matches!(
+        a.format,
+        OutputFormat::Json | OutputFormat::CredentialProcess
+    ) && !args.help
+    {
+        return Err(Error::Usage(
+            "refresh prints --format env or fish; for JSON use aws-session export --format json"
+                .into(),
+        ));
+    }
+    Ok(a)
+}
+
+/// A new session every time (the cached one may be what is being replaced), stored in
+/// the cache for the runs that follow. --reuse-mfa (the shell's `aws` function) makes
+/// only the final session anew: a role session that ran out rides on the cached MFA
+/// session without a code while that lasts.
+pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
+    let ctx = Context::load(opts, env)?;
+    let est = ctx.establish_with(if args.reuse_mfa {
+        session::CacheReads::AllButFinal
+    } else {
+        session::CacheReads::Nothing
+    })?;
+    let mut changes = session::session_changes(&est);
+    changes.push(session::source_key_change(&ctx.plan.source));
+    print!("{}", render(args.format, &changes, &est));
+    Ok(())
+}

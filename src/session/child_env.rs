@@ -1,0 +1,130 @@
+//! The environment a child of the session gets (pure: values in, variable changes out).
+
+use super::establish::Established;
+use super::source::{Origin, SourceCredentials};
+use crate::credentials::SessionCredentials;
+use crate::env::Env;
+use crate::timefmt::iso8601_utc;
+
+pub use crate::shell::EnvChanges;
+
+/// The settings of this run's command line that a child inherits as its defaults, so
+/// that `aws-session-refresh` inside a sub-shell makes the same kind of session.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Passed<'a> {
+    /// The profile (`--profile` or AWS_PROFILE): becomes AWS_PROFILE of the child.
+    pub profile: Option<&'a str>,
+    /// `--session-duration N` given on the command line.
+    pub duration_from_cli: Option<u32>,
+    /// `--session-duration 0` given: the child does not inherit AWS_SESSION_DURATION.
+    pub duration_default_on_cli: bool,
+    /// `--debug` given on the command line.
+    pub debug_from_cli: bool,
+}
+
+/// Everything a child of this session gets in its environment: the credentials, what a
+/// later refresh needs (the keys it was made from, the device, the role), the profile,
+/// the region, and the command line's settings as defaults.
+///
+/// `exe` is the absolute path of aws-session; `region` the profile's region when the
+/// environment has none.
+pub fn child_environment(
+    est: &Established,
+    src: &SourceCredentials,
+    passed: &Passed,
+    exe: &str,
+    region: Option<&str>,
+    env: &Env,
+) -> EnvChanges {
+    let mut ch = session_changes(est);
+    ch.push(source_key_change(src));
+    ch.push(("AWS_SESSION", Some(exe.to_string())));
+    match src.origin {
+        Origin::Environment | Origin::ParentStash => {
+            let c = &src.credentials;
+            ch.push(("AWS_SESSION_PARENT_KEY", Some(c.access_key_id.clone())));
+            ch.push((
+                "AWS_SESSION_PARENT_SECRET",
+                Some(c.secret_access_key.clone()),
+            ));
+            ch.push(("AWS_SESSION_PARENT_TOKEN", c.session_token.clone()));
+        }
+        Origin::Profile(_) => {
+            ch.push(("AWS_SESSION_PARENT_KEY", None));
+            ch.push(("AWS_SESSION_PARENT_SECRET", None));
+            ch.push(("AWS_SESSION_PARENT_TOKEN", None));
+        }
+    }
+    if let Some(p) = passed.profile {
+        ch.push(("AWS_PROFILE", Some(p.to_string())));
+        ch.push(("AWS_DEFAULT_PROFILE", Some(p.to_string())));
+    }
+    ch.extend(region_changes(region, env));
+    // Options given on the command line become the sub-shell's defaults, so that a
+    // refresh inside it asks AWS for the same — except the MFA code, which is used once
+    // and never passed on.
+    if let Some(d) = passed.duration_from_cli {
+        ch.push(("AWS_SESSION_DURATION", Some(d.to_string())));
+    } else if passed.duration_default_on_cli {
+        ch.push(("AWS_SESSION_DURATION", None));
+    }
+    if passed.debug_from_cli {
+        ch.push(("AWS_SESSION_DEBUG", Some("1".into())));
+    }
+    ch.push(("AWS_SESSION_MFA_CODE", None));
+    ch
+}
+
+/// The credential variables ([`credential_changes`]) plus what a later refresh needs to
+/// know about the session: AWS_SESSION_MFADEVICE (the MFA device, unset for a role
+/// assumed without MFA) and AWS_SESSION_ROLE_ARN (the role, unset for an MFA session).
+pub fn session_changes(est: &Established) -> EnvChanges {
+    let mut ch = credential_changes(&est.session);
+    ch.push(("AWS_SESSION_MFADEVICE", est.mfa_serial.clone()));
+    ch.push((
+        "AWS_SESSION_ROLE_ARN",
+        est.role.as_ref().map(|r| r.role_arn.clone()),
+    ));
+    ch
+}
+
+/// AWS_SESSION_SOURCE_KEY_ID: the access key id (not a secret) of the long-term keys a
+/// session was made from, so that its AWS_SESSION_MFADEVICE is used only with them
+/// ([`inherited_serial`]).
+pub fn source_key_change(src: &SourceCredentials) -> (&'static str, Option<String>) {
+    (
+        "AWS_SESSION_SOURCE_KEY_ID",
+        Some(src.credentials.access_key_id.clone()),
+    )
+}
+
+/// The variables that carry the session credentials themselves.
+pub fn credential_changes(s: &SessionCredentials) -> EnvChanges {
+    let c = &s.credentials;
+    vec![
+        ("AWS_ACCESS_KEY_ID", Some(c.access_key_id.clone())),
+        ("AWS_SECRET_ACCESS_KEY", Some(c.secret_access_key.clone())),
+        ("AWS_SESSION_TOKEN", c.session_token.clone()),
+        ("AWS_SECURITY_TOKEN", c.session_token.clone()),
+        (
+            "AWS_SESSION_EXPIRATION",
+            Some(s.expiration.unix_timestamp().to_string()),
+        ),
+        ("AWS_CREDENTIAL_EXPIRATION", Some(iso8601_utc(s.expiration))),
+    ]
+}
+
+/// AWS_REGION and AWS_DEFAULT_REGION set to the profile's `region` when the environment
+/// names no region itself, so that every tool the child runs uses the profile's region.
+/// Used by the child's environment and by `export`.
+pub fn region_changes(region: Option<&str>, env: &Env) -> EnvChanges {
+    match region {
+        Some(r) if env.get("AWS_REGION").is_none() && env.get("AWS_DEFAULT_REGION").is_none() => {
+            vec![
+                ("AWS_REGION", Some(r.to_string())),
+                ("AWS_DEFAULT_REGION", Some(r.to_string())),
+            ]
+        }
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,68 @@
+//! Find the signing user's MFA device when the configuration names none.
+
+use crate::aws::client::Client;
+use crate::aws::{iam, sts};
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+
+/// Whether an MFA serial is a FIDO security key's (`arn:aws:iam::ACCOUNT:u2f/...`):
+/// it makes no codes, so GetSessionToken and AssumeRole cannot use it.
+///
+/// ```
+/// use aws_session::session::is_security_key;
+/// assert!(is_security_key("arn:aws:iam::123456789012:u2f/user/alice/fidosecuritykey-ABC"));
+/// assert!(!is_security_key("arn:aws:iam::123456789012:mfa/alice"));
+/// assert!(!is_security_key("GAHT12345678"));
+/// ```
+pub fn is_security_key(serial: &str) -> bool {
+    serial.contains(":u2f/")
+}
+
+/// Find the signing user's MFA device: ListMFADevices without UserName (AWS takes
+/// the user from the key), skipping FIDO security keys (no codes).
+///
+/// Of several devices that take codes (AWS allows up to eight) the first is used, with a
+/// one-line note that names them all and says that
+/// `mfa_serial` picks one: a user whose first device is the one at hand goes on working,
+/// and one who types a code of another device learns from the note which device is
+/// asked for and how to choose (refusing to run would break setups that work today).
+/// No usable device: one GetCallerIdentity to name the user.
+pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
+    let body = client.call(&iam::list_mfa_devices(None), creds)?;
+    let devices = iam::parse_list_mfa_devices(&body).map_err(|e| e.into_error("ListMFADevices"))?;
+    let user = devices.iter().find_map(|d| d.user_name.clone());
+    let (keys, usable): (Vec<String>, Vec<String>) = devices
+        .into_iter()
+        .map(|d| d.serial_number)
+        .partition(|s| is_security_key(s));
+    if let Some(first) = usable.first() {
+        if usable.len() > 1 {
+            eprintln!(
+                "aws-session: note: IAM user '{}' has {} MFA devices that take codes ({}): asking for a code of {first}; set mfa_serial in the profile to use another",
+                user.as_deref().unwrap_or(&creds.access_key_id),
+                usable.len(),
+                usable.join(", ")
+            );
+        }
+        return Ok(first.clone());
+    }
+    let who = client
+        .call(&sts::get_caller_identity(), creds)
+        .ok()
+        .and_then(|b| sts::parse_get_caller_identity(&b).ok());
+    let name = who
+        .as_ref()
+        .and_then(|w| w.iam_user_name().map(str::to_string))
+        .or_else(|| who.map(|w| w.arn))
+        .or(user)
+        .unwrap_or_else(|| creds.access_key_id.clone());
+    if !keys.is_empty() {
+        return Err(Error::NoMfaDevice(format!(
+            "IAM user '{name}' has only FIDO security keys as MFA devices ({}), and a security key makes no codes for STS sessions: add a virtual or hardware TOTP MFA device to the user (IAM console), then set mfa_serial in the profile to it",
+            keys.join(", ")
+        )));
+    }
+    Err(Error::NoMfaDevice(format!(
+        "IAM user '{name}' has no MFA device configured: run aws-session provision-mfa, or set mfa_serial in the profile"
+    )))
+}

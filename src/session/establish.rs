@@ -1,0 +1,600 @@
+//! Make a session: find it in the cache or call STS (GetSessionToken, AssumeRole) with a
+//! code, retrying a refused code with a new one, and store what was made.
+//!
+//! The ways a session is made:
+//! - a profile with keys: GetSessionToken with the MFA code (the MFA session);
+//! - a role profile whose chain has an `mfa_serial`, asking for an hour or less: the MFA
+//!   session (cached), then AssumeRole with it, so one code serves many roles;
+//! - a role profile asking for more than an hour: AssumeRole from the long-term keys with
+//!   SerialNumber + TokenCode (AWS caps role chaining at one hour);
+//! - a role profile without `mfa_serial`: AssumeRole from the keys as they are.
+//!
+//! Every session made is cached (unless the cache is off) and every cached one is
+//! used while it has more than five minutes left, but by `refresh`, which always
+//! makes a new one.
+
+use super::discover::discover_serial;
+use super::plan::SessionPlan;
+use super::roles::{self, FirstHop, RoleStep};
+use super::source::Origin;
+use crate::aws::client::Client;
+use crate::aws::sts;
+use crate::cache::{self, Cache, Entry, EntryKind, Lookup, RoleKeyPart};
+use crate::credentials::{Credentials, SessionCredentials};
+use crate::error::{AwsError, Error, Result};
+use crate::timefmt::iso8601_utc;
+use crate::tty::CodeSource;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// The role a session is of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRole {
+    /// The role, `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub role_arn: String,
+    /// The session, `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`.
+    pub assumed_role_arn: String,
+}
+
+/// A session made (or found in the cache), with what the child needs to know about it.
+#[derive(Debug, Clone)]
+pub struct Established {
+    pub session: SessionCredentials,
+    /// The MFA device the session was made with; `None` for a role assumed without MFA.
+    pub mfa_serial: Option<String>,
+    /// The role, for role sessions.
+    pub role: Option<AssumedRole>,
+    /// Whether it came from the cache.
+    pub from_cache: bool,
+}
+
+/// How long a run waits for another one that holds the cache lock (it may be waiting
+/// for a person to type a code).
+pub const CACHE_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// Which cached sessions a run may use (every session made is stored either way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheReads {
+    /// Any fresh one: `exec`, `shell`, `export`, `credential-process`.
+    All,
+    /// None: `refresh` (`aws-session-refresh`) makes every session new, asking for a code.
+    Nothing,
+    /// All but the final session: `refresh --reuse-mfa`, run by the sub-shell's `aws`
+    /// function when the session ran out. A role session (an hour at most when it rides on
+    /// the MFA session) is made anew from a fresh cached MFA session, so one code lasts as
+    /// long as the MFA session does; a profile whose session is the MFA session itself
+    /// still needs a code.
+    AllButFinal,
+}
+
+/// How [`establish`] reaches AWS and the cache.
+pub struct Runtime<'a> {
+    pub client: &'a Client,
+    /// The session cache; `None` when it is off (--no-cache, AWS_SESSION_CACHE=0) or unusable.
+    pub cache: Option<&'a Cache>,
+    /// Which cached sessions may be used.
+    pub reads: CacheReads,
+    /// The STS endpoint URL, part of every cache key.
+    pub sts_endpoint: String,
+    /// `--session-duration`: the MFA session's, or the last role's when its profile has
+    /// no `duration_seconds`.
+    pub duration: Option<u32>,
+    /// Where [`Runtime::duration`] came from, for messages: `--session-duration` or
+    /// `AWS_SESSION_DURATION`.
+    pub duration_name: &'static str,
+    /// Trace decisions on stderr (never secrets).
+    pub debug: bool,
+    /// The local user name, for role session names that are not configured.
+    pub user: Option<String>,
+}
+
+/// Make (or find in the cache) the session `plan` asks for.
+///
+/// The cache lock is held from the first lookup to the last store, so a second run
+/// waits for the first (which may be asking for a code) and then finds its session.
+/// A refused code is asked again (up to 3 tries) when a terminal is there, never resent.
+pub fn establish(
+    rt: &Runtime,
+    plan: &SessionPlan,
+    codes: &mut dyn CodeSource,
+) -> Result<Established> {
+    let mut run = Run {
+        rt,
+        plan,
+        cache: None,
+    };
+    run.debug(format_args!(
+        "credentials: {} from {}",
+        plan.source.credentials.access_key_id,
+        match &plan.source.origin {
+            Origin::Environment => "the environment".to_string(),
+            Origin::ParentStash => "the enclosing session's parent keys".to_string(),
+            Origin::Profile(p) => format!("profile \"{p}\""),
+        }
+    ));
+    let _lock = match rt.cache {
+        Some(c) => {
+            let waiting = || {
+                eprintln!(
+                    "aws-session: waiting for another aws-session to finish with the session cache {}",
+                    c.dir().display()
+                )
+            };
+            match c.lock(CACHE_LOCK_WAIT, waiting) {
+                Ok(lock) => {
+                    run.cache = Some(c);
+                    Some(lock)
+                }
+                Err(e) => {
+                    eprintln!("aws-session: note: {e}; going on without the session cache");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    match &plan.roles {
+        None => {
+            let serial = plan.serial.as_ref().map(|(s, from)| {
+                run.debug(format_args!("MFA device: {s} (from {from})"));
+                s.as_str()
+            });
+            // The MFA session is the final session here.
+            let read = rt.reads == CacheReads::All;
+            let made = run.mfa_session(serial, rt.duration, read, codes)?;
+            Ok(Established {
+                session: made.session,
+                mfa_serial: Some(made.serial),
+                role: None,
+                from_cache: made.from_cache,
+            })
+        }
+        Some(roles) => run.assume_roles(roles, codes),
+    }
+}
+
+/// One run of [`establish`].
+struct Run<'a> {
+    rt: &'a Runtime<'a>,
+    plan: &'a SessionPlan,
+    /// The cache, when its lock is held.
+    cache: Option<&'a Cache>,
+}
+
+/// An MFA session and how it was had.
+struct MfaSession {
+    session: SessionCredentials,
+    serial: String,
+    from_cache: bool,
+    key: String,
+}
+
+impl Run<'_> {
+    fn debug(&self, m: std::fmt::Arguments) {
+        if self.rt.debug {
+            eprintln!("aws-session: debug: {m}");
+        }
+    }
+
+    fn source_profile(&self) -> Option<String> {
+        match &self.plan.source.origin {
+            Origin::Profile(p) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
+    /// A fresh entry of `key`, if the cache has one it trusts.
+    fn lookup(&self, key: &str) -> Option<Entry> {
+        // Keys are 64 hex digits; the debug lines show the first 12.
+        let short = key.get(..12).unwrap_or(key);
+        let cache = self.cache?;
+        match cache.load(key) {
+            Lookup::Found(e) if e.is_fresh(OffsetDateTime::now_utc()) => {
+                self.debug(format_args!(
+                    "cache: using {} {} of profile \"{}\" (key {}, until {})",
+                    e.kind.name(),
+                    e.session.credentials.access_key_id,
+                    e.profile,
+                    short,
+                    iso8601_utc(e.session.expiration)
+                ));
+                Some(*e)
+            }
+            Lookup::Found(e) => {
+                self.debug(format_args!(
+                    "cache: {} of profile \"{}\" expires at {}: making a new one",
+                    e.kind.name(),
+                    e.profile,
+                    iso8601_utc(e.session.expiration)
+                ));
+                None
+            }
+            Lookup::Missing => {
+                self.debug(format_args!("cache: no entry {short}"));
+                None
+            }
+            Lookup::Ignored(why) => {
+                eprintln!(
+                    "aws-session: note: ignoring session cache entry {}/{key}.json: {why}; it will be replaced",
+                    cache.dir().display()
+                );
+                None
+            }
+        }
+    }
+
+    fn store(&self, key: &str, entry: &Entry) {
+        let Some(cache) = self.cache else { return };
+        match cache.store(key, entry) {
+            Ok(()) => self.debug(format_args!(
+                "cache: stored {} {} (key {})",
+                entry.kind.name(),
+                entry.session.credentials.access_key_id,
+                key.get(..12).unwrap_or(key)
+            )),
+            Err(e) => eprintln!("aws-session: note: {e}; the session is not cached"),
+        }
+    }
+
+    /// The MFA session of the plan's source: from the cache when `read` allows, else
+    /// GetSessionToken with a code (discovering the device when `serial` is `None`).
+    fn mfa_session(
+        &self,
+        serial: Option<&str>,
+        duration: Option<u32>,
+        read: bool,
+        codes: &mut dyn CodeSource,
+    ) -> Result<MfaSession> {
+        let src = &self.plan.source;
+        let key_of = |serial| {
+            cache::mfa_session_key(&src.credentials, serial, duration, &self.rt.sts_endpoint)
+        };
+        let key = key_of(serial);
+        if read {
+            if let Some(e) = self.lookup(&key) {
+                if let Some(serial) = e.mfa_serial.clone().or(serial.map(str::to_string)) {
+                    return Ok(MfaSession {
+                        session: e.session,
+                        serial,
+                        from_cache: true,
+                        key,
+                    });
+                }
+            }
+            // A session made with a discovered device is stored under the key without a
+            // serial (the run that made it did not know one); from inside that session
+            // AWS_SESSION_MFADEVICE names the device: take the entry if it is of that device.
+            if let Some(wanted) = serial {
+                let found_key = key_of(None);
+                if let Some(e) = self
+                    .lookup(&found_key)
+                    .filter(|e| e.mfa_serial.as_deref() == Some(wanted))
+                {
+                    return Ok(MfaSession {
+                        session: e.session,
+                        serial: wanted.to_string(),
+                        from_cache: true,
+                        key: found_key,
+                    });
+                }
+            }
+        }
+        let serial = match serial {
+            Some(s) => s.to_string(),
+            None => {
+                let found = discover_serial(self.rt.client, &src.credentials)?;
+                self.debug(format_args!(
+                    "MFA device: {found} (discovered with ListMFADevices)"
+                ));
+                found
+            }
+        };
+        let body = with_code(codes, &serial, |code| {
+            let req = sts::get_session_token(duration, Some((&serial, code)));
+            self.rt.client.call(&req, &src.credentials)
+        })?;
+        let session =
+            sts::parse_get_session_token(&body).map_err(|e| e.into_error("GetSessionToken"))?;
+        self.debug(format_args!(
+            "session: {} until {}",
+            session.credentials.access_key_id,
+            iso8601_utc(session.expiration)
+        ));
+        self.store(
+            &key,
+            &Entry {
+                kind: EntryKind::MfaSession,
+                // It serves every profile of these keys: name it after them.
+                profile: self
+                    .source_profile()
+                    .unwrap_or_else(|| self.plan.profile.clone()),
+                source_profile: self.source_profile(),
+                source_access_key_id: src.credentials.access_key_id.clone(),
+                mfa_serial: Some(serial.clone()),
+                role_arn: None,
+                assumed_role_arn: None,
+                session: session.clone(),
+            },
+        );
+        Ok(MfaSession {
+            session,
+            serial,
+            from_cache: false,
+            key,
+        })
+    }
+
+    /// Carry out a role plan, starting from the newest step the cache still holds.
+    fn assume_roles(&self, roles: &roles::Plan, codes: &mut dyn CodeSource) -> Result<Established> {
+        let src = &self.plan.source;
+        let schedule = roles::schedule(
+            roles,
+            self.rt.duration.map(|d| (d, self.rt.duration_name)),
+            src.credentials.session_token.is_some(),
+        )?;
+        let steps = &roles.steps;
+        let n = steps.len();
+        let serial = self.plan.serial.as_ref().map(|(s, _)| s.as_str());
+        let with_mfa = schedule.first_hop != FirstHop::Direct;
+        let key_serial = if with_mfa { serial } else { None };
+        self.debug(format_args!(
+            "roles: {} ({})",
+            steps
+                .iter()
+                .map(|s| format!("{} of profile \"{}\"", s.role_arn, s.profile))
+                .collect::<Vec<_>>()
+                .join(", then "),
+            match schedule.first_hop {
+                FirstHop::Direct => "assumed without MFA: no mfa_serial in the profiles",
+                FirstHop::ViaMfaSession => "the first assumed with the MFA session",
+                FirstHop::DirectWithMfa =>
+                    "the first assumed from the keys with the MFA code: longer than an hour, or temporary keys",
+            }
+        ));
+        let parts: Vec<RoleKeyPart> = steps
+            .iter()
+            .zip(&schedule.durations)
+            .map(|(s, d)| RoleKeyPart {
+                role_arn: &s.role_arn,
+                external_id: s.external_id.as_deref(),
+                duration: *d,
+                session_name: s.role_session_name.as_deref(),
+            })
+            .collect();
+        let keys: Vec<String> = (1..=parts.len())
+            .map(|i| {
+                cache::role_session_key(
+                    &src.credentials,
+                    key_serial,
+                    &self.rt.sts_endpoint,
+                    &parts[..i],
+                )
+            })
+            .collect();
+        let no_role = || Error::Config("the role profile has no role to assume".to_string());
+        let (Some(first_step), Some(&first_duration), Some(first_key)) =
+            (steps.first(), schedule.durations.first(), keys.first())
+        else {
+            return Err(no_role());
+        };
+
+        // The newest step still cached (never the final one when it is to be made anew).
+        let cached_steps = match self.rt.reads {
+            CacheReads::All => n,
+            CacheReads::AllButFinal => n.saturating_sub(1),
+            CacheReads::Nothing => 0,
+        };
+        let mut current: Option<(SessionCredentials, String)> = None;
+        let mut start = 0;
+        for (i, key) in keys.iter().enumerate().take(cached_steps).rev() {
+            if let Some(e) = self.lookup(key) {
+                current = Some((e.session, e.assumed_role_arn.unwrap_or_default()));
+                start = i + 1;
+                break;
+            }
+        }
+        let from_cache = start == n;
+        if start == 0 {
+            let (step, d) = (first_step, first_duration);
+            // The MFA session is never the final session of a role plan.
+            let read_mfa = self.rt.reads != CacheReads::Nothing;
+            let first = match (schedule.first_hop, serial) {
+                (FirstHop::ViaMfaSession, Some(serial)) => {
+                    let mfa = self.mfa_session(Some(serial), None, read_mfa, codes)?;
+                    match self.assume(step, d, &mfa.session.credentials, None) {
+                        Err(Error::Aws(e))
+                            if mfa.from_cache
+                                && matches!(
+                                    e.code.as_str(),
+                                    "ExpiredToken" | "InvalidClientTokenId"
+                                ) =>
+                        {
+                            // The cached MFA session was revoked or cut short: make a new one.
+                            eprintln!(
+                                "aws-session: note: AWS no longer accepts the cached MFA session ({}); making a new one",
+                                e.code
+                            );
+                            if let Some(c) = self.cache {
+                                let _ = c.remove(&mfa.key);
+                            }
+                            let mfa = self.mfa_session(Some(serial), None, false, codes)?;
+                            self.assume(step, d, &mfa.session.credentials, None)?
+                        }
+                        other => other?,
+                    }
+                }
+                (FirstHop::DirectWithMfa, Some(serial)) => {
+                    self.assume_with_code(step, d, serial, codes)?
+                }
+                _ => self.assume(step, d, &src.credentials, None)?,
+            };
+            self.store_role(first_key, step, key_serial, &first);
+            current = Some((first.0, first.1.arn));
+            start = 1;
+        }
+        for ((step, key), d) in steps.iter().zip(&keys).zip(&schedule.durations).skip(start) {
+            let Some((creds, _)) = &current else { break };
+            let next = self.assume(step, *d, &creds.credentials, None)?;
+            self.store_role(key, step, key_serial, &next);
+            current = Some((next.0, next.1.arn));
+        }
+        let (session, assumed_role_arn) = current.ok_or_else(no_role)?;
+        Ok(Established {
+            session,
+            mfa_serial: key_serial.map(str::to_string),
+            role: steps.last().map(|s| AssumedRole {
+                role_arn: s.role_arn.clone(),
+                assumed_role_arn,
+            }),
+            from_cache,
+        })
+    }
+
+    fn store_role(
+        &self,
+        key: &str,
+        step: &RoleStep,
+        serial: Option<&str>,
+        made: &(SessionCredentials, sts::AssumedRoleUser),
+    ) {
+        self.store(
+            key,
+            &Entry {
+                kind: EntryKind::Role,
+                profile: step.profile.clone(),
+                source_profile: self.source_profile(),
+                source_access_key_id: self.plan.source.credentials.access_key_id.clone(),
+                mfa_serial: serial.map(str::to_string),
+                role_arn: Some(step.role_arn.clone()),
+                assumed_role_arn: Some(made.1.arn.clone()),
+                session: made.0.clone(),
+            },
+        );
+    }
+
+    /// One AssumeRole call signed with `creds`.
+    fn assume(
+        &self,
+        step: &RoleStep,
+        duration: Option<u32>,
+        creds: &Credentials,
+        mfa: Option<(&str, &str)>,
+    ) -> Result<(SessionCredentials, sts::AssumedRoleUser)> {
+        let name = step.role_session_name.clone().unwrap_or_else(|| {
+            roles::default_session_name(
+                self.rt.user.as_deref(),
+                OffsetDateTime::now_utc().unix_timestamp(),
+            )
+        });
+        let req = sts::assume_role(
+            &step.role_arn,
+            &name,
+            duration,
+            step.external_id.as_deref(),
+            mfa,
+        );
+        let body = self.rt.client.call(&req, creds).map_err(|e| {
+            role_hint(
+                e,
+                step,
+                duration,
+                mfa.is_some() || creds.session_token.is_some(),
+            )
+        })?;
+        let (session, user) = sts::parse_assume_role(&body)
+            .map_err(|e| e.into_error(&format!("AssumeRole of {}", step.role_arn)))?;
+        self.debug(format_args!(
+            "role session: {} as {} until {}",
+            session.credentials.access_key_id,
+            user.arn,
+            iso8601_utc(session.expiration)
+        ));
+        Ok((session, user))
+    }
+
+    /// AssumeRole from the source keys with SerialNumber + TokenCode.
+    fn assume_with_code(
+        &self,
+        step: &RoleStep,
+        duration: Option<u32>,
+        serial: &str,
+        codes: &mut dyn CodeSource,
+    ) -> Result<(SessionCredentials, sts::AssumedRoleUser)> {
+        with_code(codes, serial, |code| {
+            self.assume(
+                step,
+                duration,
+                &self.plan.source.credentials,
+                Some((serial, code)),
+            )
+        })
+    }
+}
+
+/// How many codes a run asks for before it gives up on a device.
+const CODE_TRIES: u32 = 3;
+
+/// Ask `codes` for a code and run `attempt` with it. A code AWS refuses is never sent
+/// again: while a terminal can give another one (up to [`CODE_TRIES`]) the person is
+/// asked for the next code, else the refusal is the error.
+fn with_code<T>(
+    codes: &mut dyn CodeSource,
+    serial: &str,
+    mut attempt: impl FnMut(&str) -> Result<T>,
+) -> Result<T> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let code = codes.next_code("your")?;
+        match attempt(&code) {
+            Err(Error::Aws(e)) if e.is_code_rejected() => {
+                if tries < CODE_TRIES && codes.can_ask_again() {
+                    eprintln!(
+                        "aws-session: AWS refused the MFA code ({}); wait for the next code and enter it",
+                        e.message.trim()
+                    );
+                    continue;
+                }
+                return Err(code_refused(serial, &e));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn code_refused(serial: &str, e: &AwsError) -> Error {
+    Error::MfaCode(format!(
+        "AWS refused the MFA code for {serial}: {}: {} (enter a current code that was not used before; check the device's clock and that mfa_serial is this user's device)",
+        e.code,
+        e.message.trim()
+    ))
+}
+
+/// Add what the role profile has to do with an AssumeRole error to its message.
+fn role_hint(e: Error, step: &RoleStep, duration: Option<u32>, had_mfa_context: bool) -> Error {
+    let Error::Aws(mut aws) = e else { return e };
+    let lower = aws.message.to_ascii_lowercase();
+    let hint = if aws.code == "AccessDenied" && !crate::error::is_code_refusal_message(&lower) {
+        if had_mfa_context {
+            format!(
+                "check that role {} trusts these keys (its trust policy) and that profile \"{}\" names the right role_arn and external_id",
+                step.role_arn, step.profile
+            )
+        } else {
+            format!(
+                "profile \"{}\" assumed it without MFA: if the role's trust policy requires MFA, set mfa_serial in the profile or its source_profile",
+                step.profile
+            )
+        }
+    } else if lower.contains("maxsessionduration") || lower.contains("role chaining") {
+        format!(
+            "profile \"{}\" asks for {} s: lower its duration_seconds (or --session-duration), or raise the role's MaxSessionDuration",
+            step.profile,
+            duration.map_or_else(|| "the default".to_string(), |d| d.to_string())
+        )
+    } else {
+        return Error::Aws(aws);
+    };
+    aws.message = format!("{} [{hint}]", aws.message.trim_end());
+    Error::Aws(aws)
+}

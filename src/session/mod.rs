@@ -1,0 +1,24 @@
+//! From a plan to a session and the environment a child gets from it.
+//!
+//! - [`plan`]: which keys, which MFA device, which roles (pure: profiles + environment in);
+//! - [`source`]: where the long-term keys come from, one file per kind of source;
+//! - [`roles`]: role profile chains → AssumeRole steps (pure);
+//! - [`discover`]: the signing user's MFA device, when none is configured;
+//! - [`establish`]: the cache and the STS calls, with the one retry-with-a-new-code loop;
+//! - [`child_env`]: the variables a child gets (pure).
+
+pub mod child_env;
+pub mod discover;
+pub mod establish;
+pub mod plan;
+pub mod roles;
+pub mod source;
+
+pub use child_env::{
+    child_environment, credential_changes, region_changes, session_changes, source_key_change,
+    EnvChanges, Passed,
+};
+pub use discover::is_security_key;
+pub use establish::{establish, AssumedRole, CacheReads, Established, Runtime, CACHE_LOCK_WAIT};
+pub use plan::{endpoint_settings, inherited_serial, plan_session_for, SessionPlan};
+pub use source::{env_source, source_credentials_for, Origin, SourceCredentials};

@@ -1,0 +1,67 @@
+//! Keys from the environment: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the caller,
+//! or AWS_SESSION_PARENT_* stashed by an enclosing aws-session.
+
+use super::{Origin, SourceCredentials};
+use crate::credentials::Credentials;
+use crate::env::Env;
+
+/// Whether the environment's AWS_ACCESS_KEY_ID is a session an aws-session made
+/// (so it must not be used to make another one).
+fn env_holds_our_session(env: &Env) -> bool {
+    env.get("AWS_SESSION_TOKEN").is_some()
+        && (env.get("AWS_SESSION_EXPIRATION").is_some()
+            || env.get("AWS_SESSION_MFADEVICE").is_some())
+}
+
+/// Keys from the environment: the stashed parent of an enclosing session first (so that
+/// a refresh inside a session uses the keys the session was made from), then
+/// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY unless they are a session of ours.
+///
+/// ```
+/// use aws_session::env::Env;
+/// use aws_session::session::{env_source, Origin};
+/// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+/// assert_eq!(env_source(&env).unwrap().origin, Origin::Environment);
+/// assert!(env_source(&Env::default()).is_none());
+/// ```
+pub fn env_source(env: &Env) -> Option<SourceCredentials> {
+    parent_stash(env).or_else(|| environment_keys(env))
+}
+
+/// AWS_SESSION_PARENT_* of an enclosing session: the keys it was made from.
+pub(super) fn parent_stash(env: &Env) -> Option<SourceCredentials> {
+    let (k, s) = (
+        env.get("AWS_SESSION_PARENT_KEY")?,
+        env.get("AWS_SESSION_PARENT_SECRET")?,
+    );
+    Some(SourceCredentials {
+        credentials: Credentials {
+            access_key_id: k.to_string(),
+            secret_access_key: s.to_string(),
+            session_token: env.get("AWS_SESSION_PARENT_TOKEN").map(str::to_string),
+        },
+        origin: Origin::ParentStash,
+    })
+}
+
+/// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, unless they are a session of ours.
+fn environment_keys(env: &Env) -> Option<SourceCredentials> {
+    if env_holds_our_session(env) {
+        return None;
+    }
+    let (k, s) = (
+        env.get("AWS_ACCESS_KEY_ID")?,
+        env.get("AWS_SECRET_ACCESS_KEY")?,
+    );
+    Some(SourceCredentials {
+        credentials: Credentials {
+            access_key_id: k.to_string(),
+            secret_access_key: s.to_string(),
+            session_token: env
+                .get("AWS_SESSION_TOKEN")
+                .or_else(|| env.get("AWS_SECURITY_TOKEN"))
+                .map(str::to_string),
+        },
+        origin: Origin::Environment,
+    })
+}

@@ -1,0 +1,186 @@
+//! Where the long-term keys come from, one file per kind of source: the environment
+//! ([`environment`]: the caller's AWS_ACCESS_KEY_ID, or the keys an enclosing session
+//! stashed) and a profile's own keys ([`profile`]). This file decides which one wins.
+
+pub mod environment;
+pub mod profile;
+
+pub use environment::env_source;
+
+use crate::config::ProfileSet;
+use crate::credentials::Credentials;
+use crate::env::{Env, Source};
+use crate::error::Error;
+use crate::error::Result;
+use crate::session::roles;
+
+/// Where the long-term keys came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the caller.
+    Environment,
+    /// AWS_SESSION_PARENT_* stashed by an enclosing aws-session.
+    ParentStash,
+    /// A profile's aws_access_key_id / aws_secret_access_key.
+    Profile(String),
+}
+
+/// The credentials a session is made from, and their origin.
+#[derive(Debug, Clone)]
+pub struct SourceCredentials {
+    pub credentials: Credentials,
+    pub origin: Origin,
+}
+
+/// Keys of the environment that take the place of the chosen profile's keys.
+///
+/// With no profile, or one from AWS_PROFILE / AWS_DEFAULT_PROFILE: [`env_source`] (the
+/// AWS SDKs' order, environment first). With `--profile P` (the command line): the AWS
+/// CLI lets an explicit profile win over AWS_ACCESS_KEY_ID, so only the stash of an
+/// enclosing session, and only when P is that session's own profile (AWS_PROFILE = P);
+/// P's `credential_source = Environment` is the way to ask for the environment's keys.
+fn keys_over_profile(env: &Env, choice: Option<(&str, Source)>) -> Option<SourceCredentials> {
+    match choice {
+        Some((name, Source::CommandLine)) => {
+            if env.get("AWS_PROFILE") == Some(name) {
+                environment::parent_stash(env)
+            } else {
+                None
+            }
+        }
+        _ => env_source(env),
+    }
+}
+
+/// Pick the long-term keys for `choice` (the profile and where its name came from;
+/// `None`: none chosen): the environment's where they win (`keys_over_profile`), else
+/// the profile's.
+///
+/// ```
+/// use aws_session::env::Source;
+/// use aws_session::config::{merge, parse, FileKind};
+/// use aws_session::env::Env;
+/// use aws_session::session::{source_credentials_for, Origin};
+/// let env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKENV"), ("AWS_SECRET_ACCESS_KEY", "s")]);
+/// let text = "[bob]\naws_access_key_id = AKBOB\naws_secret_access_key = b\n";
+/// let set = merge(None, Some(parse(text, FileKind::Credentials, "credentials")?));
+/// // --profile bob: bob's keys, as the AWS CLI does.
+/// let src = source_credentials_for(&env, &set, Some(("bob", Source::CommandLine))).unwrap();
+/// assert_eq!(src.origin, Origin::Profile("bob".into()));
+/// // AWS_PROFILE=bob: the environment's keys win.
+/// let src = source_credentials_for(&env, &set, Some(("bob", Source::Environment))).unwrap();
+/// assert_eq!(src.origin, Origin::Environment);
+/// # Ok::<(), aws_session::config::ConfigError>(())
+/// ```
+pub fn source_credentials_for(
+    env: &Env,
+    profiles: &ProfileSet,
+    choice: Option<(&str, Source)>,
+) -> Result<SourceCredentials> {
+    if let Some(src) = keys_over_profile(env, choice) {
+        return Ok(src);
+    }
+    let profile = choice.map(|(p, _)| p);
+    let explicit = matches!(choice, Some((_, Source::CommandLine)));
+    let name = profile.unwrap_or("default");
+    let Some(p) = profiles.get(name) else {
+        let known = profiles.names();
+        return Err(Error::Config(if profile.is_some() {
+            let known = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
+            match roles::ignored_sections(profiles, name).as_slice() {
+                [] => format!(
+                    "profile \"{name}\" not found in the AWS config or credentials file (known: {known}); check --profile / AWS_PROFILE"
+                ),
+                why => format!(
+                    "profile \"{name}\" not found (known: {known}): {}",
+                    why.join("; ")
+                ),
+            }
+        } else {
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add keys to ~/.aws/credentials (aws configure), or pick a profile with --profile".to_string()
+        }));
+    };
+    profile::profile_keys(name, p, explicit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{self, FileKind};
+    use crate::env::Env;
+
+    fn profiles(creds: &str, conf: &str) -> ProfileSet {
+        config::merge(
+            Some(config::parse(conf, FileKind::Config, "config").unwrap()),
+            Some(config::parse(creds, FileKind::Credentials, "credentials").unwrap()),
+        )
+    }
+
+    #[test]
+    fn parent_stash_wins_then_env_then_profile() {
+        let ps = profiles(
+            "[default]\naws_access_key_id=AKP\naws_secret_access_key=sp\n",
+            "",
+        );
+        let env = Env::from_pairs([
+            ("AWS_SESSION_PARENT_KEY", "AKPARENT"),
+            ("AWS_SESSION_PARENT_SECRET", "x"),
+            ("AWS_ACCESS_KEY_ID", "ASIASESSION"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+            ("AWS_SESSION_TOKEN", "t"),
+        ]);
+        assert_eq!(
+            source_credentials_for(&env, &ps, None).unwrap().origin,
+            Origin::ParentStash
+        );
+        let env = Env::from_pairs([
+            ("AWS_ACCESS_KEY_ID", "AKENV"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+        ]);
+        let s = source_credentials_for(&env, &ps, None).unwrap();
+        assert_eq!(
+            (s.origin, s.credentials.access_key_id.as_str()),
+            (Origin::Environment, "AKENV")
+        );
+        let s = source_credentials_for(&Env::default(), &ps, None).unwrap();
+        assert_eq!(s.origin, Origin::Profile("default".into()));
+    }
+
+    #[test]
+    fn our_own_session_in_env_is_not_a_source() {
+        let ps = profiles(
+            "[default]\naws_access_key_id=AKP\naws_secret_access_key=sp\n",
+            "",
+        );
+        let env = Env::from_pairs([
+            ("AWS_ACCESS_KEY_ID", "ASIASESSION"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+            ("AWS_SESSION_TOKEN", "t"),
+            ("AWS_SESSION_EXPIRATION", "123"),
+        ]);
+        let s = source_credentials_for(&env, &ps, None).unwrap();
+        assert_eq!(s.credentials.access_key_id, "AKP");
+    }
+
+    #[test]
+    fn unknown_profile_lists_known_ones() {
+        let ps = profiles(
+            "[dev]\naws_access_key_id=a\naws_secret_access_key=b\n",
+            "[profile ops]\nregion=x\n",
+        );
+        let e = source_credentials_for(&Env::default(), &ps, Some(("prod", Source::Environment)))
+            .unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("\"prod\"") && m.contains("dev") && m.contains("ops"),
+            "{m}"
+        );
+        assert_eq!(e.exit_code(), 2);
+        let e = source_credentials_for(&Env::default(), &ps, None).unwrap_err();
+        assert!(e.to_string().contains("no AWS credentials"));
+    }
+}

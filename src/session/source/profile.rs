@@ -1,0 +1,35 @@
+//! Keys kept in a profile: `aws_access_key_id`, `aws_secret_access_key` and
+//! `aws_session_token` of the AWS credentials (or config) file.
+
+use super::{Origin, SourceCredentials};
+use crate::config::Profile;
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::session::roles;
+
+/// The keys of profile `name` (`p`); `explicit` when it was named on the command line
+/// (the advice then says to leave out `--profile`).
+pub fn profile_keys(name: &str, p: &Profile, explicit: bool) -> Result<SourceCredentials> {
+    match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
+        (Some(k), Some(s)) if !k.is_empty() && !s.is_empty() => Ok(SourceCredentials {
+            credentials: Credentials {
+                access_key_id: k.to_string(),
+                secret_access_key: s.to_string(),
+                session_token: p.get("aws_session_token").filter(|t| !t.is_empty()).map(str::to_string),
+            },
+            origin: Origin::Profile(name.to_string()),
+        }),
+        (Some(_), _) => Err(Error::Config(format!(
+            "profile \"{name}\" has aws_access_key_id but no aws_secret_access_key: add it to ~/.aws/credentials"
+        ))),
+        _ if roles::is_indirect(p) => Err(Error::Config(format!(
+            "profile \"{name}\" has no keys of its own (it assumes a role or names a source_profile): use it with exec, shell, export or credential-process, or name the profile with the keys"
+        ))),
+        _ if explicit => Err(Error::Config(format!(
+            "profile \"{name}\" has no keys (aws_access_key_id, aws_secret_access_key): add them to ~/.aws/credentials, or leave out --profile to use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        ))),
+        _ => Err(Error::Config(format!(
+            "profile \"{name}\" has no keys (aws_access_key_id, aws_secret_access_key): add them to ~/.aws/credentials or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        ))),
+    }
+}

@@ -1,0 +1,612 @@
+//! The sub-shell and the exec'd command: rc-file text (pure), the prompt prefix (pure),
+//! and the functions that start processes (the only ones in the crate).
+//!
+//! bash gets `--rcfile` with a generated file that sources `~/.bashrc` first; zsh a
+//! private ZDOTDIR whose `.zshenv`/`.zshrc` source the user's own; fish an
+//! `--init-command` that wraps `fish_prompt`. The rc text holds no secret: the
+//! credentials travel in the environment only.
+
+use crate::error::{Error, Result};
+use crate::fsutil::{self, AtSymlink, PrivateDirError};
+
+pub mod quote;
+
+/// What the child's environment gets: `Some(v)` sets, `None` unsets.
+pub type EnvChanges = Vec<(&'static str, Option<String>)>;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Seconds before expiry at which the `aws` function refreshes first.
+pub const REFRESH_MARGIN_SECS: i64 = 60;
+
+/// Which shell integration applies to a `$SHELL`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    /// Anything else: run it, without prompt or refresh.
+    Other,
+}
+
+/// The kind of shell a path names (by its file name).
+///
+/// ```
+/// use aws_session::shell::{shell_kind, ShellKind};
+/// assert_eq!(shell_kind("/usr/bin/zsh"), ShellKind::Zsh);
+/// assert_eq!(shell_kind("/bin/sh"), ShellKind::Other);
+/// ```
+pub fn shell_kind(shell: &str) -> ShellKind {
+    match shell.rsplit('/').next().unwrap_or(shell) {
+        "bash" => ShellKind::Bash,
+        "zsh" => ShellKind::Zsh,
+        "fish" => ShellKind::Fish,
+        _ => ShellKind::Other,
+    }
+}
+
+/// How the prompt wraps colour escapes so line editing counts them as zero-width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscapeStyle {
+    /// `\[ … \]` (bash PS1).
+    Bash,
+    /// `%{ … %}` (zsh prompts).
+    Zsh,
+    /// Bare escapes (fish, `aws-session prompt`).
+    Plain,
+}
+
+/// The prompt prefix for `remaining` seconds: `(aws+12h) `, `(aws+45m) `, `(aws+59s) `,
+/// `(aws!exp) `; yellow under 5 minutes and red under 1 when `color`.
+/// The shell code this module generates follows the same rules.
+///
+/// ```
+/// use aws_session::shell::{prompt_prefix, EscapeStyle};
+/// assert_eq!(prompt_prefix(43200, false, EscapeStyle::Plain), "(aws+12h) ");
+/// assert_eq!(prompt_prefix(0, false, EscapeStyle::Plain), "(aws!exp) ");
+/// ```
+pub fn prompt_prefix(remaining: i64, color: bool, style: EscapeStyle) -> String {
+    let (sym, mut t) = if remaining >= 6000 {
+        ('+', format!("{}h", remaining / 3600))
+    } else if remaining >= 100 {
+        ('+', format!("{}m", remaining / 60))
+    } else if remaining > 0 {
+        ('+', format!("{remaining}s"))
+    } else {
+        ('!', "exp".to_string())
+    };
+    if t.len() < 3 {
+        t.insert(0, '0');
+    }
+    let (clr, rst) = if color && remaining < 300 {
+        let c = if remaining >= 60 {
+            "\x1b[33m"
+        } else {
+            "\x1b[31m"
+        };
+        let r = "\x1b[39m";
+        match style {
+            EscapeStyle::Bash => (format!("\\[{c}\\]"), format!("\\[{r}\\]")),
+            EscapeStyle::Zsh => (format!("%{{{c}%}}"), format!("%{{{r}%}}")),
+            EscapeStyle::Plain => (c.to_string(), r.to_string()),
+        }
+    } else {
+        (String::new(), String::new())
+    };
+    format!("(aws{sym}{clr}{t}{rst}) ")
+}
+
+/// Whether the prompt is coloured: AWS_SESSION_COLOR (or AWS_SESSION_COLORS) = 0/1
+/// decides; NO_COLOR turns it off; otherwise on for a terminal that is not `dumb`.
+pub fn color_enabled(get: impl Fn(&str) -> Option<String>, stdout_is_tty: bool) -> bool {
+    if get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    for k in ["AWS_SESSION_COLOR", "AWS_SESSION_COLORS"] {
+        if let Some(v) = get(k).filter(|v| !v.is_empty()) {
+            return crate::env::truthy(&v);
+        }
+    }
+    stdout_is_tty && get("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")
+}
+
+/// Shell functions shared by bash and zsh (both read this text; `(( ))` and
+/// `function name { }`, which no alias of the same name can break).
+fn common_rc(style: EscapeStyle) -> String {
+    let (c_open, c_close) = match style {
+        EscapeStyle::Bash => (r"\[", r"\]"),
+        EscapeStyle::Zsh => ("%{", "%}"),
+        EscapeStyle::Plain => ("", ""),
+    };
+    let now = match style {
+        // bash ≥ 4.2 formats the time itself: no fork per prompt.
+        EscapeStyle::Bash => {
+            r#"printf -v __aws_session_now '%(%s)T' -1 2>/dev/null || __aws_session_now=$(date +%s)"#
+        }
+        _ => r#"__aws_session_now=${EPOCHSECONDS:-$(date +%s)}"#,
+    };
+    // A `!` in the prompt is the history number where the shell expands it (bash in
+    // POSIX mode, zsh with PROMPT_BANG); `!!` is a literal `!` there.
+    let bang = match style {
+        EscapeStyle::Bash => "shopt -oq posix && sym='!!'",
+        _ => "[[ -o promptbang ]] && sym='!!'",
+    };
+    format!(
+        r#"# aws-session: shell integration (generated; holds no secrets)
+function __aws_session_now {{
+  {now}
+}}
+# AWS_SESSION_EXPIRATION as a number: 0 when unset or not a number.
+function __aws_session_exp {{
+  __aws_session_exp=${{AWS_SESSION_EXPIRATION:-0}}
+  case $__aws_session_exp in (*[!0-9]*) __aws_session_exp=0 ;; esac
+}}
+# True while the session has more than {margin} s left.
+function aws-session-valid {{
+  __aws_session_now
+  __aws_session_exp
+  (( __aws_session_now < __aws_session_exp - {margin} ))
+}}
+# New credentials (asks for a code); options go to `aws-session refresh`.
+function aws-session-refresh {{
+  local __aws_session_env
+  __aws_session_env="$("${{AWS_SESSION:-aws-session}}" refresh "$@")" || return $?
+  eval "$__aws_session_env"
+}}
+function __aws_session_set_prefix {{
+  local exp t sym=+ clr= rst=
+  __aws_session_now
+  __aws_session_exp
+  (( exp = __aws_session_exp - __aws_session_now ))
+  if (( exp >= 6000 )); then t="$(( exp / 3600 ))h"
+  elif (( exp >= 100 )); then t="$(( exp / 60 ))m"
+  elif (( exp > 0 )); then t="${{exp}}s"
+  else t=exp; sym='!'; {bang}; fi
+  [ "${{#t}}" -ge 3 ] || t="0$t"
+  if [ "${{AWS_SESSION_COLOR:-0}}" = 1 ] && [ -z "${{NO_COLOR-}}" ] && (( exp < 300 )); then
+    if (( exp >= 60 )); then clr=$'\e[33m'; else clr=$'\e[31m'; fi
+    clr="{c_open}$clr{c_close}" rst="{c_open}"$'\e[39m'"{c_close}"
+  fi
+  __aws_session_prefix="(aws$sym$clr$t$rst) "
+}}
+# The prompt hook: take off the prefix added last time (so it never stacks), then
+# add the current one; AWS_SESSION_PROMPT=0 (starship, p10k) adds none. Keeps $?.
+function aws-session-prompt {{
+  local rc=$?
+  if [ -n "${{__aws_session_prefix-}}" ]; then PS1="${{PS1#"$__aws_session_prefix"}}"; fi
+  __aws_session_prefix=
+  if [ "${{AWS_SESSION_PROMPT:-1}}" != 0 ]; then
+    __aws_session_set_prefix
+    PS1="$__aws_session_prefix$PS1"
+  fi
+  return $rc
+}}
+# The AWS CLI, refreshed first when the session is over or about to be (a role
+# session rides on the cached MFA session while that lasts: no code needed).
+function aws {{
+  aws-session-valid || aws-session-refresh --reuse-mfa || return $?
+  command aws "$@"
+}}
+"#,
+        margin = REFRESH_MARGIN_SECS
+    )
+}
+
+/// The bash rc file: the user's `~/.bashrc` first, then our functions and hook.
+///
+/// Our hook runs after the user's PROMPT_COMMAND: theirs sees the command's exit
+/// status first-hand, and a hook that rebuilds PS1 (`__git_ps1`, themes) does not
+/// wipe the prefix. bash restores `$?` after PROMPT_COMMAND for PS1 by itself.
+pub fn bash_rc() -> String {
+    format!(
+        r#"[ -f ~/.bashrc ] && source ~/.bashrc
+{common}
+if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+  PROMPT_COMMAND+=(aws-session-prompt)
+else
+  # A newline, not `;`: the user's command may end in `;`, `&` or a comment.
+  PROMPT_COMMAND="${{PROMPT_COMMAND:+$PROMPT_COMMAND
+}}aws-session-prompt"
+fi
+"#,
+        common = common_rc(EscapeStyle::Bash)
+    )
+}
+
+/// The zsh `.zshenv` of the private ZDOTDIR: the user's own `.zshenv`, read with
+/// ZDOTDIR as zsh would have it (the caller's, or unset). When it sets ZDOTDIR (an
+/// XDG layout), that is where the user's `.zshrc` is, and what ZDOTDIR stays.
+pub fn zsh_env() -> String {
+    r#"# aws-session: zshenv (generated)
+if [ -n "${AWS_SESSION_ZDOTREAL_SET-}" ]; then ZDOTDIR="$AWS_SESSION_ZDOTREAL"; else unset ZDOTDIR; fi
+if [ -f "${ZDOTDIR:-$HOME}/.zshenv" ]; then source "${ZDOTDIR:-$HOME}/.zshenv"; fi
+if [ -n "${ZDOTDIR-}" ]; then
+  AWS_SESSION_ZDOTREAL="$ZDOTDIR" AWS_SESSION_ZDOTREAL_SET=1 AWS_SESSION_ZDOTREAL_EXPORT=
+  [[ ${(t)ZDOTDIR} == *export* ]] && AWS_SESSION_ZDOTREAL_EXPORT=1
+else
+  unset AWS_SESSION_ZDOTREAL_SET
+fi
+ZDOTDIR="$AWS_SESSION_ZDOTDIR"
+"#
+    .to_string()
+}
+
+/// The zsh `.zshrc` of the private ZDOTDIR: the user's `.zshrc`, then our functions
+/// and a precmd hook (added last, after the user's); ZDOTDIR goes back to what it was
+/// without us, so history and nested shells are the user's.
+pub fn zsh_rc() -> String {
+    format!(
+        r#"# aws-session: zshrc (generated)
+__aws_session_zdot="${{AWS_SESSION_ZDOTREAL:-$HOME}}"
+ZDOTDIR="$__aws_session_zdot"
+if [ -f "$ZDOTDIR/.zshrc" ]; then
+  source "$ZDOTDIR/.zshrc"
+fi
+if [ "${{ZDOTDIR-}}" = "$__aws_session_zdot" ]; then
+  if [ -z "${{AWS_SESSION_ZDOTREAL_SET-}}" ]; then unset ZDOTDIR
+  elif [ -z "${{AWS_SESSION_ZDOTREAL_EXPORT-}}" ]; then typeset +x ZDOTDIR; fi
+fi
+unset AWS_SESSION_ZDOTDIR AWS_SESSION_ZDOTREAL AWS_SESSION_ZDOTREAL_SET AWS_SESSION_ZDOTREAL_EXPORT __aws_session_zdot
+zmodload zsh/datetime 2>/dev/null
+{common}
+autoload -Uz add-zsh-hook 2>/dev/null && add-zsh-hook precmd aws-session-prompt || precmd_functions+=(aws-session-prompt)
+"#,
+        common = common_rc(EscapeStyle::Zsh)
+    )
+}
+
+/// The fish init command (`fish --init-command`, run after config.fish): functions,
+/// the user's `fish_prompt` wrapped (it still sees `$status`), and `aws`.
+pub fn fish_init() -> String {
+    format!(
+        r#"# aws-session: fish integration (generated; holds no secrets)
+function __aws_session_exe
+    if test -n "$AWS_SESSION"
+        echo $AWS_SESSION
+    else
+        echo aws-session
+    end
+end
+# True while the session has more than {margin} s left.
+function aws-session-valid
+    string match -qr '^[0-9]+$' -- "$AWS_SESSION_EXPIRATION"; or return 1
+    test (date +%s) -lt (math "$AWS_SESSION_EXPIRATION - {margin}")
+end
+# New credentials (asks for a code); options go to `aws-session refresh`.
+function aws-session-refresh
+    set -l exe (__aws_session_exe)
+    set -l out ($exe refresh --format fish $argv)
+    or return $status
+    printf '%s\n' $out | source
+    # The status of `source` is its last line's: `set -e` of a variable that is
+    # not set says 4, though every credential is in place.
+    return 0
+end
+function __aws_session_restore_status
+    return $argv[1]
+end
+if functions -q fish_prompt; and not functions -q __aws_session_user_prompt
+    functions -c fish_prompt __aws_session_user_prompt
+end
+function fish_prompt
+    set -l s $status
+    if test "$AWS_SESSION_PROMPT" != 0
+        set -l exe (__aws_session_exe)
+        $exe prompt
+    end
+    if functions -q __aws_session_user_prompt
+        __aws_session_restore_status $s
+        __aws_session_user_prompt
+    else
+        printf '> '
+    end
+end
+# The AWS CLI, refreshed first when the session is over or about to be (a role
+# session rides on the cached MFA session while that lasts: no code needed).
+function aws --wraps aws
+    if not aws-session-valid
+        aws-session-refresh --reuse-mfa; or return $status
+    end
+    command aws $argv
+end
+"#,
+        margin = REFRESH_MARGIN_SECS
+    )
+}
+
+/// Replace this process with `argv`, with `changes` applied to the environment.
+/// Returns only on failure.
+pub fn exec(argv: &[OsString], changes: &EnvChanges) -> Error {
+    let Some((program, args)) = argv.split_first() else {
+        return Error::Usage("exec needs a command".into());
+    };
+    let mut cmd = Command::new(program);
+    cmd.args(args);
+    apply(&mut cmd, changes);
+    let e = cmd.exec();
+    exec_error(&program.to_string_lossy(), &e)
+}
+
+fn exec_error(program: &str, e: &std::io::Error) -> Error {
+    Error::Exec {
+        program: program.to_string(),
+        not_found: e.kind() == std::io::ErrorKind::NotFound,
+        detail: e.to_string(),
+    }
+}
+
+fn apply(cmd: &mut Command, changes: &EnvChanges) {
+    for (k, v) in changes {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+}
+
+/// Start `$SHELL -i` with the session environment and the integration for its kind.
+/// `rc_dir` is a private directory for rc files. Returns only on failure.
+pub fn exec_shell(
+    shell: &str,
+    changes: &EnvChanges,
+    rc_dir: Option<&Path>,
+    zdotdir_real: Option<&str>,
+) -> Error {
+    let kind = shell_kind(shell);
+    let mut cmd = Command::new(shell);
+    apply(&mut cmd, changes);
+    match (kind, rc_dir) {
+        (ShellKind::Bash, Some(dir)) => match write_private(&dir.join("bashrc"), &bash_rc()) {
+            Ok(path) => {
+                cmd.arg("--rcfile").arg(path).arg("-i");
+            }
+            Err(e) => {
+                note_no_integration(shell, &e);
+                cmd.arg("-i");
+            }
+        },
+        (ShellKind::Zsh, Some(dir)) => {
+            let written = write_private(&dir.join(".zshenv"), &zsh_env())
+                .and_then(|_| write_private(&dir.join(".zshrc"), &zsh_rc()));
+            match written {
+                Ok(_) => {
+                    match zdotdir_real {
+                        Some(real) => {
+                            cmd.env("AWS_SESSION_ZDOTREAL", real);
+                            cmd.env("AWS_SESSION_ZDOTREAL_SET", "1");
+                        }
+                        None => {
+                            cmd.env_remove("AWS_SESSION_ZDOTREAL_SET");
+                            if let Some(home) = std::env::var_os("HOME") {
+                                cmd.env("AWS_SESSION_ZDOTREAL", home);
+                            }
+                        }
+                    }
+                    cmd.env("AWS_SESSION_ZDOTDIR", dir);
+                    cmd.env("ZDOTDIR", dir);
+                }
+                Err(e) => note_no_integration(shell, &e),
+            }
+            cmd.arg("-i");
+        }
+        (ShellKind::Fish, _) => {
+            cmd.arg("--init-command").arg(fish_init()).arg("-i");
+        }
+        (ShellKind::Other, _) => {
+            eprintln!(
+                "aws-session: note: {shell} is not bash, zsh or fish: no prompt prefix or automatic refresh; for new credentials run: eval \"$(\"$AWS_SESSION\" refresh)\""
+            );
+            cmd.arg("-i");
+        }
+        // The caller already said why there is no private directory.
+        (_, None) => {
+            cmd.arg("-i");
+        }
+    }
+    let e = cmd.exec();
+    exec_error(shell, &e)
+}
+
+fn note_no_integration(shell: &str, e: &Error) {
+    eprintln!("aws-session: note: {e}; {shell} starts without the prompt and automatic refresh");
+}
+
+/// The private directory for rc files: `$XDG_RUNTIME_DIR/aws-session`, else
+/// `${TMPDIR:-/tmp}/aws-session-<uid>`. Created 0700 and reused; refused when it is
+/// a symlink, not ours, or writable by others; read access of others is taken away
+/// (the rules of [`fsutil::ensure_private_dir`]).
+pub fn private_dir(xdg_runtime_dir: Option<&str>, tmpdir: Option<&str>) -> Result<PathBuf> {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let dir = match xdg_runtime_dir.filter(|d| d.starts_with('/') && Path::new(d).is_dir()) {
+        Some(d) => Path::new(d).join("aws-session"),
+        None => Path::new(tmpdir.filter(|t| t.starts_with('/')).unwrap_or("/tmp"))
+            .join(format!("aws-session-{uid}")),
+    };
+    let shown = dir.display();
+    fsutil::ensure_private_dir(&dir).map_err(|e| {
+        Error::Local(match e {
+            PrivateDirError::Create(e) => {
+                format!("cannot create {shown}: {e} (set TMPDIR to a writable directory)")
+            }
+            PrivateDirError::Inspect(e) => format!("cannot inspect {shown}: {e}"),
+            PrivateDirError::NotOurs => format!(
+                "{shown} is not a directory owned by you (someone else may have made it): remove it or set TMPDIR"
+            ),
+            // Others could have put files in it (a .zshrc of theirs): do not use it.
+            PrivateDirError::WritableByOthers(mode) => format!(
+                "{shown} is writable by others (mode {mode:o}): remove it, or set TMPDIR to a directory of your own"
+            ),
+            PrivateDirError::Tighten(e) => format!("cannot make {shown} private (0700): {e}"),
+        })
+    })?;
+    Ok(dir)
+}
+
+/// Write `text` to `path` atomically (temp file in the same directory, 0600, rename;
+/// see [`fsutil::write_atomic`]). A symlink at `path` is replaced, never followed: the
+/// directory is ours ([`private_dir`]), so a link there is at best stale.
+pub fn write_private(path: &Path, text: &str) -> Result<PathBuf> {
+    fsutil::write_atomic(path, text.as_bytes(), 0o600, AtSymlink::Replace)
+        .map_err(|e| Error::Local(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_boundaries() {
+        let p = |s| prompt_prefix(s, false, EscapeStyle::Plain);
+        assert_eq!(p(43200), "(aws+12h) ");
+        assert_eq!(p(6000), "(aws+01h) ");
+        assert_eq!(p(5999), "(aws+99m) ");
+        assert_eq!(p(100), "(aws+01m) ");
+        assert_eq!(p(99), "(aws+99s) ");
+        assert_eq!(p(300), "(aws+05m) ");
+        assert_eq!(p(60), "(aws+60s) ");
+        assert_eq!(p(59), "(aws+59s) ");
+        assert_eq!(p(1), "(aws+01s) ");
+        assert_eq!(p(0), "(aws!exp) ");
+        assert_eq!(p(-5), "(aws!exp) ");
+    }
+
+    #[test]
+    fn prefix_colours() {
+        assert_eq!(prompt_prefix(300, true, EscapeStyle::Plain), "(aws+05m) ");
+        assert_eq!(
+            prompt_prefix(299, true, EscapeStyle::Plain),
+            "(aws+\x1b[33m04m\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(60, true, EscapeStyle::Plain),
+            "(aws+\x1b[33m60s\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(59, true, EscapeStyle::Plain),
+            "(aws+\x1b[31m59s\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(0, true, EscapeStyle::Plain),
+            "(aws!\x1b[31mexp\x1b[39m) "
+        );
+        assert_eq!(
+            prompt_prefix(10, true, EscapeStyle::Bash),
+            "(aws+\\[\x1b[31m\\]10s\\[\x1b[39m\\]) "
+        );
+        assert_eq!(
+            prompt_prefix(10, true, EscapeStyle::Zsh),
+            "(aws+%{\x1b[31m%}10s%{\x1b[39m%}) "
+        );
+    }
+
+    #[test]
+    fn colour_choice() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(color_enabled(env(&[("TERM", "xterm")]), true));
+        assert!(!color_enabled(env(&[("TERM", "dumb")]), true));
+        assert!(!color_enabled(env(&[("TERM", "xterm")]), false));
+        assert!(color_enabled(env(&[("AWS_SESSION_COLOR", "1")]), false));
+        assert!(color_enabled(env(&[("AWS_SESSION_COLORS", "1")]), false));
+        assert!(!color_enabled(
+            env(&[("AWS_SESSION_COLOR", "0"), ("TERM", "xterm")]),
+            true
+        ));
+        assert!(!color_enabled(
+            env(&[("NO_COLOR", "1"), ("AWS_SESSION_COLOR", "1")]),
+            true
+        ));
+    }
+
+    #[test]
+    fn shell_kinds() {
+        assert_eq!(shell_kind("/bin/bash"), ShellKind::Bash);
+        assert_eq!(shell_kind("fish"), ShellKind::Fish);
+        assert_eq!(shell_kind("/usr/bin/dash"), ShellKind::Other);
+    }
+
+    /// Where `needle` is in `text` (the test fails when it is not there).
+    fn at(text: &str, needle: &str) -> usize {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in:\n{text}"))
+    }
+
+    #[test]
+    fn bash_rc_sources_bashrc_first_and_hooks_in_last() {
+        let b = bash_rc();
+        assert!(b.starts_with("[ -f ~/.bashrc ] && source ~/.bashrc\n"));
+        // Colour escapes are zero-width for readline.
+        assert!(b.contains(r#"clr="\[$clr\]" rst="\["$'\e[39m'"\]""#));
+        // Ours after the user's hook, joined by a newline (theirs may end in `;`).
+        assert!(b.contains("PROMPT_COMMAND+=(aws-session-prompt)"));
+        assert!(
+            b.contains("PROMPT_COMMAND=\"${PROMPT_COMMAND:+$PROMPT_COMMAND\n}aws-session-prompt\"")
+        );
+        // The hook keeps $? and never stacks the prefix.
+        let hook = at(&b, "function aws-session-prompt {");
+        assert!(at(&b[hook..], "local rc=$?") < at(&b[hook..], "return $rc"));
+        assert!(b.contains(r#"PS1="${PS1#"$__aws_session_prefix"}""#));
+        // Functions are immune to user aliases of the same name.
+        for name in ["aws", "aws-session-refresh", "aws-session-valid"] {
+            assert!(b.contains(&format!("\nfunction {name} {{\n")), "{name}");
+        }
+        assert!(b.contains("shopt -oq posix && sym='!!'"));
+    }
+
+    #[test]
+    fn zsh_files_source_the_users_then_add_a_precmd_hook() {
+        let env = zsh_env();
+        assert!(
+            at(&env, "source \"${ZDOTDIR:-$HOME}/.zshenv\"")
+                < at(&env, "ZDOTDIR=\"$AWS_SESSION_ZDOTDIR\"")
+        );
+        // A ZDOTDIR the user's .zshenv sets is where their .zshrc is.
+        assert!(env.contains("AWS_SESSION_ZDOTREAL=\"$ZDOTDIR\""));
+        let z = zsh_rc();
+        let user = at(&z, "source \"$ZDOTDIR/.zshrc\"");
+        assert!(user < at(&z, "unset AWS_SESSION_ZDOTDIR"));
+        assert!(user < at(&z, "add-zsh-hook precmd aws-session-prompt"));
+        assert!(z.contains(r#"clr="%{$clr%}" rst="%{"$'\e[39m'"%}""#));
+        assert!(z.contains("[[ -o promptbang ]] && sym='!!'"));
+        assert!(z.contains("__aws_session_now=${EPOCHSECONDS:-$(date +%s)}"));
+    }
+
+    #[test]
+    fn fish_init_wraps_the_prompt_and_restores_the_status_last() {
+        let f = fish_init();
+        assert!(f.contains("functions -c fish_prompt __aws_session_user_prompt"));
+        let prompt = at(&f, "function fish_prompt\n");
+        let body = &f[prompt..];
+        // The status is restored right before the user's prompt, after every
+        // command of ours (a `functions -q` in between would reset it to 0).
+        let restore = at(body, "__aws_session_restore_status $s\n");
+        let user = at(body, "        __aws_session_user_prompt\n");
+        assert!(at(body, "functions -q __aws_session_user_prompt") < restore);
+        assert!(restore < user);
+        assert!(f.contains("refresh --format fish $argv"));
+        assert!(f.contains(&format!("- {REFRESH_MARGIN_SECS}")));
+    }
+
+    #[test]
+    fn rc_text_holds_no_secret_names() {
+        for text in [bash_rc(), zsh_env(), zsh_rc(), fish_init()] {
+            for name in [
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+                "AWS_SESSION_PARENT_SECRET",
+            ] {
+                assert!(!text.contains(name), "{name}");
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The aarch64 release binary of scripts/release, run under qemu-user against the
+//! peer: it starts, and it makes a real MFA session for a command.
+//!
+//! scripts/release takes minutes (two static release builds), so these tests are
+//! ignored by a plain `cargo test`; scripts/test builds the release, extracts the
+//! aarch64 tarball, sets AWS_SESSION_AARCH64_BIN to its binary and runs them with
+//! `cargo test --test it release:: -- --include-ignored`. Run by hand:
+//!
+//! ```text
+//! scripts/release
+//! tar -xzf dist/aws-session-*-aarch64-linux.tar.gz -C /tmp
+//! AWS_SESSION_AARCH64_BIN=$(echo /tmp/aws-session-*-aarch64-linux/aws-session) \
+//!     cargo test --test it release:: -- --include-ignored
+//! ```
+//!
+//! qemu is `$AWS_SESSION_QEMU`, else qemu-aarch64-static or qemu-aarch64 on PATH
+//! (Debian's qemu-user-static, which scripts/setup-peers installs). A missing binary
+//! or qemu fails the test, it never skips.
+
+use crate::common::{actions_by, keys, stderr, stdout, Peer, Sandbox};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// The aarch64 binary under test: `$AWS_SESSION_AARCH64_BIN`, checked to be an
+/// aarch64 ELF file.
+fn aarch64_binary() -> PathBuf {
+    let path = match std::env::var_os("AWS_SESSION_AARCH64_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => panic!(
+            "AWS_SESSION_AARCH64_BIN is not set: it names the aarch64 binary of scripts/release \
+             (scripts/test sets it; see the top of tests/it/release.rs to run this by hand). These tests need the binaries of scripts/release."
+        ),
+    };
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "AWS_SESSION_AARCH64_BIN={}: cannot read it: {e}",
+            path.display()
+        )
+    });
+    // ELF magic, and e_machine (little endian, offset 18) = EM_AARCH64 (183).
+    assert!(
+        bytes.len() > 20 && bytes.starts_with(b"\x7fELF") && bytes[18..20] == [183, 0],
+        "AWS_SESSION_AARCH64_BIN={} is not an aarch64 ELF binary",
+        path.display()
+    );
+    path
+}
+
+/// qemu-user for aarch64: `$AWS_SESSION_QEMU`, else the first of
+/// qemu-aarch64-static and qemu-aarch64 found on PATH.
+fn qemu() -> PathBuf {
+    if let Some(p) = std::env::var_os("AWS_SESSION_QEMU").filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["qemu-aarch64-static", "qemu-aarch64"] {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    panic!(
+        "qemu-user missing: neither qemu-aarch64-static nor qemu-aarch64 is on PATH \
+         (scripts/setup-peers installs Debian's qemu-user-static; AWS_SESSION_QEMU names another)"
+    );
+}
+
+/// `qemu <aarch64 binary>` in the sandbox's environment, set up as
+/// [`Sandbox::command`] sets up the built binary: only the sandbox's environment,
+/// stdin from /dev/null, a new session without a controlling terminal.
+fn aarch64_command(sb: &Sandbox, peer: &Peer) -> Command {
+    let mut command = Command::new(qemu());
+    command
+        .arg(aarch64_binary())
+        .env_clear()
+        .envs(sb.env(peer))
+        .current_dir(sb.home.path())
+        .stdin(Stdio::null());
+    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    command
+}
+
+#[test]
+#[ignore = "needs the binaries of scripts/release; scripts/test runs it"]
+fn aarch64_binary_prints_its_version_under_qemu() {
+    let peer = Peer::shared();
+    let sb = Sandbox::new();
+    let out = aarch64_command(&sb, peer)
+        .arg("--version")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", qemu().display()));
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("aws-session {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+#[ignore = "needs the binaries of scripts/release; scripts/test runs it"]
+fn aarch64_binary_makes_an_mfa_session_for_the_aws_cli_under_qemu() {
+    let peer = Peer::shared();
+    let user = peer.create_user("arm", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    sb.write_config(&format!(
+        "[default]\nregion = us-east-1\nmfa_serial = {}\n",
+        user.mfa_serial.as_deref().unwrap()
+    ));
+    // The aarch64 binary (emulated) signs GetSessionToken with a TOTP code, then
+    // execs the venv's x86_64 AWS CLI (native: qemu-user hands execve to the kernel).
+    let out = aarch64_command(&sb, peer)
+        .args([
+            "--code",
+            &user.totp(0),
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", qemu().display()));
+    assert!(
+        out.status.success(),
+        "stderr: {}\npeer stderr: {}",
+        stderr(&out),
+        peer.stderr()
+    );
+    assert!(
+        stdout(&out).contains(&user.arn),
+        "the CLI should see the user: {}",
+        stdout(&out)
+    );
+    // The long-term key made exactly one request, GetSessionToken, and the peer
+    // issued an MFA session for the user.
+    assert_eq!(actions_by(peer, &user.access_key_id), ["GetSessionToken"]);
+    let issued: Vec<_> = peer
+        .sessions()
+        .into_iter()
+        .filter(|s| s.kind == "session" && s.arn == user.arn)
+        .collect();
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(issued[0].mfa, Some(true), "{issued:?}");
+    // The CLI signed with that session's key and token.
+    let cli: Vec<_> = peer
+        .log()
+        .into_iter()
+        .filter(|r| {
+            r.action == "GetCallerIdentity"
+                && r.access_key_id == issued[0].access_key_id
+                && r.has_security_token
+                && r.status == 200
+        })
+        .collect();
+    assert_eq!(
+        cli.len(),
+        1,
+        "one GetCallerIdentity signed with the session credentials"
+    );
+}

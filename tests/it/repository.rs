@@ -1,0 +1,253 @@
+//! The repository stands on its own: a stranger's clone has nothing beside it, and the
+//! scripts the README names run as written.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name == "corpus" || name == "artifacts" {
+            continue;
+        }
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn nothing_reads_a_path_outside_the_repository() {
+    // Built from parts so that this file does not name it itself.
+    let outside = format!("{}/{}", "..", "shared");
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "scripts", "fuzz", ".ci"] {
+        files_under(&Path::new(ROOT).join(dir), &mut files);
+    }
+    assert!(
+        files.len() > 20,
+        "the walk found the source tree: {files:?}"
+    );
+    let offenders: Vec<_> = files
+        .iter()
+        .filter(|path| {
+            fs::read(path)
+                .map(|bytes| String::from_utf8_lossy(&bytes).contains(&outside))
+                .unwrap_or(false)
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these files name {outside}, which a clone does not have: {offenders:?}"
+    );
+}
+
+#[test]
+fn every_script_the_readme_names_is_executable() {
+    let readme = fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let mut named: Vec<&str> = readme
+        .match_indices("scripts/")
+        .map(|(at, _)| {
+            let rest = &readme[at..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "/_.-".contains(c)))
+                .unwrap_or(rest.len());
+            rest[..end].trim_end_matches('.')
+        })
+        .filter(|name| name.len() > "scripts/".len())
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    assert!(
+        named.contains(&"scripts/test") && named.contains(&"scripts/try-local"),
+        "the README names its test command and demo: {named:?}"
+    );
+    for name in named {
+        let path = Path::new(ROOT).join(name);
+        let mode = fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("the README names {name}, which is not there: {e}"))
+            .permissions()
+            .mode();
+        assert!(
+            mode & 0o111 != 0,
+            "the README names {name}, which has no run bit (mode {mode:o}): git update-index --chmod=+x {name}"
+        );
+    }
+}
+
+/// The layers of docs/architecture.md: a module of `src/` (its first path component) and
+/// its rank. An import may point to the same rank or lower, never higher.
+const LAYERS: &[(&str, u8)] = &[
+    ("main", 7),
+    ("cli", 7),
+    ("cmd", 6),
+    ("session", 5),
+    ("aws", 4),
+    ("config", 3),
+    ("cache", 3),
+    ("shell", 2),
+    ("tty", 2),
+    ("env", 1),
+    ("error", 1),
+    ("timefmt", 1),
+    ("fsutil", 1),
+    ("credentials", 1),
+    ("encode", 1),
+    ("qr", 1),
+];
+
+fn rank(module: &str) -> Option<u8> {
+    LAYERS.iter().find(|(m, _)| *m == module).map(|(_, r)| *r)
+}
+
+/// The top-level modules a line of Rust names through `crate::`: `crate::a::b`,
+/// `crate::{a, b::c}`.
+fn crate_paths(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let end = group.find('}').unwrap_or(group.len());
+            for item in group[..end].split(',') {
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() {
+                    out.push(name);
+                }
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.push(name);
+            }
+        }
+    }
+    out
+}
+
+/// Every import from one top-level module of `src/` to another: (from, to, where).
+fn imports() -> Vec<(String, String, String)> {
+    let src = Path::new(ROOT).join("src");
+    let mut files = Vec::new();
+    files_under(&src, &mut files);
+    let mut out = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let rel = f.strip_prefix(&src).unwrap_or(f);
+        let first = rel
+            .components()
+            .next()
+            .map(|c| {
+                c.as_os_str()
+                    .to_string_lossy()
+                    .trim_end_matches(".rs")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        if first == "lib" {
+            continue;
+        }
+        let text = fs::read_to_string(f).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for to in crate_paths(line) {
+                if to != first {
+                    out.push((first.clone(), to, format!("{}:{}", rel.display(), n + 1)));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn layers_point_down() {
+    let all = imports();
+    assert!(all.len() > 50, "the walk found the imports: {all:?}");
+    let mut bad = Vec::new();
+    for (from, to, at) in &all {
+        match (rank(from), rank(to)) {
+            (Some(a), Some(b)) if b <= a => {}
+            (Some(_), Some(_)) => bad.push(format!("{at}: {from} imports {to}, a higher layer")),
+            _ => bad.push(format!(
+                "{at}: {from} → {to}: a module missing from the table (and docs/architecture.md)"
+            )),
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn module_graph_has_no_cycle() {
+    let all = imports();
+    let mut edges: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for (from, to, _) in &all {
+        edges.entry(from.as_str()).or_default().insert(to.as_str());
+    }
+    // Depth-first search; a node met again while on the stack closes a cycle.
+    fn visit<'a>(
+        n: &'a str,
+        edges: &std::collections::BTreeMap<&'a str, std::collections::BTreeSet<&'a str>>,
+        stack: &mut Vec<&'a str>,
+        done: &mut std::collections::BTreeSet<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(i) = stack.iter().position(|s| *s == n) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(n);
+            return Some(cycle);
+        }
+        if !done.insert(n) {
+            return None;
+        }
+        stack.push(n);
+        for next in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(next, edges, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let mut done = Default::default();
+    for n in edges.keys() {
+        if let Some(c) = visit(n, &edges, &mut Vec::new(), &mut done) {
+            panic!("import cycle: {}", c.join(" → "));
+        }
+    }
+}
+
+#[test]
+fn the_layer_table_is_the_documented_one() {
+    let doc = fs::read_to_string(Path::new(ROOT).join("docs/architecture.md")).unwrap();
+    for (module, r) in LAYERS {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {r} |")))
+            .unwrap_or_else(|| panic!("docs/architecture.md has no layer {r}"));
+        assert!(
+            row.contains(&format!("`{module}")),
+            "{module} is not in layer {r} of docs/architecture.md: {row}"
+        );
+    }
+}
