@@ -24,10 +24,8 @@
 //!   so. A cache entry like that is a cache miss. `prompt` shows `(aws!exp) ` for an
 //!   AWS_SESSION_EXPIRATION that is not a time between now and 36 h from now.
 
-mod common;
-
-use common::pty::Pty;
-use common::{stderr, stdout, Sandbox};
+use crate::common::pty::Pty;
+use crate::common::{stderr, stdout, Sandbox};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -1877,7 +1875,7 @@ fn self_signed_ca_server_certificate_is_named() {
 /// this file (a renamed or deleted test cannot leave its row behind).
 #[test]
 fn every_new_row_names_a_test_here() {
-    let doc = include_str!("../docs/errors-new-rows.md");
+    let doc = include_str!("../../docs/errors-new-rows.md");
     let this = include_str!("hardening.rs");
     let mut names = 0;
     for line in doc.lines().filter(|l| l.starts_with("| ")) {
