@@ -92,7 +92,7 @@ pub fn profile(data: &[u8]) {
     // without a panic, and in time linear in its length: a long chain is kept in
     // fixtures/fuzz/profile/long-source-profile-chain (issue 13).
     if let Some(first) = names.first() {
-        if let Err(e) = aws_session::roles::resolve(&set, first) {
+        if let Err(e) = aws_session::session::roles::resolve(&set, first) {
             assert!(!e.to_string().is_empty());
         }
     }
