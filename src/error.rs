@@ -160,7 +160,7 @@ pub fn is_code_refusal_message(message: &str) -> bool {
 }
 
 /// `3725` → `"1 h 2 min (3725 s)"`: how far off a clock is, for people.
-fn describe_seconds(secs: u64) -> String {
+pub fn describe_seconds(secs: u64) -> String {
     match secs {
         0..=119 => format!("{secs} s"),
         120..=3599 => format!("{} min ({secs} s)", secs / 60),
@@ -169,7 +169,7 @@ fn describe_seconds(secs: u64) -> String {
 }
 
 /// Advice on a wrong local clock; `skew` is AWS's clock minus ours.
-fn clock_advice(skew: Option<i64>) -> String {
+pub fn clock_advice(skew: Option<i64>) -> String {
     match skew {
         Some(s) if s != 0 => format!(
             "the local clock is {} {} AWS's (from the answer's Date header): set it right, e.g. enable NTP with timedatectl set-ntp true",

@@ -71,7 +71,12 @@ impl Client {
         result
     }
 
-    fn call_within(&self, req: &QueryRequest, creds: &Credentials, began: Instant) -> Result<Answer> {
+    fn call_within(
+        &self,
+        req: &QueryRequest,
+        creds: &Credentials,
+        began: Instant,
+    ) -> Result<Answer> {
         let endpoint = resolve(req.service, &self.endpoints)?;
         let body = req.form_body();
         let spent_before = self.spent.get();
@@ -107,10 +112,12 @@ impl Client {
             ))
         };
         let mut attempt = 0;
+        // What went wrong with the attempt before, for the deadline's message.
+        let mut before = String::new();
         loop {
             let left = time_left();
             if left < Duration::from_millis(50) {
-                return Err(out_of_time(attempt, "no answer"));
+                return Err(out_of_time(attempt, &format!("{before}no answer")));
             }
             attempt += 1;
             let now = OffsetDateTime::now_utc();
@@ -230,7 +237,7 @@ impl Client {
                         req.service.name(),
                         req.action,
                     ));
-                    return Err(out_of_time(attempt, "no complete answer"));
+                    return Err(out_of_time(attempt, &format!("{before}no complete answer")));
                 }
                 Err(e) => {
                     self.trace(format_args!(
@@ -265,6 +272,7 @@ impl Client {
             if delay + Duration::from_millis(50) >= time_left() {
                 return Err(out_of_time(attempt, &retry_reason));
             }
+            before = format!("{retry_reason}, then ");
             self.trace(format_args!(
                 "retrying {} after {} ms: {retry_reason}",
                 req.action,

@@ -246,7 +246,8 @@ fn parse_proxy(value: &str, no_proxy: Option<&str>) -> Result<(ureq::Proxy, Stri
             Some((user, pw)) => (user, Some(pw)),
             None => (u, None),
         };
-        let decode = |s: &str| percent_decode(s).ok_or("the user info is not percent-encoded UTF-8");
+        let decode =
+            |s: &str| percent_decode(s).ok_or("the user info is not percent-encoded UTF-8");
         builder = builder.username(&decode(user)?);
         if let Some(pw) = password {
             builder = builder.password(&decode(pw)?);
