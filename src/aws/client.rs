@@ -101,10 +101,10 @@ impl Client {
             let scope = if spent_before.is_zero() {
                 ""
             } else {
-                " for all requests of this run"
+                " for all its requests"
             };
             Error::Network(format!(
-                "{}: no answer from {} within the {} s deadline (AWS_SESSION_TIMEOUT){scope}: {tries}: try again, or raise AWS_SESSION_TIMEOUT (seconds){}",
+                "{}: no answer from {} within {} s, the run's deadline (AWS_SESSION_TIMEOUT){scope}: {tries}: try again, or raise AWS_SESSION_TIMEOUT (seconds){}",
                 req.action,
                 endpoint.url,
                 self.budget.as_secs(),

@@ -26,14 +26,15 @@ pub fn run(env: &Env) -> Result<()> {
 
 /// The prompt prefix for the environment, or nothing outside a session.
 fn prompt_text(env: &Env) -> String {
-    let Some(value) = env
-        .get("AWS_SESSION_EXPIRATION")
-        .filter(|v| !v.trim().is_empty())
-    else {
+    // Text that is no number at all is not ours: no prefix.
+    let Some(value) = env.get("AWS_SESSION_EXPIRATION").filter(|v| {
+        let digits = v.trim().strip_prefix('-').unwrap_or(v.trim());
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    }) else {
         return String::new();
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    // Anything but a time from now to the longest session ahead shows as expired
+    // Any number but a time from now to the longest session ahead shows as expired
     // (`(aws!exp) `); the subtraction is checked, so no value can overflow.
     let left = value
         .trim()
