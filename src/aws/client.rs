@@ -17,7 +17,7 @@ use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
 use crate::aws::sigv4;
 use crate::credentials::Credentials;
 use crate::error::{AwsError, Error, Result};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -30,9 +30,10 @@ pub struct Client {
     attempts: u32,
     /// First backoff delay; doubled each retry, plus jitter.
     backoff: Duration,
-    /// The run's network deadline (AWS_SESSION_TIMEOUT) and what calls used of it.
+    /// The network deadline (AWS_SESSION_TIMEOUT) and what calls used of it since the
+    /// deadline began, in milliseconds (atomic: a `--server` renews from its threads).
     budget: Duration,
-    spent: Cell<Duration>,
+    spent_ms: AtomicU64,
 }
 
 /// A 2xx answer: its body and, when it had a valid one, its `Date` header (AWS's
@@ -54,8 +55,15 @@ impl Client {
             attempts: 3,
             backoff: Duration::from_millis(300),
             budget,
-            spent: Cell::new(Duration::ZERO),
+            spent_ms: AtomicU64::new(0),
         }
+    }
+
+    /// Start a new deadline: the calls from now on have the whole AWS_SESSION_TIMEOUT
+    /// together. A command starts one when it begins its network work (a `--server`
+    /// each time it renews a session).
+    pub fn restart_deadline(&self) {
+        self.spent_ms.store(0, Ordering::Relaxed);
     }
 
     /// Send `req` signed with `creds`; the 2xx body, or the error AWS gave.
@@ -67,7 +75,8 @@ impl Client {
     pub fn call_dated(&self, req: &QueryRequest, creds: &Credentials) -> Result<Answer> {
         let began = Instant::now();
         let result = self.call_within(req, creds, began);
-        self.spent.set(self.spent.get() + began.elapsed());
+        let ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
         result
     }
 
@@ -79,7 +88,7 @@ impl Client {
     ) -> Result<Answer> {
         let endpoint = resolve(req.service, &self.endpoints)?;
         let body = req.form_body();
-        let spent_before = self.spent.get();
+        let spent_before = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
         let time_left = || {
             self.budget
                 .saturating_sub(spent_before)

@@ -621,6 +621,8 @@ impl<'a> Context<'a> {
         reads: session::CacheReads,
         mut codes: TerminalPrompt,
     ) -> Result<Established> {
+        // AWS_SESSION_TIMEOUT bounds the network work of this session's making.
+        self.client.restart_deadline();
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
