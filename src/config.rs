@@ -1265,7 +1265,8 @@ mod tests {
         // Empty variables count as unset; `~user` is not expanded.
         let env = |name: &str| match name {
             "AWS_CONFIG_FILE" => Some(String::new()),
-            _ => Some("~other/creds".to_string()),
+            "AWS_SHARED_CREDENTIALS_FILE" => Some("~other/creds".to_string()),
+            _ => None,
         };
         let p = file_paths(env, Some("/h"));
         assert_eq!(p.config, Some(PathBuf::from("/h/.aws/config")));

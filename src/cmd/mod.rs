@@ -288,6 +288,7 @@ fn tool_help() -> String {
             "\n",
             "Options of one command (see COMMAND --help):\n",
             "      --force                      shell: start a shell even inside a live aws-session shell\n",
+            "      --server                     exec, shell: serve renewing credentials on 127.0.0.1 instead of keys\n",
             "      --format FORMAT              refresh: env|fish; export: env|fish|json|credential-process\n",
             "      --reuse-mfa                  refresh: renew a role session from the cached MFA session\n",
             "      --save                       provision-mfa: write mfa_serial into the profile\n",
