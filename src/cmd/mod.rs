@@ -303,7 +303,7 @@ fn tool_help() -> String {
             "  AWS_SESSION_DURATION             default for --session-duration\n",
             "  AWS_SESSION_DEBUG                1/0, default for --debug\n",
             "  AWS_SESSION_CACHE                0 turns the session cache off\n",
-            "  AWS_SESSION_TIMEOUT              seconds per request (default 30)\n",
+            "  AWS_SESSION_TIMEOUT              seconds for all network work of a run (default 30)\n",
             "  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n",
             "  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n",
             "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n",
@@ -622,6 +622,8 @@ impl<'a> Context<'a> {
         reads: session::CacheReads,
         mut codes: TerminalPrompt,
     ) -> Result<Established> {
+        // AWS_SESSION_TIMEOUT bounds the network work of this session's making.
+        self.client.restart_deadline();
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
@@ -729,7 +731,11 @@ pub(crate) fn make_client(
         })?),
         None => None,
     };
-    let transport = Transport::new(timeouts, ca.as_deref()).map_err(|e| {
+    // Every usage error before anything is sent: both endpoints, and the proxy.
+    endpoint::resolve(Service::Sts, &endpoints)?;
+    endpoint::resolve(Service::Iam, &endpoints)?;
+    let proxy = crate::aws::http::proxy_from_env(|k| env.get(k).map(str::to_string))?;
+    let transport = Transport::new(timeouts, ca.as_deref(), proxy).map_err(|e| {
         Error::Config(format!(
             "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
         ))

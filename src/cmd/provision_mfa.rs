@@ -127,8 +127,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     };
     debug(&format!("caller: {} (IAM user '{user}')", id.arn));
 
-    let body = client.call(&iam::list_mfa_devices(Some(&user)), creds)?;
-    let devices = iam::parse_list_mfa_devices(&body).map_err(|e| unusable("ListMFADevices", e))?;
+    let devices = session::discover::list_mfa_devices(&client, creds, Some(&user))?;
     if let Some(d) = devices.first() {
         return Err(Error::MfaDeviceExists(format!(
             "IAM user '{user}' already has an MFA device configured ({}): nothing was created. \
@@ -354,10 +353,8 @@ fn show_and_enable(
 
 /// Whether ListMFADevices shows `serial` for `user` (false when it cannot tell).
 fn is_assigned(client: &Client, creds: &Credentials, user: &str, serial: &str) -> bool {
-    client
-        .call(&iam::list_mfa_devices(Some(user)), creds)
+    session::discover::list_mfa_devices(client, creds, Some(user))
         .ok()
-        .and_then(|b| iam::parse_list_mfa_devices(&b).ok())
         .is_some_and(|ds| ds.iter().any(|d| d.serial_number == serial))
 }
 

@@ -188,8 +188,22 @@ impl Run<'_> {
         // Keys are 64 hex digits; the debug lines show the first 12.
         let short = key.get(..12).unwrap_or(key);
         let cache = self.cache?;
+        let now = OffsetDateTime::now_utc();
         match cache.load(key) {
-            Lookup::Found(e) if e.is_fresh(OffsetDateTime::now_utc()) => {
+            // No AWS session lasts longer: an entry that claims to was not written by a
+            // run of ours from a true answer; it is replaced.
+            Lookup::Found(e)
+                if (e.session.expiration - now).whole_seconds()
+                    > sts::GET_SESSION_TOKEN_MAX_SECS + sts::SESSION_SLACK_SECS =>
+            {
+                eprintln!(
+                    "aws-session: note: ignoring session cache entry {}/{key}.json: it expires at {}, longer than any AWS session; it will be replaced",
+                    cache.dir().display(),
+                    iso8601_utc(e.session.expiration)
+                );
+                None
+            }
+            Lookup::Found(e) if e.is_fresh(now) => {
                 self.debug(format_args!(
                     "cache: using {} {} of profile \"{}\" (key {}, until {})",
                     e.kind.name(),
@@ -289,12 +303,19 @@ impl Run<'_> {
                 found
             }
         };
-        let body = with_code(codes, &serial, |code| {
+        let answer = with_code(codes, &serial, |code| {
             let req = sts::get_session_token(duration, Some((&serial, code)));
-            self.rt.client.call(&req, &src.credentials)
+            self.rt.client.call_dated(&req, &src.credentials)
         })?;
-        let session =
-            sts::parse_get_session_token(&body).map_err(|e| e.into_error("GetSessionToken"))?;
+        let session = sts::parse_get_session_token(&answer.body)
+            .map_err(|e| e.into_error("GetSessionToken"))?;
+        sts::check_session_times(
+            "GetSessionToken",
+            session.expiration,
+            sts::GET_SESSION_TOKEN_MAX_SECS,
+            answer.date,
+            OffsetDateTime::now_utc(),
+        )?;
         self.debug(format_args!(
             "session: {} until {}",
             session.credentials.access_key_id,
@@ -493,7 +514,7 @@ impl Run<'_> {
             step.external_id.as_deref(),
             mfa,
         );
-        let body = self.rt.client.call(&req, creds).map_err(|e| {
+        let answer = self.rt.client.call_dated(&req, creds).map_err(|e| {
             role_hint(
                 e,
                 step,
@@ -501,8 +522,15 @@ impl Run<'_> {
                 mfa.is_some() || creds.session_token.is_some(),
             )
         })?;
-        let (session, user) = sts::parse_assume_role(&body)
+        let (session, user) = sts::parse_assume_role(&answer.body)
             .map_err(|e| e.into_error(&format!("AssumeRole of {}", step.role_arn)))?;
+        sts::check_session_times(
+            &format!("AssumeRole of {}", step.role_arn),
+            session.expiration,
+            sts::ASSUME_ROLE_MAX_SECS,
+            answer.date,
+            OffsetDateTime::now_utc(),
+        )?;
         self.debug(format_args!(
             "role session: {} as {} until {}",
             session.credentials.access_key_id,

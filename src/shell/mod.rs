@@ -59,6 +59,11 @@ pub enum EscapeStyle {
     Plain,
 }
 
+/// The longest an AWS session lasts (GetSessionToken's 36 h) plus 300 s of slack: an
+/// AWS_SESSION_EXPIRATION further ahead is not one aws-session set, and the prompt
+/// shows it as expired.
+pub const LONGEST_SESSION_SECS: i64 = 36 * 3600 + 300;
+
 /// The prompt prefix for `remaining` seconds: `(aws+12h) `, `(aws+45m) `, `(aws+59s) `,
 /// `(aws!exp) `; yellow under 5 minutes and red under 1 when `color`.
 /// The shell code this module generates follows the same rules.
@@ -139,10 +144,11 @@ fn common_rc(style: EscapeStyle) -> String {
 function __aws_session_now {{
   {now}
 }}
-# AWS_SESSION_EXPIRATION as a number: 0 when unset or not a number.
+# AWS_SESSION_EXPIRATION as a number: 0 when unset, not a number or longer than 11
+# digits (so no arithmetic on it can overflow).
 function __aws_session_exp {{
   __aws_session_exp=${{AWS_SESSION_EXPIRATION:-0}}
-  case $__aws_session_exp in (*[!0-9]*) __aws_session_exp=0 ;; esac
+  case $__aws_session_exp in (*[!0-9]*|????????????*) __aws_session_exp=0 ;; esac
 }}
 # True while the session has more than {margin} s left.
 function aws-session-valid {{
@@ -161,6 +167,7 @@ function __aws_session_set_prefix {{
   __aws_session_now
   __aws_session_exp
   (( exp = __aws_session_exp - __aws_session_now ))
+  (( exp <= {longest} )) || exp=0
   if (( exp >= 6000 )); then t="$(( exp / 3600 ))h"
   elif (( exp >= 100 )); then t="$(( exp / 60 ))m"
   elif (( exp > 0 )); then t="${{exp}}s"
@@ -191,7 +198,8 @@ function aws {{
   command aws "$@"
 }}
 "#,
-        margin = REFRESH_MARGIN_SECS
+        margin = REFRESH_MARGIN_SECS,
+        longest = LONGEST_SESSION_SECS
     )
 }
 
@@ -272,7 +280,7 @@ function __aws_session_exe
 end
 # True while the session has more than {margin} s left.
 function aws-session-valid
-    string match -qr '^[0-9]+$' -- "$AWS_SESSION_EXPIRATION"; or return 1
+    string match -qr '^[0-9]{{1,11}}$' -- "$AWS_SESSION_EXPIRATION"; or return 1
     test (date +%s) -lt (math "$AWS_SESSION_EXPIRATION - {margin}")
 end
 # New credentials (asks for a code); options go to `aws-session refresh`.
