@@ -20,22 +20,25 @@ pub const SPEC: Spec = Spec {
 };
 
 pub fn run(env: &Env) -> Result<()> {
-    print!("{}", prompt_text(env));
-    Ok(())
+    crate::out::print(&prompt_text(env)?)
 }
 
 /// The prompt prefix for the environment, or nothing outside a session.
-fn prompt_text(env: &Env) -> String {
+fn prompt_text(env: &Env) -> Result<String> {
     let Some(exp) = env
         .get("AWS_SESSION_EXPIRATION")
         .and_then(|v| v.trim().parse::<i64>().ok())
     else {
-        return String::new();
+        return Ok(String::new());
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let color = shell::color_enabled(
         |k| env.get(k).map(str::to_string),
         std::io::stdout().is_terminal(),
-    );
-    shell::prompt_prefix(exp - now, color, shell::EscapeStyle::Plain)
+    )?;
+    Ok(shell::prompt_prefix(
+        exp - now,
+        color,
+        shell::EscapeStyle::Plain,
+    ))
 }

@@ -74,6 +74,5 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     })?;
     let mut changes = session::session_changes(&est);
     changes.push(session::source_key_change(&ctx.plan.source));
-    print!("{}", render(args.format, &changes, &est));
-    Ok(())
+    crate::out::print(&render(args.format, &changes, &est))
 }

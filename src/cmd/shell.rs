@@ -50,17 +50,26 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
 /// Make the session and exec the shell; returns only on failure.
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     refuse_nested_shell(args, env)?;
-    let ctx = Context::load(opts, env)?;
-    let est = ctx.establish()?;
-    let mut changes = ctx.child_environment(&est);
+    // The switches the shell's prompt hook reads, checked before anything is asked or
+    // sent, and handed on as 1/0.
     let color = shell::color_enabled(
         |k| env.get(k).map(str::to_string),
         std::io::stdout().is_terminal(),
-    );
+    )?;
+    let show_prompt = env.flag("AWS_SESSION_PROMPT")?;
+    let ctx = Context::load(opts, env)?;
+    let est = ctx.establish()?;
+    let mut changes = ctx.child_environment(&est);
     changes.push((
         "AWS_SESSION_COLOR",
         Some(if color { "1" } else { "0" }.to_string()),
     ));
+    if let Some(on) = show_prompt {
+        changes.push((
+            "AWS_SESSION_PROMPT",
+            Some(if on { "1" } else { "0" }.to_string()),
+        ));
+    }
     let sh = env.get("SHELL").unwrap_or("/bin/sh").to_string();
     let rc_dir = match shell::shell_kind(&sh) {
         shell::ShellKind::Bash | shell::ShellKind::Zsh => {
