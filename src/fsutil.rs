@@ -198,7 +198,7 @@ pub enum ReadError {
 }
 
 /// The bytes of the regular file at `path` (a symlink to one is followed), at most
-/// `limit` of them; `Ok(None)` when there is no file. It is opened with `O_NONBLOCK`, so
+/// `limit` of them; `Ok(None)` when there is no file; nothing for `/dev/null`. It is opened with `O_NONBLOCK`, so
 /// a FIFO can never block the open, and checked with `fstat` on the opened file; the
 /// read stops after `limit + 1` bytes, so a file that grows while read is caught too.
 ///
@@ -211,6 +211,8 @@ pub enum ReadError {
 /// assert!(matches!(read_regular_file(&path, 4), Err(ReadError::TooLarge(5))));
 /// assert!(matches!(read_regular_file(dir.path(), 4), Err(ReadError::NotRegular(_))));
 /// assert!(read_regular_file(&dir.path().join("none"), 4).unwrap().is_none());
+/// assert!(read_regular_file(std::path::Path::new("/dev/null"), 4).unwrap().unwrap().is_empty());
+/// assert!(matches!(read_regular_file(std::path::Path::new("/dev/zero"), 4), Err(ReadError::NotRegular(_))));
 /// ```
 pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, ReadError> {
     use std::io::Read;
@@ -226,6 +228,10 @@ pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, Rea
     };
     let meta = file.metadata().map_err(ReadError::Io)?;
     let ft = meta.file_type();
+    // /dev/null is the usual way to say "no such file" (AWS_CONFIG_FILE=/dev/null).
+    if ft.is_char_device() && fs::metadata("/dev/null").is_ok_and(|n| n.rdev() == meta.rdev()) {
+        return Ok(Some(Vec::new()));
+    }
     if !ft.is_file() {
         return Err(ReadError::NotRegular(if ft.is_dir() {
             "a directory"
