@@ -20,7 +20,8 @@ pub mod exit {
     pub const AWS: i32 = 4;
     /// Network failure, timeout, or a response that is not what AWS sends.
     pub const NETWORK: i32 = 5;
-    /// A local file (cache, config edit) could not be read or written.
+    /// A local file (cache, config edit) could not be read or written, or stdout
+    /// could not be written.
     pub const LOCAL: i32 = 6;
     /// The calling user has no MFA device.
     pub const NO_MFA_DEVICE: i32 = 10;

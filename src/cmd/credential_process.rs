@@ -27,8 +27,7 @@ pub const SPEC: Spec = Spec {
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let ctx = Context::load(opts, env)?;
     let est = ctx.establish()?;
-    print!("{}", credential_process_json(&est));
-    Ok(())
+    crate::out::print(&credential_process_json(&est))
 }
 
 /// The credential_process document: Version 1 with the keys, the token and the

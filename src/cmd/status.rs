@@ -147,8 +147,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
             }
         }
     }
-    print!("{out}");
-    Ok(())
+    crate::out::print(&out)
 }
 
 fn environment_status(env: &Env, now: OffsetDateTime) -> String {
@@ -234,6 +233,7 @@ fn entry_status(key: &str, lookup: &Lookup, now: OffsetDateTime) -> String {
                 format!("{key}.json")
             }
         ),
+        Lookup::Removed(why) => format!("  removed {key}.json: {why}\n"),
         Lookup::Missing => String::new(),
     }
 }

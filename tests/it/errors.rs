@@ -1666,7 +1666,7 @@ fn every_row_of_the_table_names_a_test_here() {
     let table = include_str!("../../docs/errors.md")
         .split_once("## The table")
         .map_or("", |(_, t)| t);
-    // The rows of issue 13's hardening are tested in tests/it/hardening.rs.
+    // Rows of the hardening tests name tests in hardening.rs.
     let this = [include_str!("errors.rs"), include_str!("hardening.rs")].concat();
     let mut rows = 0;
     for line in table.lines().filter(|l| {
