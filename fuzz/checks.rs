@@ -88,6 +88,14 @@ pub fn profile(data: &[u8]) {
             let _ = p.sub_properties("s3");
         }
     }
+    // The first profile's chain (source_profile, role_arn) is resolved or refused
+    // without a panic, and in time linear in its length: a long chain is kept in
+    // fixtures/fuzz/profile/long-source-profile-chain (issue 13).
+    if let Some(first) = names.first() {
+        if let Err(e) = aws_session::session::roles::resolve(&set, first) {
+            assert!(!e.to_string().is_empty());
+        }
+    }
     // The editor writes into the first profile (or `default`), as provision-mfa does.
     let target = names.first().map(String::as_str).unwrap_or("default");
     let value = "arn:aws:iam::123456789012:mfa/fuzz";

@@ -503,6 +503,39 @@ pub enum Lookup {
     Missing,
     /// Something is there but is not trusted; the reason says why (no secrets).
     Ignored(String),
+    /// An entry others could read, removed as soon as it was found (its session may
+    /// have been seen: it is not used); the reason says why.
+    Removed(String),
+}
+
+/// Whether `name` is a key of ours: 64 lower-case hex digits (a SHA-256).
+///
+/// ```
+/// assert!(aws_session::cache::is_key(&"0a".repeat(32)));
+/// assert!(!aws_session::cache::is_key("notes") && !aws_session::cache::is_key(&"A".repeat(64)));
+/// ```
+pub fn is_key(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `name` is a temp file of ours for an entry:
+/// `.<key>.json.aws-session-<pid>-<n>.tmp` ([`fsutil::write_atomic`]).
+fn is_our_temp(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((key, tail)) = rest.split_once(".json.aws-session-") else {
+        return false;
+    };
+    let mut numbers = tail.split('-');
+    is_key(key)
+        && numbers
+            .next()
+            .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && numbers
+            .next()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        && numbers.next().is_none()
 }
 
 /// The cache directory, checked: a directory of ours, not a symlink, mode 0700.
@@ -655,8 +688,9 @@ impl Cache {
         remove_file(&self.path_of(key))
     }
 
-    /// Every entry file (`<key>.json`) with what it holds, sorted by key; plus leftover
-    /// temp files as [`Lookup::Ignored`].
+    /// Every entry file (`<key>.json`, a key of ours: [`is_key`]) with what it holds,
+    /// sorted by key; plus our leftover temp files as [`Lookup::Ignored`]. Other files
+    /// in the directory are not ours and are not listed.
     pub fn entries(&self) -> Result<Vec<(String, Lookup)>> {
         let list = fs::read_dir(&self.dir).map_err(|e| {
             Error::Local(format!(
@@ -667,9 +701,9 @@ impl Cache {
         let mut out = Vec::new();
         for item in list.flatten() {
             let name = item.file_name().to_string_lossy().into_owned();
-            if let Some(key) = name.strip_suffix(".json") {
+            if let Some(key) = name.strip_suffix(".json").filter(|k| is_key(k)) {
                 out.push((key.to_string(), read_entry(&item.path())));
-            } else if name.ends_with(".tmp") {
+            } else if is_our_temp(&name) {
                 out.push((name, Lookup::Ignored("a leftover temp file".into())));
             }
         }
@@ -677,9 +711,38 @@ impl Cache {
         Ok(out)
     }
 
+    /// Remove at once every entry of ours that others can read (mode other than 0600),
+    /// whatever key it has: its session may have been seen, so it must not stay there
+    /// for the rest of this run, which may fail before it would replace it. Returns
+    /// each removed path with the reason (nothing is returned for a file that could not
+    /// be looked at; reading it later ignores it anyway).
+    pub fn remove_exposed(&self) -> Vec<(PathBuf, String)> {
+        let Ok(list) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut removed = Vec::new();
+        for item in list.flatten() {
+            let name = item.file_name().to_string_lossy().into_owned();
+            if !name.strip_suffix(".json").is_some_and(is_key) {
+                continue;
+            }
+            let path = item.path();
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            if meta.is_file() && meta.uid() == euid() && meta.mode() & 0o077 != 0 {
+                let mode = meta.mode() & 0o7777;
+                if fs::remove_file(&path).is_ok() {
+                    removed.push((path, format!("mode {mode:04o} let others read it")));
+                }
+            }
+        }
+        removed
+    }
+
     /// Remove a file listed by [`Cache::entries`] (a key, or a temp file's name).
     pub fn remove_listed(&self, name: &str) -> Result<()> {
-        if name.ends_with(".tmp") && !name.contains('/') {
+        if is_our_temp(name) {
             remove_file(&self.dir.join(name))
         } else {
             self.remove(name)
@@ -722,10 +785,16 @@ fn read_entry(path: &Path) -> Lookup {
         return Lookup::Ignored(format!("owned by uid {}, not by you", meta.uid()));
     }
     if meta.mode() & 0o077 != 0 {
-        return Lookup::Ignored(format!(
-            "mode {:04o} lets others read it (0600 expected)",
-            meta.mode() & 0o7777
-        ));
+        // Others may have read the session: never use it, and do not leave it there
+        // for the rest of the run (which may fail before it would replace it).
+        let mode = meta.mode() & 0o7777;
+        drop(file);
+        return match fs::remove_file(path) {
+            Ok(()) => Lookup::Removed(format!("mode {mode:04o} let others read it")),
+            Err(e) => Lookup::Ignored(format!(
+                "mode {mode:04o} lets others read it (0600 expected), and it cannot be removed: {e}"
+            )),
+        };
     }
     if meta.len() > MAX_ENTRY_BYTES {
         return Lookup::Ignored(format!("{} bytes, too large to be ours", meta.len()));
@@ -898,7 +967,8 @@ mod tests {
         assert!(matches!(cache.load(&key), Lookup::Found(e) if *e == entry()));
 
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(cache.load(&key), Lookup::Ignored(w) if w.contains("0644")));
+        assert!(matches!(cache.load(&key), Lookup::Removed(w) if w.contains("0644")));
+        assert!(!path.exists(), "a world-readable entry is removed at once");
         cache.store(&key, &entry()).unwrap();
         assert!(matches!(cache.load(&key), Lookup::Found(_)));
 

@@ -10,7 +10,7 @@
 //! error that names the command which has it. `--` ends the options.
 
 use crate::cmd::{self, Arg, CmdArgs};
-use crate::env::{truthy, Source};
+use crate::env::{parse_bool, Source};
 use crate::error::{Error, Result};
 use crate::tty::check_code;
 use std::ffi::OsString;
@@ -188,12 +188,21 @@ fn defaults(
                 check_duration(&v, "AWS_SESSION_DURATION")?.map(|d| (d, Source::Environment));
         }
     }
-    let no_cache = given.no_cache
-        || env("AWS_SESSION_CACHE").is_some_and(|v| {
-            v.trim() == "0" || v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("off")
-        });
+    // The switches of the commands that read them (not help, version, prompt or
+    // completions): a value that is not a boolean is a usage error naming it.
+    let reads_switches = !matches!(
+        command,
+        Command::Help(_) | Command::Version | Command::Prompt | Command::Completions(_)
+    );
+    let flag = |k: &str| -> Result<Option<bool>> {
+        match env(k) {
+            Some(v) if reads_switches => parse_bool(k, &v),
+            _ => Ok(None),
+        }
+    };
+    let no_cache = given.no_cache || flag("AWS_SESSION_CACHE")? == Some(false);
     let debug_from_cli = given.debug;
-    let debug = given.debug || env("AWS_SESSION_DEBUG").is_some_and(|v| truthy(&v));
+    let debug = flag("AWS_SESSION_DEBUG")? == Some(true) || given.debug;
     Ok(Options {
         duration_default_on_cli: duration_on_cli && duration.is_none(),
         command,

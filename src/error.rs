@@ -20,7 +20,8 @@ pub mod exit {
     pub const AWS: i32 = 4;
     /// Network failure, timeout, or a response that is not what AWS sends.
     pub const NETWORK: i32 = 5;
-    /// A local file (cache, config edit) could not be read or written.
+    /// A local file (cache, config edit) could not be read or written, or stdout
+    /// could not be written.
     pub const LOCAL: i32 = 6;
     /// The calling user has no MFA device.
     pub const NO_MFA_DEVICE: i32 = 10;
@@ -55,6 +56,8 @@ pub struct AwsError {
     pub clock_skew_secs: Option<i64>,
     /// The access key id the request was signed with (never the secret), when known.
     pub access_key_id: Option<String>,
+    /// Whether the request carried a session token (X-Amz-Security-Token).
+    pub session_token_sent: bool,
 }
 
 /// Everything that can go wrong, one variant per cause.
@@ -158,7 +161,7 @@ pub fn is_code_refusal_message(message: &str) -> bool {
 }
 
 /// `3725` → `"1 h 2 min (3725 s)"`: how far off a clock is, for people.
-fn describe_seconds(secs: u64) -> String {
+pub fn describe_seconds(secs: u64) -> String {
     match secs {
         0..=119 => format!("{secs} s"),
         120..=3599 => format!("{} min ({secs} s)", secs / 60),
@@ -167,7 +170,7 @@ fn describe_seconds(secs: u64) -> String {
 }
 
 /// Advice on a wrong local clock; `skew` is AWS's clock minus ours.
-fn clock_advice(skew: Option<i64>) -> String {
+pub fn clock_advice(skew: Option<i64>) -> String {
     match skew {
         Some(s) if s != 0 => format!(
             "the local clock is {} {} AWS's (from the answer's Date header): set it right, e.g. enable NTP with timedatectl set-ntp true",
@@ -222,7 +225,9 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
             "the secret access key is not the one of access key id {key}: check aws_secret_access_key in ~/.aws/credentials or AWS_SECRET_ACCESS_KEY; if it is right, check the local clock"
         ),
         "InvalidClientTokenId" | "UnrecognizedClientException" => {
-            if e.access_key_id.as_deref().is_some_and(|k| k.starts_with("ASIA")) {
+            if e.session_token_sent && !key.starts_with("ASIA") {
+                format!("AWS_SESSION_TOKEN is set beside the long-term access key id {key}, and AWS refuses it: unset AWS_SESSION_TOKEN (and AWS_SECURITY_TOKEN, or the profile's aws_session_token), then try again")
+            } else if e.access_key_id.as_deref().is_some_and(|k| k.starts_with("ASIA")) {
                 format!("AWS does not accept the session token of {key}: the session was revoked or the token is damaged; unset AWS_SESSION_TOKEN or start a new session")
             } else {
                 format!("AWS does not know access key id {key}: it was deleted, deactivated or mistyped; check ~/.aws/credentials or AWS_ACCESS_KEY_ID, or make a new key in IAM")

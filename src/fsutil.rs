@@ -8,6 +8,9 @@
 //! - [`ensure_private_dir`]: a directory we keep files in is ours, not a symlink, and
 //!   writable by no one else.
 //!
+//! And the rule for files we read that others write (the AWS config files):
+//! [`read_regular_file`] reads only a regular file, up to a limit, and never blocks.
+//!
 //! Used by the session cache ([`crate::cache`]), the shell rc files ([`crate::shell`])
 //! and the `mfa_serial` edit of `provision-mfa` ([`crate::provision`]).
 
@@ -181,6 +184,80 @@ pub fn ensure_private_dir(path: &Path) -> Result<(), PrivateDirError> {
             .map_err(PrivateDirError::Tighten)?;
     }
     Ok(())
+}
+
+/// Why [`read_regular_file`] did not read a file.
+#[derive(Debug)]
+pub enum ReadError {
+    /// A FIFO, a device, a directory, a socket: what it is ("a FIFO").
+    NotRegular(&'static str),
+    /// Larger than the limit: its size (at least the limit + 1 when it grew while read).
+    TooLarge(u64),
+    /// Opening or reading failed.
+    Io(io::Error),
+}
+
+/// The bytes of the regular file at `path` (a symlink to one is followed), at most
+/// `limit` of them; `Ok(None)` when there is no file; nothing for `/dev/null`. It is opened with `O_NONBLOCK`, so
+/// a FIFO can never block the open, and checked with `fstat` on the opened file; the
+/// read stops after `limit + 1` bytes, so a file that grows while read is caught too.
+///
+/// ```
+/// use aws_session::fsutil::{read_regular_file, ReadError};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("f");
+/// std::fs::write(&path, b"12345").unwrap();
+/// assert_eq!(read_regular_file(&path, 5).unwrap().unwrap(), b"12345");
+/// assert!(matches!(read_regular_file(&path, 4), Err(ReadError::TooLarge(5))));
+/// assert!(matches!(read_regular_file(dir.path(), 4), Err(ReadError::NotRegular(_))));
+/// assert!(read_regular_file(&dir.path().join("none"), 4).unwrap().is_none());
+/// assert!(read_regular_file(std::path::Path::new("/dev/null"), 4).unwrap().unwrap().is_empty());
+/// assert!(matches!(read_regular_file(std::path::Path::new("/dev/zero"), 4), Err(ReadError::NotRegular(_))));
+/// ```
+pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, ReadError> {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(ReadError::Io(e)),
+    };
+    let meta = file.metadata().map_err(ReadError::Io)?;
+    let ft = meta.file_type();
+    // /dev/null is the usual way to say "no such file" (AWS_CONFIG_FILE=/dev/null).
+    if ft.is_char_device() && fs::metadata("/dev/null").is_ok_and(|n| n.rdev() == meta.rdev()) {
+        return Ok(Some(Vec::new()));
+    }
+    if !ft.is_file() {
+        return Err(ReadError::NotRegular(if ft.is_dir() {
+            "a directory"
+        } else if ft.is_fifo() {
+            "a FIFO"
+        } else if ft.is_char_device() {
+            "a character device"
+        } else if ft.is_block_device() {
+            "a block device"
+        } else if ft.is_socket() {
+            "a socket"
+        } else {
+            "not a file"
+        }));
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(Some(bytes))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! - [`config`], [`cache`]: the AWS files; the session cache;
 //! - [`shell`], [`tty`]: rc text, quoting, the prompt and starting processes; the one
 //!   terminal reader;
-//! - primitives: [`env`], [`error`], [`timefmt`], [`fsutil`], [`credentials`],
+//! - primitives: [`env`], [`error`], [`timefmt`], [`fsutil`], [`out`], [`credentials`],
 //!   [`encode`], [`qr`].
 
 pub mod aws;
@@ -26,6 +26,7 @@ pub mod encode;
 pub mod env;
 pub mod error;
 pub mod fsutil;
+pub mod out;
 pub mod qr;
 pub mod session;
 pub mod shell;

@@ -16,6 +16,11 @@ pub trait CodeSource {
     fn next_code(&mut self, label: &str) -> Result<String>;
     /// Whether another code can be had after AWS refused one.
     fn can_ask_again(&self) -> bool;
+    /// Whether the next code comes from a person (who may take a while), not from
+    /// the command line: no lock may be held while it is asked for.
+    fn asks_a_person(&self) -> bool {
+        false
+    }
 }
 
 /// The message when no code can be had.
@@ -63,6 +68,10 @@ impl CodeSource for TerminalPrompt {
 
     fn can_ask_again(&self) -> bool {
         self.tty_available
+    }
+
+    fn asks_a_person(&self) -> bool {
+        self.given.is_none()
     }
 }
 
@@ -187,7 +196,7 @@ impl Terminal {
                 return Ok(code);
             }
             if !code.is_empty() {
-                self.print("Not a valid code: it must be 6 digits\n")?;
+                self.print("Not a valid code: it must be 6 digits, typed as 0-9\n")?;
             }
         }
     }
@@ -219,15 +228,23 @@ pub fn is_well_formed(code: &str) -> bool {
 /// ```
 /// assert!(aws_session::tty::check_code("123456", "--code").is_ok());
 /// assert!(aws_session::tty::check_code("12345", "--code").is_err());
+/// let e = aws_session::tty::check_code("\u{661}\u{662}\u{663}\u{664}\u{665}\u{666}", "--code");
+/// assert!(e.unwrap_err().to_string().contains("typed as 0-9"));
 /// ```
 pub fn check_code(v: &str, name: &str) -> Result<String> {
     let v = v.trim();
     if is_well_formed(v) {
-        Ok(v.to_string())
-    } else {
-        Err(Error::Usage(format!(
-            "{name} must be the 6 digits your MFA device shows now (got {} characters)",
-            v.chars().count()
-        )))
+        return Ok(v.to_string());
     }
+    let n = v.chars().count();
+    // Digits of another script (Arabic-Indic, fullwidth, ...) look right but are not
+    // what AWS takes: say so, rather than only count them.
+    let other_digits = v.chars().any(|c| c.is_numeric() && !c.is_ascii_digit());
+    Err(Error::Usage(if other_digits {
+        format!(
+            "{name} must be the 6 digits your MFA device shows now, typed as 0-9 (got {n} characters that are not all 0-9)"
+        )
+    } else {
+        format!("{name} must be the 6 digits your MFA device shows now (got {n} characters)")
+    }))
 }

@@ -2,10 +2,14 @@
 //! turn an `<ErrorResponse>` into [`Error::Aws`], retry what is safe to retry.
 //!
 //! Retries (jittered exponential backoff, 3 attempts): throttling, HTTP 5xx/429 and lost
-//! connections; never an auth error, never a timeout (the user already waited
-//! AWS_SESSION_TIMEOUT), and never a request carrying an MFA code once it may have
-//! reached AWS (a TOTP code is accepted once; a resend would be refused) — a refused
-//! connection carried nothing and is retried. docs/errors.md lists every failure.
+//! connections; never an auth error, never a timeout, and never a request carrying an
+//! MFA code once it may have reached AWS (a TOTP code is accepted once; a resend would
+//! be refused) — a refused connection carried nothing and is retried.
+//!
+//! AWS_SESSION_TIMEOUT is one deadline for all the network work of a run: every
+//! request, retry and backoff sleep of this client draws on it (the time between
+//! calls, when a person types a code, does not). A request gets what is left; a retry
+//! whose backoff would not leave time is not made. docs/errors.md lists every failure.
 
 use crate::aws::endpoint::{resolve, EndpointSettings};
 use crate::aws::http::{HttpRequest, Transport, TransportError};
@@ -13,6 +17,7 @@ use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
 use crate::aws::sigv4;
 use crate::credentials::Credentials;
 use crate::error::{AwsError, Error, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
@@ -25,26 +30,104 @@ pub struct Client {
     attempts: u32,
     /// First backoff delay; doubled each retry, plus jitter.
     backoff: Duration,
+    /// The network deadline (AWS_SESSION_TIMEOUT) and what calls used of it since the
+    /// deadline began, in milliseconds (atomic: a `--server` renews from its threads).
+    budget: Duration,
+    spent_ms: AtomicU64,
+}
+
+/// A 2xx answer: its body and, when it had a valid one, its `Date` header (AWS's
+/// clock, to check the times in the answer against).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: String,
+    pub date: Option<OffsetDateTime>,
 }
 
 impl Client {
     /// A client for the given endpoints; `debug` traces each request on stderr.
     pub fn new(transport: Transport, endpoints: EndpointSettings, debug: bool) -> Self {
+        let budget = transport.timeouts().total;
         Client {
             transport,
             endpoints,
             debug,
             attempts: 3,
             backoff: Duration::from_millis(300),
+            budget,
+            spent_ms: AtomicU64::new(0),
         }
+    }
+
+    /// Start a new deadline: the calls from now on have the whole AWS_SESSION_TIMEOUT
+    /// together. A command starts one when it begins its network work (a `--server`
+    /// each time it renews a session).
+    pub fn restart_deadline(&self) {
+        self.spent_ms.store(0, Ordering::Relaxed);
     }
 
     /// Send `req` signed with `creds`; the 2xx body, or the error AWS gave.
     pub fn call(&self, req: &QueryRequest, creds: &Credentials) -> Result<String> {
+        self.call_dated(req, creds).map(|a| a.body)
+    }
+
+    /// Send `req` signed with `creds`; the 2xx body with the answer's Date, or the error.
+    pub fn call_dated(&self, req: &QueryRequest, creds: &Credentials) -> Result<Answer> {
+        let began = Instant::now();
+        let result = self.call_within(req, creds, began);
+        let ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
+        result
+    }
+
+    fn call_within(
+        &self,
+        req: &QueryRequest,
+        creds: &Credentials,
+        began: Instant,
+    ) -> Result<Answer> {
         let endpoint = resolve(req.service, &self.endpoints)?;
         let body = req.form_body();
+        let spent_before = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
+        let time_left = || {
+            self.budget
+                .saturating_sub(spent_before)
+                .saturating_sub(began.elapsed())
+        };
+        // A request that carried an MFA code may have used it up at AWS even when
+        // no answer came back: it is never sent again, and the user is told why.
+        let code_note = if req.carries_mfa_code {
+            "; not retried because the request carried an MFA code that AWS may have used: wait for the next code and try again"
+        } else {
+            ""
+        };
+        let out_of_time = |attempts: u32, last: &str| {
+            let tries = match attempts {
+                0 => "not sent: no time was left".to_string(),
+                1 => format!("tried once, {last}"),
+                n => format!("tried {n} times, last {last}"),
+            };
+            let scope = if spent_before.is_zero() {
+                ""
+            } else {
+                " for all its requests"
+            };
+            Error::Network(format!(
+                "{}: no answer from {} within {} s, the run's deadline (AWS_SESSION_TIMEOUT){scope}: {tries}: try again, or raise AWS_SESSION_TIMEOUT (seconds){}",
+                req.action,
+                endpoint.url,
+                self.budget.as_secs(),
+                if attempts > 0 { code_note } else { "" }
+            ))
+        };
         let mut attempt = 0;
+        // What went wrong with the attempt before, for the deadline's message.
+        let mut before = String::new();
         loop {
+            let left = time_left();
+            if left < Duration::from_millis(50) {
+                return Err(out_of_time(attempt, &format!("{before}no answer")));
+            }
             attempt += 1;
             let now = OffsetDateTime::now_utc();
             let headers = vec![
@@ -82,7 +165,7 @@ impl Client {
             };
 
             let started = Instant::now();
-            let result = self.transport.post(&http_req);
+            let result = self.transport.post(&http_req, left);
             let elapsed = started.elapsed().as_millis();
             let key = &creds.access_key_id;
             let session = if creds.session_token.is_some() {
@@ -90,14 +173,6 @@ impl Client {
             } else {
                 ""
             };
-            // A request that carried an MFA code may have used it up at AWS even when
-            // no answer came back: it is never sent again, and the user is told why.
-            let code_note = if req.carries_mfa_code {
-                "; not retried because the request carried an MFA code that AWS may have used: wait for the next code and try again"
-            } else {
-                ""
-            };
-
             let retry_reason = match &result {
                 Ok(resp) => {
                     if (200..300).contains(&resp.status) {
@@ -108,7 +183,10 @@ impl Client {
                             req.action,
                             resp.status,
                         ));
-                        return Ok(resp.body.clone());
+                        return Ok(Answer {
+                            body: resp.body.clone(),
+                            date: resp.date.as_deref().and_then(parse_http_date),
+                        });
                     }
                     let aws = aws_error(
                         req.service,
@@ -120,6 +198,7 @@ impl Client {
                     )
                     .map(|mut e| {
                         e.access_key_id = Some(key.clone());
+                        e.session_token_sent = creds.session_token.is_some();
                         e
                     });
                     self.trace(format_args!(
@@ -160,6 +239,15 @@ impl Client {
                         }
                     }
                 }
+                Err(TransportError::Deadline) => {
+                    self.trace(format_args!(
+                        "POST {} {} {} key={key}{session} -> no complete answer after {elapsed} ms (deadline)",
+                        endpoint.url,
+                        req.service.name(),
+                        req.action,
+                    ));
+                    return Err(out_of_time(attempt, &format!("{before}no complete answer")));
+                }
                 Err(e) => {
                     self.trace(format_args!(
                         "POST {} {} {} key={key}{session} -> {e} after {elapsed} ms",
@@ -190,6 +278,10 @@ impl Client {
             };
             let delay = self.backoff * 2u32.pow(attempt - 1);
             let delay = delay + jitter(delay / 2);
+            if delay + Duration::from_millis(50) >= time_left() {
+                return Err(out_of_time(attempt, &retry_reason));
+            }
+            before = format!("{retry_reason}, then ");
             self.trace(format_args!(
                 "retrying {} after {} ms: {retry_reason}",
                 req.action,
@@ -227,6 +319,7 @@ fn aws_error(
             .and_then(parse_http_date)
             .map(|d| (d - now).whole_seconds()),
         access_key_id: None,
+        session_token_sent: false,
     })
 }
 
@@ -253,6 +346,9 @@ fn transport_error(action: &str, url: &str, e: &TransportError, attempts: u32) -
         ),
         TransportError::Timeout(m) => format!(
             "{action}: no answer from {url} in time: {m}: try again, or raise AWS_SESSION_TIMEOUT (seconds)"
+        ),
+        TransportError::Deadline => format!(
+            "{action}: no complete answer from {url} within the deadline: try again, or raise AWS_SESSION_TIMEOUT (seconds)"
         ),
         TransportError::TooLarge => format!(
             "{action}: the answer from {url} is larger than {} bytes, which no AWS answer is: check AWS_ENDPOINT_URL and HTTPS_PROXY",

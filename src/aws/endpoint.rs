@@ -152,45 +152,97 @@ pub fn resolve(service: Service, s: &EndpointSettings) -> Result<Endpoint> {
     })
 }
 
-/// Split `scheme://host[:port][/path]` into the Host header value and the path.
+/// Split `scheme://host[:port][/path]` into the Host header value and the path,
+/// checking every part first: scheme http or https, no user info, query, fragment,
+/// space or control character, a host name or IP address, a port from 1 to 65535.
+/// The message never shows a password of the URL.
 fn split_url(url: &str, name: &str) -> Result<(String, String)> {
     let bad = |why: &str| {
         Error::Config(format!(
             "{name} \"{}\" is not a usable endpoint URL: {why} (expected e.g. https://sts.eu-west-1.amazonaws.com or http://127.0.0.1:5000)",
-            url.chars().take(80).collect::<String>()
+            crate::aws::http::redact_url(url)
         ))
     };
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
     let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "https" => "443",
-        "http" => "80",
+        "https" => 443,
+        "http" => 80,
         _ => return Err(bad("the scheme must be http or https")),
     };
-    if rest.contains(['?', '#', '@', ' ']) {
-        return Err(bad("query, fragment, user info and spaces are not allowed"));
-    }
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => rest.split_at(i),
         None => (rest, "/"),
     };
-    if authority.is_empty() {
-        return Err(bad("no host"));
+    if authority.contains('@') {
+        return Err(bad("user info is not allowed"));
     }
-    let host = match authority.rsplit_once(':') {
-        Some((h, port)) if !authority.ends_with(']') => {
-            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad("the port is not a number"));
-            }
-            if port == default_port {
-                h.to_string()
-            } else {
-                authority.to_string()
-            }
-        }
-        _ => authority.to_string(),
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad("a space or a control character is not allowed"));
+    }
+    if rest.contains(['?', '#']) {
+        return Err(bad("a query or fragment is not allowed"));
+    }
+    let (host, port) = split_host_port(authority).map_err(|why| bad(&why))?;
+    let host = match port {
+        Some(p) if p != default_port => format!("{host}:{p}"),
+        _ => host,
     };
     let path = if path.is_empty() { "/" } else { path };
     Ok((host.to_ascii_lowercase(), path.to_string()))
+}
+
+/// Split `host[:port]` or `[v6][:port]`: the host (IPv6 in brackets) and the port,
+/// each checked (a host name of letters, digits, `-`, `.`, `_`; a port 1-65535).
+pub fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), String> {
+    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or("the IPv6 address has no closing ]")?;
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err("the part in [ ] is not an IPv6 address".into());
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or("only :PORT may follow ]")?),
+        };
+        (format!("[{addr}]"), port)
+    } else {
+        let (h, p) = match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        };
+        if h.is_empty() {
+            return Err("no host".into());
+        }
+        if !h
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        {
+            return Err("the host may hold only letters, digits, '-', '.' and '_'".into());
+        }
+        (h.to_string(), p)
+    };
+    let port = match port {
+        None => None,
+        Some(p) => {
+            let n = (!p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse::<u32>().ok())
+                .flatten()
+                .filter(|n| (1..=65535).contains(n))
+                .ok_or_else(|| {
+                    if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() {
+                        format!(
+                            "the port {} is not from 1 to 65535",
+                            p.chars().take(24).collect::<String>()
+                        )
+                    } else {
+                        "the port is not a number from 1 to 65535".to_string()
+                    }
+                })?;
+            Some(n as u16)
+        }
+    };
+    Ok((host, port))
 }
 
 #[cfg(test)]
@@ -286,6 +338,13 @@ mod tests {
             "http://",
             "http://h:port",
             "http://h/?a=b",
+            "http://h:99999/",
+            "http://h:0",
+            "http://u:p@h/",
+            "http://[::1/",
+            "http://[127.0.0.1]/",
+            "http://h:80:80/",
+            "http://ex%41mple/",
         ] {
             let s = EndpointSettings {
                 url_all: Some(bad.into()),

@@ -2,9 +2,13 @@
 //!
 //! No signing, no XML, no retries here: [`crate::aws::client`] decides what to send and
 //! what to do with the answer. HTTPS goes through ureq + rustls with the Mozilla
-//! roots (webpki-roots), or the PEM bundle named by `AWS_CA_BUNDLE`; proxies come from
-//! `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`, with `NO_PROXY` honoured (ureq reads them).
+//! roots (webpki-roots), or the PEM bundle named by `AWS_CA_BUNDLE`. The proxy comes
+//! from `ALL_PROXY` / `HTTPS_PROXY` / `HTTP_PROXY` (lower case too), with `NO_PROXY`
+//! honoured: [`proxy_from_env`] reads them itself, so that a value it cannot use stops
+//! the run instead of being skipped (a request never goes direct when a proxy is set);
+//! HTTP CONNECT and SOCKS4/4a/5/5h proxies are used.
 
+use crate::error::Error;
 use std::time::Duration;
 
 /// Largest response body accepted; AWS's answers to our calls are a few KiB.
@@ -38,8 +42,10 @@ pub enum TransportError {
     /// The connection broke (reset, aborted, cut short): the request may have reached
     /// the server, and a code it carried may be spent.
     Lost(String),
-    /// Connect or total timeout.
+    /// No connection within the connect timeout.
     Timeout(String),
+    /// The time left of the run's deadline ran out while waiting for the answer.
+    Deadline,
     /// The body was larger than [`MAX_BODY`].
     TooLarge,
     /// The server's certificate is not trusted; the text says what to do about it.
@@ -70,11 +76,14 @@ impl std::fmt::Display for TransportError {
             | TransportError::Untrusted(m)
             | TransportError::Other(m) => f.write_str(m),
             TransportError::TooLarge => write!(f, "the answer is larger than {MAX_BODY} bytes"),
+            TransportError::Deadline => f.write_str("no complete answer in the time left"),
         }
     }
 }
 
-/// Timeouts for every request.
+/// Timeouts of a run: `total` is the one deadline for all its network work (every
+/// request, retries and their backoff included), `connect` the most one connection
+/// may take.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
     pub connect: Duration,
@@ -94,39 +103,193 @@ impl Default for Timeouts {
 pub struct Transport {
     agent: ureq::Agent,
     timeouts: Timeouts,
-    /// The proxy ureq took from the environment, described without credentials.
+    /// The proxy from the environment, described without credentials.
     proxy: Option<ProxyInUse>,
+    /// Whether AWS_CA_BUNDLE replaced the trust roots (advice then differs).
+    own_roots: bool,
 }
 
 /// A proxy from the environment: where it is (no user or password) and its variable.
 #[derive(Debug, Clone)]
-struct ProxyInUse {
+pub struct ProxyInUse {
     proxy: ureq::Proxy,
     described: String,
 }
 
-/// The proxy ureq reads from the environment (ALL_PROXY, HTTPS_PROXY, HTTP_PROXY, in
-/// that order, lower case too; NO_PROXY honoured), and which variable named it.
-fn proxy_from_env() -> Option<ProxyInUse> {
-    let proxy = ureq::Proxy::try_from_env()?;
-    let var = [
-        "ALL_PROXY",
-        "all_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-    ]
-    .into_iter()
-    .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
-    .unwrap_or("the environment");
-    let described = format!("proxy {}:{} from {var}", proxy.host(), proxy.port());
-    Some(ProxyInUse { proxy, described })
+/// The proxy variables in the order they apply: the first set, non-empty one wins.
+pub const PROXY_VARIABLES: [&str; 6] = [
+    "ALL_PROXY",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+];
+
+/// The proxy the environment sets (`get` reads a variable), or `None` when none is set.
+/// A value that does not parse as a proxy URL is a config error naming the variable,
+/// with any password in it shown as `***`.
+///
+/// ```
+/// use aws_session::aws::http::proxy_from_env;
+/// let env = |k: &str| (k == "HTTPS_PROXY").then(|| "socks5://u:pw@127.0.0.1:1080".to_string());
+/// assert_eq!(proxy_from_env(env).unwrap().unwrap().described(), "proxy 127.0.0.1:1080 from HTTPS_PROXY");
+/// let bad = |k: &str| (k == "HTTPS_PROXY").then(|| "http://u:pw@h:99999".to_string());
+/// let e = proxy_from_env(bad).unwrap_err().to_string();
+/// assert!(e.contains("u:***@h") && !e.contains("pw"), "{e}");
+/// ```
+pub fn proxy_from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<ProxyInUse>, Error> {
+    let Some((var, value)) = PROXY_VARIABLES
+        .into_iter()
+        .find_map(|v| get(v).filter(|x| !x.is_empty()).map(|x| (v, x)))
+    else {
+        return Ok(None);
+    };
+    let no_proxy = ["NO_PROXY", "no_proxy"].into_iter().find_map(&get);
+    parse_proxy(&value, no_proxy.as_deref())
+        .map(|(proxy, at)| {
+            Some(ProxyInUse {
+                proxy,
+                described: format!("proxy {at} from {var}"),
+            })
+        })
+        .map_err(|why| {
+            Error::Config(format!(
+                "{var} \"{}\" is not a usable proxy URL: {why} (use http://HOST:PORT or socks5://HOST:PORT, or unset {var})",
+                redact_url(&value)
+            ))
+        })
+}
+
+impl ProxyInUse {
+    /// `proxy HOST:PORT from VARIABLE`.
+    pub fn described(&self) -> &str {
+        &self.described
+    }
+}
+
+/// `url` for messages: the password of any user info replaced by `***` (user info
+/// without a password may be a token: all of it is replaced), control characters by
+/// `?`, cut to 120 characters.
+///
+/// ```
+/// use aws_session::aws::http::redact_url;
+/// assert_eq!(redact_url("http://bob:s3cret@h:1/"), "http://bob:***@h:1/");
+/// assert_eq!(redact_url("https://tok@h/"), "https://***@h/");
+/// assert_eq!(redact_url("http://h:1/a@b"), "http://h:1/a@b");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let shown = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}{user}:***@{host}{tail}"),
+            None => format!("{scheme}***@{host}{tail}"),
+        },
+        None => url.to_string(),
+    };
+    shown
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(120)
+        .collect()
+}
+
+/// Parse a proxy URL `[scheme://][user[:password]@]host[:port][/]` into a ureq proxy
+/// honouring `no_proxy` (comma-separated hosts), and `HOST:PORT` for messages.
+fn parse_proxy(value: &str, no_proxy: Option<&str>) -> Result<(ureq::Proxy, String), String> {
+    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("it holds a space or a control character".into());
+    }
+    let (scheme, rest) = match value.split_once("://") {
+        Some((s, r)) => (s.to_ascii_lowercase(), r),
+        None => ("http".to_string(), value),
+    };
+    let protocol = match scheme.as_str() {
+        "http" => ureq::ProxyProtocol::Http,
+        "https" => ureq::ProxyProtocol::Https,
+        "socks4" => ureq::ProxyProtocol::Socks4,
+        "socks4a" => ureq::ProxyProtocol::Socks4A,
+        "socks" | "socks5" => ureq::ProxyProtocol::Socks5,
+        "socks5h" => ureq::ProxyProtocol::Socks5h,
+        _ => {
+            return Err(format!(
+                "the scheme \"{}\" is not http, https, socks4, socks4a, socks5 or socks5h",
+                scheme.chars().take(20).collect::<String>()
+            ))
+        }
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains(['/', '?', '#']) {
+        return Err("a path, query or fragment is not allowed".into());
+    }
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    let (host, port) = crate::aws::endpoint::split_host_port(hostport)?;
+    let port = match port {
+        Some(p) => p,
+        None => match protocol {
+            ureq::ProxyProtocol::Http => 80,
+            ureq::ProxyProtocol::Https => 443,
+            _ => 1080,
+        },
+    };
+    let mut builder = ureq::Proxy::builder(protocol).host(&host).port(port);
+    if let Some(u) = userinfo {
+        let (user, password) = match u.split_once(':') {
+            Some((user, pw)) => (user, Some(pw)),
+            None => (u, None),
+        };
+        let decode =
+            |s: &str| percent_decode(s).ok_or("the user info is not percent-encoded UTF-8");
+        builder = builder.username(&decode(user)?);
+        if let Some(pw) = password {
+            builder = builder.password(&decode(pw)?);
+        }
+    }
+    for entry in no_proxy.unwrap_or("").split(',').map(str::trim) {
+        if !entry.is_empty() {
+            builder = builder.no_proxy(entry);
+        }
+    }
+    let proxy = builder
+        .build()
+        .map_err(|_| "it does not parse as a URL".to_string())?;
+    Ok((proxy, format!("{host}:{port}")))
+}
+
+/// `%XX` decoded; `None` for a bad escape or bytes that are not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 impl Transport {
-    /// A transport with the given timeouts; `ca_bundle_pem` replaces the trust roots.
-    pub fn new(timeouts: Timeouts, ca_bundle_pem: Option<&[u8]>) -> Result<Self, TransportError> {
+    /// A transport with the given timeouts; `ca_bundle_pem` replaces the trust roots;
+    /// `proxy` (from [`proxy_from_env`]) carries every request not excluded by NO_PROXY.
+    pub fn new(
+        timeouts: Timeouts,
+        ca_bundle_pem: Option<&[u8]>,
+        proxy: Option<ProxyInUse>,
+    ) -> Result<Self, TransportError> {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_connect(Some(timeouts.connect))
@@ -150,13 +313,19 @@ impl Transport {
                 .build();
             config = config.tls_config(tls);
         }
-        let proxy = proxy_from_env();
+        // Always set, also to None: ureq would otherwise read the variables itself.
         config = config.proxy(proxy.as_ref().map(|p| p.proxy.clone()));
         Ok(Transport {
             agent: config.build().into(),
             timeouts,
             proxy,
+            own_roots: ca_bundle_pem.is_some(),
         })
+    }
+
+    /// The timeouts this transport was made with.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     /// The proxy a request to `url` goes through, described for messages
@@ -167,15 +336,26 @@ impl Transport {
         (!p.proxy.is_no_proxy(&uri)).then_some(p.described.as_str())
     }
 
-    /// POST `req` and read the whole answer (at most [`MAX_BODY`] bytes).
-    pub fn post(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let mut builder = self.agent.post(&req.url);
+    /// POST `req` and read the whole answer (at most [`MAX_BODY`] bytes), all within
+    /// `time_left` (the rest of the run's deadline).
+    pub fn post(
+        &self,
+        req: &HttpRequest,
+        time_left: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let mut builder = self
+            .agent
+            .post(&req.url)
+            .config()
+            .timeout_global(Some(time_left))
+            .timeout_connect(Some(self.timeouts.connect.min(time_left)))
+            .build();
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
         let mut response = builder
             .send(req.body.as_str())
-            .map_err(|e| self.map_error(e, &req.url))?;
+            .map_err(|e| self.map_error(e, &req.url, time_left))?;
         let status = response.status().as_u16();
         let date = response
             .headers()
@@ -187,7 +367,7 @@ impl Transport {
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|e| self.map_error(e, &req.url))?;
+            .map_err(|e| self.map_error(e, &req.url, time_left))?;
         Ok(HttpResponse {
             status,
             date,
@@ -198,22 +378,23 @@ impl Transport {
 
 impl Transport {
     /// ureq's error in words, with the proxy when one is in the way.
-    fn map_error(&self, e: ureq::Error, url: &str) -> TransportError {
+    /// A connect timeout cut short by the deadline (`time_left`) is the deadline's.
+    fn map_error(&self, e: ureq::Error, url: &str, time_left: Duration) -> TransportError {
         use ureq::Error as E;
         let via = match self.proxy_for(url) {
             Some(p) => format!(" (via {p})"),
             None => String::new(),
         };
         match e {
-            E::Timeout(t) => {
-                let (what, secs) = match t {
-                    ureq::Timeout::Connect | ureq::Timeout::Resolve => {
-                        ("no connection", self.timeouts.connect.as_secs())
-                    }
-                    _ => ("no complete answer", self.timeouts.total.as_secs()),
-                };
-                TransportError::Timeout(format!("{what} within {secs} s{via}"))
+            E::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve)
+                if self.timeouts.connect < time_left =>
+            {
+                TransportError::Timeout(format!(
+                    "no connection within {} s{via}",
+                    self.timeouts.connect.as_secs()
+                ))
             }
+            E::Timeout(_) => TransportError::Deadline,
             E::BodyExceedsLimit(_) => TransportError::TooLarge,
             E::HostNotFound => TransportError::Unreached(format!("host not found{via}")),
             E::ConnectionFailed => TransportError::Unreached(format!("connection failed{via}")),
@@ -232,21 +413,28 @@ impl Transport {
                     | K::UnexpectedEof => {
                         TransportError::Lost(format!("connection lost ({io}){via}"))
                     }
-                    K::TimedOut | K::WouldBlock => TransportError::Timeout(format!(
-                        "no answer within {} s{via}",
-                        self.timeouts.total.as_secs()
-                    )),
-                    _ => other_error(io.to_string(), &via),
+                    K::TimedOut | K::WouldBlock => TransportError::Deadline,
+                    _ => other_error(io.to_string(), &via, self.own_roots),
                 }
             }
-            other => other_error(other.to_string(), &via),
+            other => other_error(other.to_string(), &via, self.own_roots),
         }
     }
 }
 
-/// Any other failure; a refused certificate (rustls says so in words) gets advice.
-fn other_error(text: String, via: &str) -> TransportError {
-    if text.contains("certificate") {
+/// Any other failure; a refused certificate (rustls says so in words) gets advice:
+/// a CA certificate used as the server's own is named as such (webpki refuses it and
+/// has no switch for it), and AWS_CA_BUNDLE is advised only when it is not set.
+fn other_error(text: String, via: &str, own_roots: bool) -> TransportError {
+    if text.contains("CaUsedAsEndEntity") {
+        TransportError::Untrusted(format!(
+            "the server's certificate is a CA certificate (CA:TRUE) used as the server's own certificate, which aws-session refuses (the AWS CLI accepts it): give the server a certificate signed by that CA (CA:FALSE, with the server's name){via}"
+        ))
+    } else if text.contains("certificate") && own_roots {
+        TransportError::Untrusted(format!(
+            "the server's certificate is not trusted ({text}){via}; check that AWS_CA_BUNDLE holds the CA that signed it"
+        ))
+    } else if text.contains("certificate") {
         TransportError::Untrusted(format!(
             "the server's certificate is not trusted ({text}){via}; if the endpoint or a proxy uses its own CA, point AWS_CA_BUNDLE at that CA's PEM file"
         ))

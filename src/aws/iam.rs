@@ -17,7 +17,19 @@ use std::fmt;
 /// assert_eq!(req.form_body(), "Action=ListMFADevices&Version=2010-05-08&UserName=alice");
 /// ```
 pub fn list_mfa_devices(user_name: Option<&str>) -> QueryRequest {
-    QueryRequest::new(Service::Iam, "ListMFADevices").opt_param("UserName", user_name)
+    list_mfa_devices_after(user_name, None)
+}
+
+/// A `ListMFADevices` request for the page after `marker` (the previous page's).
+///
+/// ```
+/// let req = aws_session::aws::iam::list_mfa_devices_after(None, Some("m2"));
+/// assert_eq!(req.form_body(), "Action=ListMFADevices&Version=2010-05-08&Marker=m2");
+/// ```
+pub fn list_mfa_devices_after(user_name: Option<&str>, marker: Option<&str>) -> QueryRequest {
+    QueryRequest::new(Service::Iam, "ListMFADevices")
+        .opt_param("UserName", user_name)
+        .opt_param("Marker", marker)
 }
 
 /// A `CreateVirtualMFADevice` request for a device named `name` (path defaults to `/`).
@@ -126,6 +138,20 @@ impl fmt::Debug for VirtualMfaDevice {
 /// assert!(aws_session::aws::iam::parse_list_mfa_devices(body).unwrap().is_empty());
 /// ```
 pub fn parse_list_mfa_devices(body: &str) -> Result<Vec<MfaDevice>, XmlError> {
+    parse_list_mfa_devices_page(body).map(|(devices, _)| devices)
+}
+
+/// Parse one page of a `ListMFADevicesResponse`: its devices, and the `Marker` of the
+/// next page when `IsTruncated` is true.
+///
+/// ```
+/// let body = include_str!("../../fixtures/xml/iam_list_mfa_devices_empty_moto.xml");
+/// let (devices, next) = aws_session::aws::iam::parse_list_mfa_devices_page(body).unwrap();
+/// assert!(devices.is_empty() && next.is_none());
+/// ```
+pub fn parse_list_mfa_devices_page(
+    body: &str,
+) -> Result<(Vec<MfaDevice>, Option<String>), XmlError> {
     let doc = Document::parse_expecting(body, "ListMFADevicesResponse")?;
     let result = doc
         .root()
@@ -133,11 +159,24 @@ pub fn parse_list_mfa_devices(body: &str) -> Result<Vec<MfaDevice>, XmlError> {
         .ok_or_else(|| XmlError::Missing {
             path: path_string(&["ListMFADevicesResult"]),
         })?;
+    let next = match result.text_at(&["IsTruncated"]).map(str::trim) {
+        Some(t) if t.eq_ignore_ascii_case("true") => Some(
+            result
+                .text_at(&["Marker"])
+                .filter(|m| !m.is_empty())
+                .ok_or_else(|| XmlError::Missing {
+                    path: path_string(&["ListMFADevicesResult", "Marker"]),
+                })?
+                .to_string(),
+        ),
+        _ => None,
+    };
     // AWS always sends <MFADevices/> (empty when there are none); tolerate its absence.
     let Some(list) = result.child("MFADevices") else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), next));
     };
-    list.children("member")
+    let devices = list
+        .children("member")
         .map(|member| {
             let serial = member
                 .require_text(&["SerialNumber"])
@@ -161,7 +200,8 @@ pub fn parse_list_mfa_devices(body: &str) -> Result<Vec<MfaDevice>, XmlError> {
                 enable_date: optional("EnableDate"),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, XmlError>>()?;
+    Ok((devices, next))
 }
 
 /// Parse a `CreateVirtualMFADeviceResponse`.

@@ -9,6 +9,73 @@ use crate::aws::xml::{Document, Element, XmlError};
 use crate::credentials::{Credentials, SessionCredentials};
 use time::OffsetDateTime;
 
+/// The longest session GetSessionToken grants (36 h), in seconds.
+pub const GET_SESSION_TOKEN_MAX_SECS: i64 = 129_600;
+/// The longest session AssumeRole grants (12 h), in seconds.
+pub const ASSUME_ROLE_MAX_SECS: i64 = 43_200;
+/// Slack on those maxima for clocks and rounding.
+pub const SESSION_SLACK_SECS: i64 = 300;
+
+/// Check the `expiration` of a session `action` answered with: it must end after
+/// "now" and no later than `max_secs` (+ [`SESSION_SLACK_SECS`]) after it. "Now" is the
+/// answer's `date` (AWS's clock) when it had one, else `local_now`; when the session
+/// fits AWS's clock but has ended by the local clock, the error says the local clock
+/// is off. All arithmetic is checked (any `OffsetDateTime` difference fits).
+///
+/// ```
+/// use aws_session::aws::sts::{check_session_times, GET_SESSION_TOKEN_MAX_SECS};
+/// use time::{Duration, OffsetDateTime};
+/// let now = OffsetDateTime::now_utc();
+/// let max = GET_SESSION_TOKEN_MAX_SECS;
+/// assert!(check_session_times("GetSessionToken", now + Duration::hours(1), max, Some(now), now).is_ok());
+/// let e = check_session_times("GetSessionToken", now - Duration::hours(1), max, Some(now), now);
+/// assert!(e.unwrap_err().to_string().contains("ended"));
+/// let e = check_session_times("GetSessionToken", now + Duration::days(7), max, None, now);
+/// assert!(e.unwrap_err().to_string().contains("longer than AWS allows (36 h)"));
+/// let e = check_session_times("GetSessionToken", now + Duration::hours(1), max, Some(now), now + Duration::hours(2));
+/// assert!(e.unwrap_err().to_string().contains("local clock is 2 h 0 min (7200 s) ahead"));
+/// ```
+pub fn check_session_times(
+    action: &str,
+    expiration: OffsetDateTime,
+    max_secs: i64,
+    date: Option<OffsetDateTime>,
+    local_now: OffsetDateTime,
+) -> Result<(), crate::error::Error> {
+    use crate::error::Error;
+    use crate::timefmt::iso8601_utc;
+    const NOT_AWS: &str = "not what AWS sends: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network";
+    let now = date.unwrap_or(local_now);
+    let left = (expiration - now).whole_seconds();
+    let exp = iso8601_utc(expiration);
+    if left <= 0 {
+        let before = if date.is_some() {
+            "the answer's own Date"
+        } else {
+            "the local clock's time (the answer had no Date header)"
+        };
+        return Err(Error::Network(format!(
+            "{action} answered with a session that ended at {exp}, before {before} ({NOT_AWS})"
+        )));
+    }
+    if left > max_secs.saturating_add(SESSION_SLACK_SECS) {
+        return Err(Error::Network(format!(
+            "{action} answered with a session until {exp}, longer than AWS allows ({} h) ({NOT_AWS})",
+            max_secs / 3600
+        )));
+    }
+    if let Some(date) = date {
+        if (expiration - local_now).whole_seconds() <= 0 {
+            return Err(Error::Network(format!(
+                "{action} answered with a session that ends at {exp}, {} after the answer's Date but before the local clock's time: {}",
+                crate::error::describe_seconds(left.unsigned_abs()),
+                crate::error::clock_advice(Some((date - local_now).whole_seconds()))
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A `GetSessionToken` request; `mfa` is `(serial number or ARN, current code)`.
 ///
 /// ```

@@ -22,33 +22,46 @@ pub const SPEC: Spec = Spec {
 /// all of them, with whatever the cache directory holds that is not trusted.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let Some(cache) = existing_cache(env)? else {
-        println!("aws-session: the session cache is empty; nothing to clear");
-        return Ok(());
+        return crate::out::print("aws-session: the session cache is empty; nothing to clear\n");
     };
     // Wait briefly for a run that is storing a session; removal is atomic anyway.
     let _lock = cache.lock(std::time::Duration::from_secs(10), || {}).ok();
     let filter = chosen_profile(opts).map(|p| ProfileFilter::new(p, env));
-    let mut removed = 0;
+    // Only our entries and temp files are listed (and so removed): whatever else the
+    // directory holds is the user's.
+    let (mut sessions, mut unusable) = (0, 0);
     for (key, lookup) in cache.entries()? {
         let remove = match (&filter, &lookup) {
             (None, _) => true,
             (Some(f), Lookup::Found(e)) => f.matches(e),
             (Some(_), _) => false,
         };
-        if remove {
-            cache.remove_listed(&key)?;
-            if matches!(lookup, Lookup::Found(_)) {
-                removed += 1;
+        match lookup {
+            // Removed when it was read (others could read it).
+            Lookup::Removed(_) => unusable += 1,
+            Lookup::Missing => {}
+            _ if !remove => {}
+            Lookup::Found(_) => {
+                cache.remove_listed(&key)?;
+                sessions += 1;
+            }
+            Lookup::Ignored(_) => {
+                cache.remove_listed(&key)?;
+                unusable += 1;
             }
         }
     }
     let whose = filter
         .as_ref()
         .map_or_else(String::new, |f| format!(" of profile \"{}\"", f.name));
-    println!(
-        "aws-session: removed {removed} cached session{}{whose} from {}",
-        if removed == 1 { "" } else { "s" },
+    let also = match unusable {
+        0 => String::new(),
+        1 => " and 1 unusable entry".to_string(),
+        n => format!(" and {n} unusable entries"),
+    };
+    crate::out::print(&format!(
+        "aws-session: removed {sessions} cached session{}{also}{whose} from {}\n",
+        if sessions == 1 { "" } else { "s" },
         cache.dir().display()
-    );
-    Ok(())
+    ))
 }

@@ -65,8 +65,7 @@ pub const FORMATS: &str = "env fish json credential-process";
 
 /// `completions bash|zsh|fish`.
 pub fn run(shell: &str) -> Result<()> {
-    print!("{}", completion_script(shell)?);
-    Ok(())
+    crate::out::print(&completion_script(shell)?)
 }
 
 /// A shell's completion script for aws-session: commands, options, `--format` values,
@@ -187,6 +186,18 @@ _aws_session_profiles() {
     done | sed -e 's/[[:space:]]*$//' | sort -u
 }
 
+# The profile names that start with $cur, each quoted for the command line, put in
+# COMPREPLY one per line of _aws_session_profiles: never split into words, never
+# expanded or evaluated (a name may hold $(...), backticks or ;).
+_aws_session_profile_reply() {
+    local name quoted
+    while IFS= read -r name; do
+        [[ -n "$name" && "$name" == "$cur"* ]] || continue
+        printf -v quoted '%q' "$name"
+        COMPREPLY+=("$quoted")
+    done < <(_aws_session_profiles)
+}
+
 _aws_session() {
     local cur prev i
     COMPREPLY=()
@@ -213,7 +224,7 @@ _aws_session() {
     done
     case "$prev" in
         -p|--profile)
-            COMPREPLY=($(compgen -W "$(_aws_session_profiles)" -- "$cur"))
+            _aws_session_profile_reply
             return 0
             ;;
         --format)
@@ -304,8 +315,8 @@ function __aws_session_profiles
     set -q AWS_SHARED_CREDENTIALS_FILE; and set credentials $AWS_SHARED_CREDENTIALS_FILE
     for f in $config $credentials
         test -r $f; or continue
-        string match -r -g '^\s*\[(?:profile\s+)?([^\]\s]+)\s*\]' < $f
-    end | string match -v -r '^sso-session$' | sort -u
+        string match -r -g '^\s*\[(?:profile\s+)?([^\]]*[^\]\s])\s*\]' < $f
+    end | string match -v -r '^(sso-session|services)(\s|$)' | sort -u
 end
 
 complete -c aws-session -f

@@ -44,8 +44,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         });
     let ctx = Context::with_profiles(opts, env, profiles, choice)?;
     let est = ctx.establish_for_sdk()?;
-    print!("{}", credential_process_json(&est));
-    Ok(())
+    crate::out::print(&credential_process_json(&est))
 }
 
 /// Whether `p` gets its credentials only from `credential_process`: no keys, no role,

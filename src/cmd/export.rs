@@ -54,8 +54,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     // AWS_SESSION_MFADEVICE is trusted later only with the keys it belongs to.
     changes.push(session::source_key_change(&ctx.plan.source));
     changes.extend(session::region_changes(ctx.region(), env));
-    print!("{}", render(args.format, &changes, &est));
-    Ok(())
+    crate::out::print(&render(args.format, &changes, &est))
 }
 
 /// The variables that are set, as one JSON object (unset ones are left out).

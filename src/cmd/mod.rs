@@ -216,13 +216,9 @@ pub fn unknown_command(name: &str) -> Error {
 /// Run the command `opts` asks for. `exec` and `shell` only return on failure.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     match &opts.command {
-        Command::Help(topic) => {
-            print!("{}", help(topic.as_deref())?);
-            Ok(())
-        }
+        Command::Help(topic) => crate::out::print(&help(topic.as_deref())?),
         Command::Version => {
-            println!("aws-session {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            crate::out::print(&format!("aws-session {}\n", env!("CARGO_PKG_VERSION")))
         }
         Command::Prompt => prompt::run(env),
         Command::Exec(argv) => exec::run(argv, false, opts, env),
@@ -304,7 +300,7 @@ fn tool_help() -> String {
             "  AWS_SESSION_DURATION             default for --session-duration\n",
             "  AWS_SESSION_DEBUG                1/0, default for --debug\n",
             "  AWS_SESSION_CACHE                0 turns the session cache off\n",
-            "  AWS_SESSION_TIMEOUT              seconds per request (default 30)\n",
+            "  AWS_SESSION_TIMEOUT              seconds for all network work of a run (default 30)\n",
             "  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n",
             "  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n",
             "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n",
@@ -654,6 +650,8 @@ impl<'a> Context<'a> {
     ) -> Result<Established> {
         let last_minutes =
             (last_minutes_ok && !codes.can_give_a_code()).then_some(LAST_MINUTE_SECS);
+        // AWS_SESSION_TIMEOUT bounds the network work of this session's making.
+        self.client.restart_deadline();
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
@@ -736,6 +734,12 @@ pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
             if opts.debug {
                 eprintln!("aws-session: debug: cache: {}", dir.display());
             }
+            for (path, why) in c.remove_exposed() {
+                eprintln!(
+                    "aws-session: note: removed session cache entry {}: {why}",
+                    path.display()
+                );
+            }
             Some(c)
         }
         Err(e) => {
@@ -762,7 +766,11 @@ pub(crate) fn make_client(
         })?),
         None => None,
     };
-    let transport = Transport::new(timeouts, ca.as_deref()).map_err(|e| {
+    // Every usage error before anything is sent: both endpoints, and the proxy.
+    endpoint::resolve(Service::Sts, &endpoints)?;
+    endpoint::resolve(Service::Iam, &endpoints)?;
+    let proxy = crate::aws::http::proxy_from_env(|k| env.get(k).map(str::to_string))?;
+    let transport = Transport::new(timeouts, ca.as_deref(), proxy).map_err(|e| {
         Error::Config(format!(
             "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
         ))
@@ -800,29 +808,46 @@ pub fn note_warnings(profiles: &ProfileSet, debug: bool) {
     }
 }
 
-/// Read and parse the config and credentials files (a missing file is no error).
+/// The largest AWS config or credentials file read (16 MiB): far more than any real
+/// one, and a bound on what a wrong path (a device, a log file) can cost.
+pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Read and parse the config and credentials files (a missing file is no error). Only
+/// a regular file of at most [`MAX_CONFIG_BYTES`] is read.
 pub fn load_profiles(env: &Env) -> Result<ProfileSet> {
+    use crate::fsutil::{read_regular_file, ReadError};
     let home = env.get("HOME");
     let paths = config::file_paths(|k| env.get(k).map(str::to_string), home);
-    let read =
-        |path: &Option<std::path::PathBuf>, kind: FileKind| -> Result<Option<config::ParsedFile>> {
-            let Some(path) = path else { return Ok(None) };
-            match std::fs::read(path) {
-                Ok(bytes) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    Ok(Some(config::parse(&text, kind, &path.to_string_lossy())?))
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(Error::Config(format!(
-                    "cannot read {}: {e} (fix its permissions or point {} elsewhere)",
-                    path.display(),
-                    match kind {
-                        FileKind::Config => "AWS_CONFIG_FILE",
-                        FileKind::Credentials => "AWS_SHARED_CREDENTIALS_FILE",
-                    }
-                ))),
-            }
+    let read = |path: &Option<std::path::PathBuf>,
+                kind: FileKind|
+     -> Result<Option<config::ParsedFile>> {
+        let Some(path) = path else { return Ok(None) };
+        let (var, what) = match kind {
+            FileKind::Config => ("AWS_CONFIG_FILE", "config"),
+            FileKind::Credentials => ("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
         };
+        let fail = |why: String| {
+            Error::Config(format!(
+                "cannot read {}: {why} (point {var} at your AWS {what} file)",
+                path.display()
+            ))
+        };
+        match read_regular_file(path, MAX_CONFIG_BYTES) {
+            Ok(Some(bytes)) => {
+                let text = String::from_utf8_lossy(&bytes);
+                Ok(Some(config::parse(&text, kind, &path.to_string_lossy())?))
+            }
+            Ok(None) => Ok(None),
+            Err(ReadError::NotRegular(found)) => Err(fail(format!("not a regular file ({found})"))),
+            Err(ReadError::TooLarge(n)) => Err(fail(format!(
+                "{n} bytes, more than the 16 MiB an AWS {what} file may have"
+            ))),
+            Err(ReadError::Io(e)) => Err(Error::Config(format!(
+                "cannot read {}: {e} (fix its permissions or point {var} elsewhere)",
+                path.display()
+            ))),
+        }
+    };
     let config = read(&paths.config, FileKind::Config)?;
     let credentials = read(&paths.credentials, FileKind::Credentials)?;
     Ok(config::merge(config, credentials))

@@ -20,22 +20,31 @@ pub const SPEC: Spec = Spec {
 };
 
 pub fn run(env: &Env) -> Result<()> {
-    print!("{}", prompt_text(env));
-    Ok(())
+    crate::out::print(&prompt_text(env)?)
 }
 
 /// The prompt prefix for the environment, or nothing outside a session.
-fn prompt_text(env: &Env) -> String {
-    let Some(exp) = env
-        .get("AWS_SESSION_EXPIRATION")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    else {
-        return String::new();
+fn prompt_text(env: &Env) -> Result<String> {
+    // Text that is no number at all is not ours: no prefix.
+    let Some(value) = env.get("AWS_SESSION_EXPIRATION").filter(|v| {
+        let digits = v.trim().strip_prefix('-').unwrap_or(v.trim());
+        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    }) else {
+        return Ok(String::new());
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // Any number but a time from now to the longest session ahead shows as expired
+    // (`(aws!exp) `); the subtraction is checked, so no value can overflow.
+    let left = value
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|exp| exp.checked_sub(now))
+        .filter(|left| *left <= shell::LONGEST_SESSION_SECS)
+        .unwrap_or(0);
     let color = shell::color_enabled(
         |k| env.get(k).map(str::to_string),
         std::io::stdout().is_terminal(),
-    );
-    shell::prompt_prefix(exp - now, color, shell::EscapeStyle::Plain)
+    )?;
+    Ok(shell::prompt_prefix(left, color, shell::EscapeStyle::Plain))
 }

@@ -127,8 +127,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     };
     debug(&format!("caller: {} (IAM user '{user}')", id.arn));
 
-    let body = client.call(&iam::list_mfa_devices(Some(&user)), creds)?;
-    let devices = iam::parse_list_mfa_devices(&body).map_err(|e| unusable("ListMFADevices", e))?;
+    let devices = session::discover::list_mfa_devices(&client, creds, Some(&user))?;
     if let Some(d) = devices.first() {
         return Err(Error::MfaDeviceExists(format!(
             "IAM user '{user}' already has an MFA device configured ({}): nothing was created. \
@@ -153,11 +152,15 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     }
     let serial = device.serial().to_string();
     drop(device);
-    println!("MFA device {serial} is enabled for IAM user '{user}'.");
+    // A failed write here must not stop the offer to save the serial: the device is
+    // enabled either way. The write's error is reported after it.
+    let told = crate::out::print(&format!(
+        "MFA device {serial} is enabled for IAM user '{user}'.\n"
+    ));
     // The handlers stay in for the question: a Ctrl-C there says what to add by hand.
     let saved = offer_to_save(args, env, &profiles, profile, &serial, &mut tty);
     drop(signals);
-    saved
+    saved.and(told)
 }
 
 fn unusable(action: &str, e: impl std::fmt::Display) -> Error {
@@ -354,10 +357,8 @@ fn show_and_enable(
 
 /// Whether ListMFADevices shows `serial` for `user` (false when it cannot tell).
 fn is_assigned(client: &Client, creds: &Credentials, user: &str, serial: &str) -> bool {
-    client
-        .call(&iam::list_mfa_devices(Some(user)), creds)
+    session::discover::list_mfa_devices(client, creds, Some(user))
         .ok()
-        .and_then(|b| iam::parse_list_mfa_devices(&b).ok())
         .is_some_and(|ds| ds.iter().any(|d| d.serial_number == serial))
 }
 
@@ -409,8 +410,7 @@ fn offer_to_save(
                 "the MFA device is enabled, but {msg}"
             )));
         }
-        println!("To use it, {msg}.");
-        return Ok(());
+        return crate::out::print(&format!("To use it, {msg}.\n"));
     };
     let current = profiles.get(profile).and_then(|p| p.get("mfa_serial"));
     let write = if args.save {
@@ -439,11 +439,10 @@ fn offer_to_save(
         }
     };
     if !write {
-        println!(
-            "Not written. To use the device, add this line to {section} in {}:\n    {line}",
+        return crate::out::print(&format!(
+            "Not written. To use the device, add this line to {section} in {}:\n    {line}\n",
             path.display()
-        );
-        return Ok(());
+        ));
     }
     let shown = path.display().to_string();
     write_atomically(&path, |text| {
@@ -462,8 +461,7 @@ fn offer_to_save(
             "the MFA device is enabled; add \"{line}\" to {section} in {shown} yourself"
         ))
     })?;
-    println!("Wrote \"{line}\" to {section} in {shown}.");
-    Ok(())
+    crate::out::print(&format!("Wrote \"{line}\" to {section} in {shown}.\n"))
 }
 
 /// Replace the file at `path` with `edit(its text)`: a temp file in the same

@@ -91,6 +91,5 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         changes.push(session::source_key_change(&ctx.plan.source));
         changes
     };
-    print!("{}", render(args.format, &changes, &est));
-    Ok(())
+    crate::out::print(&render(args.format, &changes, &est))
 }

@@ -63,18 +63,27 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
 /// serve it credentials); returns only on failure.
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     refuse_nested_shell(args, env)?;
+    // The switches the shell's prompt hook reads, checked before anything is asked or
+    // sent, and handed on as 1/0.
+    let switches = Switches {
+        color: shell::color_enabled(
+            |k| env.get(k).map(str::to_string),
+            std::io::stdout().is_terminal(),
+        )?,
+        prompt: env.flag("AWS_SESSION_PROMPT")?,
+    };
     if args.server {
         let ctx = serve::context(opts, env)?;
         let est = ctx.establish()?;
         return serve::run(ctx, est, |changes| {
-            let (sh, changes, rc_dir) = prepare(changes.clone(), env);
+            let (sh, changes, rc_dir) = prepare(changes.clone(), env, switches);
             let cmd = shell::shell_command(&sh, &changes, rc_dir.as_deref(), env.get("ZDOTDIR"));
             Ok((cmd, sh))
         });
     }
     let ctx = Context::load(opts, env)?;
     let est = ctx.establish()?;
-    let (sh, changes, rc_dir) = prepare(ctx.child_environment(&est), env);
+    let (sh, changes, rc_dir) = prepare(ctx.child_environment(&est), env, switches);
     Err(shell::exec_shell(
         &sh,
         &changes,
@@ -83,17 +92,27 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     ))
 }
 
-/// The shell to start, its environment (with the colour decision for the prompt) and
-/// the private directory for its rc files, when it has any.
-fn prepare(mut changes: EnvChanges, env: &Env) -> (String, EnvChanges, Option<PathBuf>) {
-    let color = shell::color_enabled(
-        |k| env.get(k).map(str::to_string),
-        std::io::stdout().is_terminal(),
-    );
-    changes.push((
-        "AWS_SESSION_COLOR",
-        Some(if color { "1" } else { "0" }.to_string()),
-    ));
+/// The switches of the shell's prompt hook, read (and checked) when the shell starts.
+#[derive(Debug, Clone, Copy)]
+struct Switches {
+    /// Whether the prompt is coloured (AWS_SESSION_COLOR(S), NO_COLOR, the terminal).
+    color: bool,
+    /// AWS_SESSION_PROMPT, when set.
+    prompt: Option<bool>,
+}
+
+/// The shell to start, its environment (with the switches of the prompt hook as 1/0)
+/// and the private directory for its rc files, when it has any.
+fn prepare(
+    mut changes: EnvChanges,
+    env: &Env,
+    switches: Switches,
+) -> (String, EnvChanges, Option<PathBuf>) {
+    let one_zero = |on: bool| Some(if on { "1" } else { "0" }.to_string());
+    changes.push(("AWS_SESSION_COLOR", one_zero(switches.color)));
+    if let Some(on) = switches.prompt {
+        changes.push(("AWS_SESSION_PROMPT", one_zero(on)));
+    }
     let sh = env.get("SHELL").unwrap_or("/bin/sh").to_string();
     let rc_dir = match shell::shell_kind(&sh) {
         shell::ShellKind::Bash | shell::ShellKind::Zsh => {

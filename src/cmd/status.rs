@@ -147,8 +147,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
             }
         }
     }
-    print!("{out}");
-    Ok(())
+    crate::out::print(&out)
 }
 
 fn environment_status(env: &Env, now: OffsetDateTime) -> String {
@@ -182,9 +181,15 @@ fn environment_status(env: &Env, now: OffsetDateTime) -> String {
     let expires = OffsetDateTime::from_unix_timestamp(exp)
         .map(iso8601_utc)
         .unwrap_or_else(|_| exp.to_string());
+    // Checked: the value is from outside. A session ending more than the longest
+    // AWS session ahead, or a century ago, is no time aws-session sets.
+    let left = exp
+        .checked_sub(now.unix_timestamp())
+        .filter(|l| (-100 * 365 * 86400..=crate::shell::LONGEST_SESSION_SECS).contains(l));
     line.push_str(&format!(
         "\n  expires {expires} ({})\n",
-        remaining(exp - now.unix_timestamp())
+        left.map(remaining)
+            .unwrap_or_else(|| "not a time aws-session sets".to_string())
     ));
     line
 }
@@ -229,6 +234,7 @@ fn entry_status(key: &str, lookup: &Lookup, now: OffsetDateTime) -> String {
                 format!("{key}.json")
             }
         ),
+        Lookup::Removed(why) => format!("  removed {key}.json: {why}\n"),
         Lookup::Missing => String::new(),
     }
 }

@@ -1,7 +1,8 @@
 //! Find the signing user's MFA device when the configuration names none.
 
 use crate::aws::client::Client;
-use crate::aws::{iam, sts};
+use crate::aws::iam::{self, MfaDevice};
+use crate::aws::sts;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 
@@ -28,8 +29,7 @@ pub fn is_security_key(serial: &str) -> bool {
 /// asked for and how to choose (refusing to run would break setups that work today).
 /// No usable device: one GetCallerIdentity to name the user.
 pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
-    let body = client.call(&iam::list_mfa_devices(None), creds)?;
-    let devices = iam::parse_list_mfa_devices(&body).map_err(|e| e.into_error("ListMFADevices"))?;
+    let devices = list_mfa_devices(client, creds, None)?;
     let user = devices.iter().find_map(|d| d.user_name.clone());
     let (keys, usable): (Vec<String>, Vec<String>) = devices
         .into_iter()
@@ -64,5 +64,33 @@ pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
     }
     Err(Error::NoMfaDevice(format!(
         "IAM user '{name}' has no MFA device configured: run aws-session provision-mfa, or set mfa_serial in the profile"
+    )))
+}
+
+/// Pages of ListMFADevices followed before the answer is taken for a broken one: a user
+/// has at most 8 MFA devices, and AWS pages by 100.
+pub const MAX_MFA_DEVICE_PAGES: usize = 10;
+
+/// Every MFA device of `user` (the signing user when `None`), following `IsTruncated` /
+/// `Marker` for at most [`MAX_MFA_DEVICE_PAGES`] pages.
+pub fn list_mfa_devices(
+    client: &Client,
+    creds: &Credentials,
+    user: Option<&str>,
+) -> Result<Vec<MfaDevice>> {
+    let mut devices = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..MAX_MFA_DEVICE_PAGES {
+        let body = client.call(&iam::list_mfa_devices_after(user, marker.as_deref()), creds)?;
+        let (page, next) =
+            iam::parse_list_mfa_devices_page(&body).map_err(|e| e.into_error("ListMFADevices"))?;
+        devices.extend(page);
+        match next {
+            Some(m) => marker = Some(m),
+            None => return Ok(devices),
+        }
+    }
+    Err(Error::Network(format!(
+        "ListMFADevices answered with more than {MAX_MFA_DEVICE_PAGES} pages (IsTruncated without end), which no AWS answer has (a user has at most 8 MFA devices): check AWS_ENDPOINT_URL and HTTPS_PROXY"
     )))
 }

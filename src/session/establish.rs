@@ -19,11 +19,12 @@ use super::roles::{self, FirstHop, RoleStep};
 use super::source::Origin;
 use crate::aws::client::Client;
 use crate::aws::sts;
-use crate::cache::{self, Cache, Entry, EntryKind, Lookup, RoleKeyPart};
+use crate::cache::{self, Cache, CacheLock, Entry, EntryKind, Lookup, RoleKeyPart};
 use crate::credentials::{Credentials, SessionCredentials};
 use crate::error::{AwsError, Error, Result};
 use crate::timefmt::iso8601_utc;
 use crate::tty::CodeSource;
+use std::cell::{Cell, RefCell};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -93,18 +94,21 @@ pub struct Runtime<'a> {
 
 /// Make (or find in the cache) the session `plan` asks for.
 ///
-/// The cache lock is held from the first lookup to the last store, so a second run
-/// waits for the first (which may be asking for a code) and then finds its session.
+/// The cache lock is held around cache reads and writes and the requests between
+/// them, never while a person types a code: it is let go before the code is asked
+/// for and taken again after, and the cache is looked at again then, so that a
+/// session another run stored meanwhile is used and the code is not spent.
 /// A refused code is asked again (up to 3 tries) when a terminal is there, never resent.
 pub fn establish(
     rt: &Runtime,
     plan: &SessionPlan,
     codes: &mut dyn CodeSource,
 ) -> Result<Established> {
-    let mut run = Run {
+    let run = Run {
         rt,
         plan,
-        cache: None,
+        cache: Cell::new(None),
+        lock: RefCell::new(None),
     };
     run.debug(format_args!(
         "credentials: {} from {}",
@@ -115,28 +119,9 @@ pub fn establish(
             Origin::Profile(p) => format!("profile \"{p}\""),
         }
     ));
-    let _lock = match rt.cache {
-        Some(c) => {
-            let waiting = || {
-                eprintln!(
-                    "aws-session: waiting for another aws-session to finish with the session cache {}",
-                    c.dir().display()
-                )
-            };
-            match c.lock(CACHE_LOCK_WAIT, waiting) {
-                Ok(lock) => {
-                    run.cache = Some(c);
-                    Some(lock)
-                }
-                Err(e) => {
-                    eprintln!("aws-session: note: {e}; going on without the session cache");
-                    None
-                }
-            }
-        }
-        None => None,
-    };
-    match &plan.roles {
+    run.cache.set(rt.cache);
+    run.relock();
+    let result = match &plan.roles {
         None => {
             let serial = plan.serial.as_ref().map(|(s, from)| {
                 run.debug(format_args!("MFA device: {s} (from {from})"));
@@ -153,15 +138,19 @@ pub fn establish(
             })
         }
         Some(roles) => run.assume_roles(roles, codes),
-    }
+    };
+    run.unlock();
+    result
 }
 
 /// One run of [`establish`].
 struct Run<'a> {
     rt: &'a Runtime<'a>,
     plan: &'a SessionPlan,
-    /// The cache, when its lock is held.
-    cache: Option<&'a Cache>,
+    /// The cache, while it is usable (`None` once its lock could not be had).
+    cache: Cell<Option<&'a Cache>>,
+    /// The cache lock, while it is held.
+    lock: RefCell<Option<CacheLock>>,
 }
 
 /// An MFA session and how it was had.
@@ -173,6 +162,86 @@ struct MfaSession {
 }
 
 impl Run<'_> {
+    /// Take the cache lock (waiting for a run that is storing a session); when it
+    /// cannot be had, a note, and the run goes on without the cache.
+    fn relock(&self) {
+        let Some(c) = self.cache.get() else { return };
+        if self.lock.borrow().is_some() {
+            return;
+        }
+        let waiting = || {
+            eprintln!(
+                "aws-session: waiting for another aws-session to finish with the session cache {}",
+                c.dir().display()
+            )
+        };
+        match c.lock(CACHE_LOCK_WAIT, waiting) {
+            Ok(lock) => *self.lock.borrow_mut() = Some(lock),
+            Err(e) => {
+                eprintln!("aws-session: note: {e}; going on without the session cache");
+                self.cache.set(None);
+            }
+        }
+    }
+
+    /// Let the cache lock go (before a person is asked for a code).
+    fn unlock(&self) {
+        self.lock.borrow_mut().take();
+    }
+
+    /// The cache, when its lock is held.
+    fn locked_cache(&self) -> Option<&Cache> {
+        self.lock.borrow().as_ref()?;
+        self.cache.get()
+    }
+
+    /// Ask `codes` for a code and run `attempt` with it. While a person types the
+    /// code the cache lock is let go; once it is back, `recheck` looks at the cache
+    /// again, and a session another run stored meanwhile is used instead of spending
+    /// the code. A code AWS refuses is never sent again: while a terminal can give
+    /// another one (up to [`CODE_TRIES`]) the person is asked for the next code, else
+    /// the refusal is the error.
+    fn with_code<T>(
+        &self,
+        codes: &mut dyn CodeSource,
+        serial: &str,
+        mut recheck: impl FnMut() -> Option<Entry>,
+        mut attempt: impl FnMut(&str) -> Result<T>,
+    ) -> Result<Coded<T>> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let person = codes.asks_a_person();
+            if person {
+                self.unlock();
+            }
+            let code = codes.next_code("your")?;
+            if person {
+                self.relock();
+                if let Some(found) = recheck() {
+                    self.debug(format_args!(
+                        "cache: another run stored the session while the code was typed: the code is not used"
+                    ));
+                    return Ok(Coded::Cached(Box::new(found)));
+                }
+            }
+            match attempt(&code) {
+                Ok(answer) => return Ok(Coded::Answer(answer)),
+                Err(Error::Aws(e)) if e.is_code_rejected() => {
+                    if tries < CODE_TRIES && codes.can_ask_again() {
+                        eprintln!(
+                            "aws-session: AWS refused the MFA code ({}); wait for the next code and enter it",
+                            e.message.trim()
+                        );
+                        continue;
+                    }
+                    return Err(code_refused(serial, &e));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     fn debug(&self, m: std::fmt::Arguments) {
         if self.rt.debug {
             eprintln!("aws-session: debug: {m}");
@@ -211,8 +280,22 @@ impl Run<'_> {
     fn lookup(&self, key: &str) -> Option<Entry> {
         // Keys are 64 hex digits; the debug lines show the first 12.
         let short = key.get(..12).unwrap_or(key);
-        let cache = self.cache?;
+        let cache = self.locked_cache()?;
+        let now = OffsetDateTime::now_utc();
         match cache.load(key) {
+            // No AWS session lasts longer: an entry that claims to was not written by a
+            // run of ours from a true answer; it is replaced.
+            Lookup::Found(e)
+                if (e.session.expiration - now).whole_seconds()
+                    > sts::GET_SESSION_TOKEN_MAX_SECS + sts::SESSION_SLACK_SECS =>
+            {
+                eprintln!(
+                    "aws-session: note: ignoring session cache entry {}/{key}.json: it expires at {}, longer than any AWS session; it will be replaced",
+                    cache.dir().display(),
+                    iso8601_utc(e.session.expiration)
+                );
+                None
+            }
             Lookup::Found(e) if self.usable(&e) => {
                 self.debug(format_args!(
                     "cache: using {} {} of profile \"{}\" (key {}, until {})",
@@ -237,6 +320,13 @@ impl Run<'_> {
                 self.debug(format_args!("cache: no entry {short}"));
                 None
             }
+            Lookup::Removed(why) => {
+                eprintln!(
+                    "aws-session: note: removed session cache entry {}/{key}.json: {why}",
+                    cache.dir().display()
+                );
+                None
+            }
             Lookup::Ignored(why) => {
                 eprintln!(
                     "aws-session: note: ignoring session cache entry {}/{key}.json: {why}; it will be replaced",
@@ -255,12 +345,14 @@ impl Run<'_> {
         key_of: &dyn Fn(&str) -> String,
     ) -> Option<(Entry, String)> {
         let id = &self.plan.source.credentials.access_key_id;
-        for (key, found) in self.cache?.entries().ok()? {
+        for (key, found) in self.locked_cache()?.entries().ok()? {
             if let Lookup::Found(e) = found {
                 if e.kind == EntryKind::MfaSession && &e.source_access_key_id == id {
-                    if let Some(serial) = e.mfa_serial.clone() {
-                        if key_of(&serial) == key && self.usable(&e) {
-                            return Some((*e, serial));
+                    if let Some(serial) = e.mfa_serial {
+                        if key_of(&serial) == key {
+                            if let Some(e) = self.lookup(&key) {
+                                return Some((e, serial));
+                            }
                         }
                     }
                 }
@@ -270,7 +362,9 @@ impl Run<'_> {
     }
 
     fn store(&self, key: &str, entry: &Entry) {
-        let Some(cache) = self.cache else { return };
+        let Some(cache) = self.locked_cache() else {
+            return;
+        };
         match cache.store(key, entry) {
             Ok(()) => self.debug(format_args!(
                 "cache: stored {} {} (key {})",
@@ -328,12 +422,33 @@ impl Run<'_> {
             }
         };
         let key = key_of(&serial);
-        let body = with_code(codes, &serial, |code| {
+        let recheck = || {
+            self.lookup(&key)
+                .filter(|e| read && e.mfa_serial.as_deref().is_none_or(|s| s == serial))
+        };
+        let answer = match self.with_code(codes, &serial, recheck, |code| {
             let req = sts::get_session_token(duration, Some((&serial, code)));
-            self.rt.client.call(&req, &src.credentials)
-        })?;
-        let session =
-            sts::parse_get_session_token(&body).map_err(|e| e.into_error("GetSessionToken"))?;
+            self.rt.client.call_dated(&req, &src.credentials)
+        })? {
+            Coded::Answer(answer) => answer,
+            Coded::Cached(e) => {
+                return Ok(MfaSession {
+                    session: e.session,
+                    serial,
+                    from_cache: true,
+                    key,
+                })
+            }
+        };
+        let session = sts::parse_get_session_token(&answer.body)
+            .map_err(|e| e.into_error("GetSessionToken"))?;
+        sts::check_session_times(
+            "GetSessionToken",
+            session.expiration,
+            sts::GET_SESSION_TOKEN_MAX_SECS,
+            answer.date,
+            OffsetDateTime::now_utc(),
+        )?;
         self.debug(format_args!(
             "session: {} until {}",
             session.credentials.access_key_id,
@@ -453,7 +568,7 @@ impl Run<'_> {
                                 "aws-session: note: AWS no longer accepts the cached MFA session ({}); making a new one",
                                 e.code
                             );
-                            if let Some(c) = self.cache {
+                            if let Some(c) = self.locked_cache() {
                                 let _ = c.remove(&mfa.key);
                             }
                             let mfa = self.mfa_session(Some(serial), None, false, codes)?;
@@ -463,7 +578,20 @@ impl Run<'_> {
                     }
                 }
                 (FirstHop::DirectWithMfa, Some(serial)) => {
-                    self.assume_with_code(step, d, serial, codes)?
+                    let recheck = || self.lookup(first_key).filter(|_| cached_steps > 0);
+                    match self.with_code(codes, serial, recheck, |code| {
+                        self.assume(step, d, &src.credentials, Some((serial, code)))
+                    })? {
+                        Coded::Answer(made) => made,
+                        Coded::Cached(e) => {
+                            let arn = e.assumed_role_arn.clone().unwrap_or_default();
+                            let user = sts::AssumedRoleUser {
+                                arn,
+                                assumed_role_id: String::new(),
+                            };
+                            (e.session, user)
+                        }
+                    }
                 }
                 _ => self.assume(step, d, &src.credentials, None)?,
             };
@@ -532,7 +660,7 @@ impl Run<'_> {
             step.external_id.as_deref(),
             mfa,
         );
-        let body = self.rt.client.call(&req, creds).map_err(|e| {
+        let answer = self.rt.client.call_dated(&req, creds).map_err(|e| {
             role_hint(
                 e,
                 step,
@@ -540,8 +668,15 @@ impl Run<'_> {
                 mfa.is_some() || creds.session_token.is_some(),
             )
         })?;
-        let (session, user) = sts::parse_assume_role(&body)
+        let (session, user) = sts::parse_assume_role(&answer.body)
             .map_err(|e| e.into_error(&format!("AssumeRole of {}", step.role_arn)))?;
+        sts::check_session_times(
+            &format!("AssumeRole of {}", step.role_arn),
+            session.expiration,
+            sts::ASSUME_ROLE_MAX_SECS,
+            answer.date,
+            OffsetDateTime::now_utc(),
+        )?;
         self.debug(format_args!(
             "role session: {} as {} until {}",
             session.credentials.access_key_id,
@@ -550,56 +685,17 @@ impl Run<'_> {
         ));
         Ok((session, user))
     }
+}
 
-    /// AssumeRole from the source keys with SerialNumber + TokenCode.
-    fn assume_with_code(
-        &self,
-        step: &RoleStep,
-        duration: Option<u32>,
-        serial: &str,
-        codes: &mut dyn CodeSource,
-    ) -> Result<(SessionCredentials, sts::AssumedRoleUser)> {
-        with_code(codes, serial, |code| {
-            self.assume(
-                step,
-                duration,
-                &self.plan.source.credentials,
-                Some((serial, code)),
-            )
-        })
-    }
+/// What a request with a code gave: AWS's answer, or the session another run stored
+/// while the person typed the code (which then was not sent).
+enum Coded<T> {
+    Answer(T),
+    Cached(Box<Entry>),
 }
 
 /// How many codes a run asks for before it gives up on a device.
 const CODE_TRIES: u32 = 3;
-
-/// Ask `codes` for a code and run `attempt` with it. A code AWS refuses is never sent
-/// again: while a terminal can give another one (up to [`CODE_TRIES`]) the person is
-/// asked for the next code, else the refusal is the error.
-fn with_code<T>(
-    codes: &mut dyn CodeSource,
-    serial: &str,
-    mut attempt: impl FnMut(&str) -> Result<T>,
-) -> Result<T> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let code = codes.next_code("your")?;
-        match attempt(&code) {
-            Err(Error::Aws(e)) if e.is_code_rejected() => {
-                if tries < CODE_TRIES && codes.can_ask_again() {
-                    eprintln!(
-                        "aws-session: AWS refused the MFA code ({}); wait for the next code and enter it",
-                        e.message.trim()
-                    );
-                    continue;
-                }
-                return Err(code_refused(serial, &e));
-            }
-            other => return other,
-        }
-    }
-}
 
 fn code_refused(serial: &str, e: &AwsError) -> Error {
     Error::MfaCode(format!(

@@ -49,6 +49,11 @@ pub fn plan_session_for(
     profiles: &ProfileSet,
     choice: Option<(&str, Source)>,
 ) -> Result<SessionPlan> {
+    // `--profile` means the profile's keys (the environment's are not looked at);
+    // otherwise half a key pair in the environment is an error, not a fallback.
+    if !matches!(choice, Some((_, Source::CommandLine))) {
+        super::source::environment::refuse_partial_keys(env)?;
+    }
     let profile = choice.map(|(p, _)| p);
     let name = profile.unwrap_or("default");
     let indirect = profiles.get(name).is_some_and(roles::is_indirect);

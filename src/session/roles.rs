@@ -21,6 +21,7 @@
 
 use crate::config::{Profile, ProfileSet};
 use crate::credentials::Credentials;
+use std::collections::HashSet;
 use std::fmt;
 
 /// AWS caps a role assumed with temporary credentials (role chaining) at one hour.
@@ -161,7 +162,9 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
         )));
     }
     let mut name = selected.to_string();
+    // The chain in order (for messages) and as a set (a loop is found in linear time).
     let mut visited: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut steps: Vec<RoleStep> = Vec::new();
     let mut mfa_serial: Option<String> = None;
 
@@ -186,7 +189,7 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
                 ),
             }));
         };
-        if visited.contains(&name) {
+        if !seen.insert(name.clone()) {
             visited.push(name);
             return Err(RoleError::Invalid(format!(
                 "profile formed an infinite loop: {} (fix source_profile so the chain ends at a profile with keys)",

@@ -59,6 +59,11 @@ pub enum EscapeStyle {
     Plain,
 }
 
+/// The longest an AWS session lasts (GetSessionToken's 36 h) plus 300 s of slack: an
+/// AWS_SESSION_EXPIRATION further ahead is not one aws-session set, and the prompt
+/// shows it as expired.
+pub const LONGEST_SESSION_SECS: i64 = 36 * 3600 + 300;
+
 /// The prompt prefix for `remaining` seconds: `(aws+12h) `, `(aws+45m) `, `(aws+59s) `,
 /// `(aws!exp) `; yellow under 5 minutes and red under 1 when `color`.
 /// The shell code this module generates follows the same rules.
@@ -101,16 +106,23 @@ pub fn prompt_prefix(remaining: i64, color: bool, style: EscapeStyle) -> String 
 
 /// Whether the prompt is coloured: AWS_SESSION_COLOR (or AWS_SESSION_COLORS) = 0/1
 /// decides; NO_COLOR turns it off; otherwise on for a terminal that is not `dumb`.
-pub fn color_enabled(get: impl Fn(&str) -> Option<String>, stdout_is_tty: bool) -> bool {
-    if get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
+/// A value of AWS_SESSION_COLOR(S) that is not a boolean is an error naming it, even
+/// with NO_COLOR set.
+pub fn color_enabled(get: impl Fn(&str) -> Option<String>, stdout_is_tty: bool) -> Result<bool> {
+    let mut chosen = None;
     for k in ["AWS_SESSION_COLOR", "AWS_SESSION_COLORS"] {
-        if let Some(v) = get(k).filter(|v| !v.is_empty()) {
-            return crate::env::truthy(&v);
+        if let Some(v) = get(k) {
+            if let Some(b) = crate::env::parse_bool(k, &v)? {
+                chosen = chosen.or(Some(b));
+            }
         }
     }
-    stdout_is_tty && get("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")
+    if get("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return Ok(false);
+    }
+    Ok(chosen.unwrap_or_else(|| {
+        stdout_is_tty && get("TERM").is_some_and(|t| !t.is_empty() && t != "dumb")
+    }))
 }
 
 /// Shell functions shared by bash and zsh (both read this text; `(( ))` and
@@ -139,10 +151,20 @@ fn common_rc(style: EscapeStyle) -> String {
 function __aws_session_now {{
   {now}
 }}
-# AWS_SESSION_EXPIRATION as a number: 0 when unset or not a number.
+# A boolean variable's value ($1) read as aws-session reads it: 1/true/yes/on in any
+# case is on, 0/false/no/off is off; anything else (or nothing) is $2 (on or off).
+function __aws_session_flag {{
+  case "$1" in
+    (1|[Tt][Rr][Uu][Ee]|[Yy][Ee][Ss]|[Oo][Nn]) return 0 ;;
+    (0|[Ff][Aa][Ll][Ss][Ee]|[Nn][Oo]|[Oo][Ff][Ff]) return 1 ;;
+  esac
+  [ "$2" = on ]
+}}
+# AWS_SESSION_EXPIRATION as a number: 0 when unset, not a number or longer than 11
+# digits (so no arithmetic on it can overflow).
 function __aws_session_exp {{
   __aws_session_exp=${{AWS_SESSION_EXPIRATION:-0}}
-  case $__aws_session_exp in (*[!0-9]*) __aws_session_exp=0 ;; esac
+  case $__aws_session_exp in (*[!0-9]*|????????????*) __aws_session_exp=0 ;; esac
 }}
 # True while the session has more than {margin} s left.
 function aws-session-valid {{
@@ -161,12 +183,13 @@ function __aws_session_set_prefix {{
   __aws_session_now
   __aws_session_exp
   (( exp = __aws_session_exp - __aws_session_now ))
+  (( exp <= {longest} )) || exp=0
   if (( exp >= 6000 )); then t="$(( exp / 3600 ))h"
   elif (( exp >= 100 )); then t="$(( exp / 60 ))m"
   elif (( exp > 0 )); then t="${{exp}}s"
   else t=exp; sym='!'; {bang}; fi
   [ "${{#t}}" -ge 3 ] || t="0$t"
-  if [ "${{AWS_SESSION_COLOR:-0}}" = 1 ] && [ -z "${{NO_COLOR-}}" ] && (( exp < 300 )); then
+  if __aws_session_flag "${{AWS_SESSION_COLOR-}}" off && [ -z "${{NO_COLOR-}}" ] && (( exp < 300 )); then
     if (( exp >= 60 )); then clr=$'\e[33m'; else clr=$'\e[31m'; fi
     clr="{c_open}$clr{c_close}" rst="{c_open}"$'\e[39m'"{c_close}"
   fi
@@ -178,7 +201,7 @@ function aws-session-prompt {{
   local rc=$?
   if [ -n "${{__aws_session_prefix-}}" ]; then PS1="${{PS1#"$__aws_session_prefix"}}"; fi
   __aws_session_prefix=
-  if [ "${{AWS_SESSION_PROMPT:-1}}" != 0 ]; then
+  if __aws_session_flag "${{AWS_SESSION_PROMPT-}}" on; then
     __aws_session_set_prefix
     PS1="$__aws_session_prefix$PS1"
   fi
@@ -191,7 +214,8 @@ function aws {{
   command aws "$@"
 }}
 "#,
-        margin = REFRESH_MARGIN_SECS
+        margin = REFRESH_MARGIN_SECS,
+        longest = LONGEST_SESSION_SECS
     )
 }
 
@@ -272,7 +296,7 @@ function __aws_session_exe
 end
 # True while the session has more than {margin} s left.
 function aws-session-valid
-    string match -qr '^[0-9]+$' -- "$AWS_SESSION_EXPIRATION"; or return 1
+    string match -qr '^[0-9]{{1,11}}$' -- "$AWS_SESSION_EXPIRATION"; or return 1
     test (date +%s) -lt (math "$AWS_SESSION_EXPIRATION - {margin}")
 end
 # New credentials (asks for a code); options go to `aws-session refresh`.
@@ -288,12 +312,23 @@ end
 function __aws_session_restore_status
     return $argv[1]
 end
+# A boolean variable's value ($argv[1]) read as aws-session reads it: 1/true/yes/on in
+# any case is on, 0/false/no/off is off; anything else (or nothing) is $argv[2].
+function __aws_session_flag
+    switch (string lower -- "_$argv[1]")
+        case _1 _true _yes _on
+            return 0
+        case _0 _false _no _off
+            return 1
+    end
+    test "$argv[2]" = on
+end
 if functions -q fish_prompt; and not functions -q __aws_session_user_prompt
     functions -c fish_prompt __aws_session_user_prompt
 end
 function fish_prompt
     set -l s $status
-    if test "$AWS_SESSION_PROMPT" != 0
+    if __aws_session_flag "$AWS_SESSION_PROMPT" on
         set -l exe (__aws_session_exe)
         $exe prompt
     end
@@ -442,26 +477,32 @@ fn note_no_integration(shell: &str, e: &Error) {
 pub fn private_dir(xdg_runtime_dir: Option<&str>, tmpdir: Option<&str>) -> Result<PathBuf> {
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
-    let dir = match xdg_runtime_dir.filter(|d| d.starts_with('/') && Path::new(d).is_dir()) {
-        Some(d) => Path::new(d).join("aws-session"),
-        None => Path::new(tmpdir.filter(|t| t.starts_with('/')).unwrap_or("/tmp"))
-            .join(format!("aws-session-{uid}")),
+    let (dir, fix) = match xdg_runtime_dir.filter(|d| d.starts_with('/') && Path::new(d).is_dir()) {
+        Some(d) => (
+            Path::new(d).join("aws-session"),
+            "fix XDG_RUNTIME_DIR or unset it to use TMPDIR",
+        ),
+        None => (
+            Path::new(tmpdir.filter(|t| t.starts_with('/')).unwrap_or("/tmp"))
+                .join(format!("aws-session-{uid}")),
+            "set TMPDIR to a writable directory of your own",
+        ),
     };
     let shown = dir.display();
     fsutil::ensure_private_dir(&dir).map_err(|e| {
         Error::Local(match e {
-            PrivateDirError::Create(e) => {
-                format!("cannot create {shown}: {e} (set TMPDIR to a writable directory)")
-            }
-            PrivateDirError::Inspect(e) => format!("cannot inspect {shown}: {e}"),
+            PrivateDirError::Create(e) => format!("cannot create {shown}: {e} ({fix})"),
+            PrivateDirError::Inspect(e) => format!("cannot inspect {shown}: {e} ({fix})"),
             PrivateDirError::NotOurs => format!(
-                "{shown} is not a directory owned by you (someone else may have made it): remove it or set TMPDIR"
+                "{shown} is not a directory owned by you (someone else may have made it): remove it, or {fix}"
             ),
             // Others could have put files in it (a .zshrc of theirs): do not use it.
             PrivateDirError::WritableByOthers(mode) => format!(
-                "{shown} is writable by others (mode {mode:o}): remove it, or set TMPDIR to a directory of your own"
+                "{shown} is writable by others (mode {mode:o}): remove it, or {fix}"
             ),
-            PrivateDirError::Tighten(e) => format!("cannot make {shown} private (0700): {e}"),
+            PrivateDirError::Tighten(e) => {
+                format!("cannot make {shown} private (0700): {e} ({fix})")
+            }
         })
     })?;
     Ok(dir)
@@ -525,6 +566,10 @@ mod tests {
         );
     }
 
+    fn color_ok(get: impl Fn(&str) -> Option<String>, tty: bool) -> bool {
+        color_enabled(get, tty).unwrap()
+    }
+
     #[test]
     fn colour_choice() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
@@ -535,19 +580,21 @@ mod tests {
                     .map(|(_, v)| v.to_string())
             }
         };
-        assert!(color_enabled(env(&[("TERM", "xterm")]), true));
-        assert!(!color_enabled(env(&[("TERM", "dumb")]), true));
-        assert!(!color_enabled(env(&[("TERM", "xterm")]), false));
-        assert!(color_enabled(env(&[("AWS_SESSION_COLOR", "1")]), false));
-        assert!(color_enabled(env(&[("AWS_SESSION_COLORS", "1")]), false));
-        assert!(!color_enabled(
+        assert!(color_ok(env(&[("TERM", "xterm")]), true));
+        assert!(!color_ok(env(&[("TERM", "dumb")]), true));
+        assert!(!color_ok(env(&[("TERM", "xterm")]), false));
+        assert!(color_ok(env(&[("AWS_SESSION_COLOR", "1")]), false));
+        assert!(color_ok(env(&[("AWS_SESSION_COLORS", "1")]), false));
+        assert!(!color_ok(
             env(&[("AWS_SESSION_COLOR", "0"), ("TERM", "xterm")]),
             true
         ));
-        assert!(!color_enabled(
+        assert!(!color_ok(
             env(&[("NO_COLOR", "1"), ("AWS_SESSION_COLOR", "1")]),
             true
         ));
+        assert!(color_enabled(env(&[("AWS_SESSION_COLOR", "maybe")]), true).is_err());
+        assert!(color_ok(env(&[("AWS_SESSION_COLORS", "Yes")]), false));
     }
 
     #[test]

@@ -1,5 +1,7 @@
-//! The aarch64 release binary of scripts/release, run under qemu-user against the
-//! peer: it starts, and it makes a real MFA session for a command.
+//! The release binaries of scripts/release against the peer: the aarch64 one under
+//! qemu-user, the x86_64 one natively. They start, make a real MFA session for a
+//! command, and serve credentials (the release profile rebuilds std: see
+//! scripts/build-static).
 //!
 //! scripts/release takes minutes (two static release builds), so these tests are
 //! ignored by a plain `cargo test`; scripts/test builds the release, extracts the
@@ -25,23 +27,25 @@ use std::process::{Command, Stdio};
 /// The aarch64 binary under test: `$AWS_SESSION_AARCH64_BIN`, checked to be an
 /// aarch64 ELF file.
 fn aarch64_binary() -> PathBuf {
-    let path = match std::env::var_os("AWS_SESSION_AARCH64_BIN") {
+    release_binary("AWS_SESSION_AARCH64_BIN", 183, "aarch64")
+}
+
+/// A release binary named by `var`, checked to be an ELF file for `machine`
+/// (e_machine: 62 x86_64, 183 aarch64).
+fn release_binary(var: &str, machine: u8, arch: &str) -> PathBuf {
+    let path = match std::env::var_os(var) {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => panic!(
-            "AWS_SESSION_AARCH64_BIN is not set: it names the aarch64 binary of scripts/release \
+            "{var} is not set: it names the {arch} binary of scripts/release \
              (scripts/test sets it; see the top of tests/it/release.rs to run this by hand). These tests need the binaries of scripts/release."
         ),
     };
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "AWS_SESSION_AARCH64_BIN={}: cannot read it: {e}",
-            path.display()
-        )
-    });
-    // ELF magic, and e_machine (little endian, offset 18) = EM_AARCH64 (183).
+    let bytes = std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{var}={}: cannot read it: {e}", path.display()));
+    // ELF magic, and e_machine (little endian, offset 18).
     assert!(
-        bytes.len() > 20 && bytes.starts_with(b"\x7fELF") && bytes[18..20] == [183, 0],
-        "AWS_SESSION_AARCH64_BIN={} is not an aarch64 ELF binary",
+        bytes.len() > 20 && bytes.starts_with(b"\x7fELF") && bytes[18..20] == [machine, 0],
+        "{var}={} is not an {arch} ELF binary",
         path.display()
     );
     path
@@ -73,8 +77,19 @@ fn qemu() -> PathBuf {
 /// stdin from /dev/null, a new session without a controlling terminal.
 fn aarch64_command(sb: &Sandbox, peer: &Peer) -> Command {
     let mut command = Command::new(qemu());
+    command.arg(aarch64_binary());
+    in_sandbox(command, sb, peer)
+}
+
+/// The x86_64 release binary (`$AWS_SESSION_X86_64_BIN`), run natively, set up the
+/// same way.
+fn x86_64_command(sb: &Sandbox, peer: &Peer) -> Command {
+    let command = Command::new(release_binary("AWS_SESSION_X86_64_BIN", 62, "x86_64"));
+    in_sandbox(command, sb, peer)
+}
+
+fn in_sandbox(mut command: Command, sb: &Sandbox, peer: &Peer) -> Command {
     command
-        .arg(aarch64_binary())
         .env_clear()
         .envs(sb.env(peer))
         .current_dir(sb.home.path())
@@ -108,6 +123,42 @@ fn aarch64_binary_prints_its_version_under_qemu() {
 #[test]
 #[ignore = "needs the binaries of scripts/release; scripts/test runs it"]
 fn aarch64_binary_makes_an_mfa_session_for_the_aws_cli_under_qemu() {
+    makes_an_mfa_session_for_the_aws_cli(aarch64_command);
+}
+
+#[test]
+#[ignore = "needs the binaries of scripts/release; scripts/test runs it"]
+fn x86_64_binary_makes_an_mfa_session_for_the_aws_cli() {
+    makes_an_mfa_session_for_the_aws_cli(x86_64_command);
+}
+
+/// The release build serves credentials too (`exec --server`: threads, a listener,
+/// a child it waits for): the AWS CLI inside gets them from the endpoint.
+#[test]
+#[ignore = "needs the binaries of scripts/release; scripts/test runs it"]
+fn x86_64_binary_serves_credentials_to_the_aws_cli() {
+    let peer = Peer::shared();
+    let user = peer.create_user("rel-srv", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    sb.write_config("[default]\nregion = us-east-1\n");
+    let out = x86_64_command(&sb, peer)
+        .args([
+            "--code",
+            &user.totp(0),
+            "exec",
+            "--server",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "stderr: {}", stderr(&out));
+    assert!(stdout(&out).contains(&user.arn), "{}", stdout(&out));
+}
+
+fn makes_an_mfa_session_for_the_aws_cli(command: fn(&Sandbox, &Peer) -> Command) {
     let peer = Peer::shared();
     let user = peer.create_user("arm", true);
     let sb = Sandbox::new();
@@ -118,7 +169,7 @@ fn aarch64_binary_makes_an_mfa_session_for_the_aws_cli_under_qemu() {
     ));
     // The aarch64 binary (emulated) signs GetSessionToken with a TOTP code, then
     // execs the venv's x86_64 AWS CLI (native: qemu-user hands execve to the kernel).
-    let out = aarch64_command(&sb, peer)
+    let out = command(&sb, peer)
         .args([
             "--code",
             &user.totp(0),

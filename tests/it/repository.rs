@@ -51,6 +51,39 @@ fn nothing_reads_a_path_outside_the_repository() {
     );
 }
 
+/// Every write to stdout is checked (issue 13): `print!`/`println!` panic on a full
+/// disk, so src/ writes to stdout only through `out.rs`.
+#[test]
+fn stdout_is_written_only_through_out() {
+    let mut files = Vec::new();
+    files_under(&Path::new(ROOT).join("src"), &mut files);
+    let mut offenders = Vec::new();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+    {
+        if path.ends_with("src/out.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(path).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let bare_print = ["print!(", "println!("].iter().any(|m| {
+                code.match_indices(m)
+                    .any(|(i, _)| !code[..i].ends_with('e') && !code[..i].ends_with('_'))
+            });
+            let raw_stdout = code.contains("stdout()") && !code.contains("stdout().is_terminal()");
+            if bare_print || raw_stdout {
+                offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "write to stdout with crate::out::print instead: {offenders:#?}"
+    );
+}
+
 #[test]
 fn every_script_the_readme_names_is_executable() {
     let readme = fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
@@ -100,6 +133,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("error", 1),
     ("timefmt", 1),
     ("fsutil", 1),
+    ("out", 1),
     ("credentials", 1),
     ("encode", 1),
     ("qr", 1),

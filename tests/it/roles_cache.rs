@@ -563,12 +563,13 @@ fn corrupt_or_untrusted_cache_entries_are_ignored_and_replaced() {
     let out = aws_session(&sb, None, &me);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("0644"), "{}", stderr(&out));
+    // It is removed at once (its session may have been read), not left for later.
+    assert!(!entry.exists(), "the world-readable entry is still there");
 
     // Nor a symlink to a valid entry of ours.
     let elsewhere = sb.home.path().join("planted.json");
     fs::write(&elsewhere, &good).unwrap();
     fs::set_permissions(&elsewhere, fs::Permissions::from_mode(0o600)).unwrap();
-    fs::remove_file(&entry).unwrap();
     std::os::unix::fs::symlink(&elsewhere, &entry).unwrap();
     let out = aws_session(&sb, None, &me);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));

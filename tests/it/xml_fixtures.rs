@@ -27,6 +27,7 @@ fn advice(action: &str, e: &ParsedAwsError) -> String {
         request_id: e.request_id.clone(),
         clock_skew_secs: None,
         access_key_id: None,
+        session_token_sent: false,
         service: "sts",
     })
     .unwrap_or_default()

@@ -4,6 +4,7 @@
 use super::{Origin, SourceCredentials};
 use crate::credentials::Credentials;
 use crate::env::Env;
+use crate::error::{Error, Result};
 
 /// Whether the environment's AWS_ACCESS_KEY_ID is a session an aws-session made
 /// (so it must not be used to make another one).
@@ -64,4 +65,34 @@ fn environment_keys(env: &Env) -> Option<SourceCredentials> {
         },
         origin: Origin::Environment,
     })
+}
+
+/// Refuse half a key pair in the environment (AWS_ACCESS_KEY_ID without
+/// AWS_SECRET_ACCESS_KEY, or the other way round), as the AWS CLI does: quietly
+/// falling back to a profile's keys would make a session for another identity. Only
+/// called where the environment's keys would be used (not with `--profile`); the
+/// secret is never shown.
+///
+/// ```
+/// use aws_session::env::Env;
+/// use aws_session::session::source::environment::refuse_partial_keys;
+/// assert!(refuse_partial_keys(&Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKID")])).is_err());
+/// assert!(refuse_partial_keys(&Env::from_pairs([("AWS_SECRET_ACCESS_KEY", "s")])).is_err());
+/// assert!(refuse_partial_keys(&Env::default()).is_ok());
+/// ```
+pub fn refuse_partial_keys(env: &Env) -> Result<()> {
+    if parent_stash(env).is_some() {
+        return Ok(());
+    }
+    let (set, unset) = match (
+        env.get("AWS_ACCESS_KEY_ID").is_some(),
+        env.get("AWS_SECRET_ACCESS_KEY").is_some(),
+    ) {
+        (true, false) => ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"),
+        (false, true) => ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID"),
+        _ => return Ok(()),
+    };
+    Err(Error::Config(format!(
+        "Partial credentials found in env: {set} is set but {unset} is not (set both, or unset {set} to use the profile's keys)"
+    )))
 }
