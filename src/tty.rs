@@ -16,6 +16,11 @@ pub trait CodeSource {
     fn next_code(&mut self, label: &str) -> Result<String>;
     /// Whether another code can be had after AWS refused one.
     fn can_ask_again(&self) -> bool;
+    /// AWS refused the last code (`why`, AWS's message); another one is asked next.
+    fn refused(&mut self, why: &str) -> Result<()> {
+        eprintln!("aws-session: AWS refused the MFA code ({why}); wait for the next code and enter it");
+        Ok(())
+    }
 }
 
 /// The message when no code can be had.

@@ -27,7 +27,8 @@ use crate::config::{self, FileKind, ProfileSet};
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
 use crate::session::{self, EnvChanges, Established, SessionPlan};
-use crate::tty::TerminalPrompt;
+use crate::session::mfa_process::ProcessCodes;
+use crate::tty::{CodeSource, TerminalPrompt};
 use std::ffi::OsString;
 use std::time::Duration;
 
@@ -553,9 +554,11 @@ pub(crate) struct Context<'a> {
     pub(crate) env: &'a Env,
     pub(crate) profiles: ProfileSet,
     pub(crate) plan: SessionPlan,
-    client: Client,
+    pub(crate) client: Client,
     sts_endpoint: String,
-    cache: Option<Cache>,
+    pub(crate) cache: Option<Cache>,
+    /// The mfa_process command and where it was set, when there is one.
+    mfa_process: Option<(String, String)>,
 }
 
 impl<'a> Context<'a> {
@@ -564,11 +567,26 @@ impl<'a> Context<'a> {
         note_warnings(&profiles, opts.debug);
         let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
         let profile = choice.map(|(p, _)| p);
-        let plan = session::plan_session_for(env, &profiles, choice)?;
+        let mut plan = session::plan_session_for(env, &profiles, choice)?;
+        let mfa_process = mfa_process(env, &profiles, profile, &plan);
+        if let Some((command, from)) = &mfa_process {
+            // Checked now, so that a bad setting is found before anything is run or sent.
+            ProcessCodes::new(None, command, from)?;
+        }
         let endpoints = session::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
         let client = make_client(opts, env, endpoints)?;
         let cache = open_cache(opts, env);
+        plan.source = session::source::process::resolve(plan.source, env)?;
+        if let (Some(p), Some(_), None) = (
+            plan.source.origin.process_profile(),
+            &plan.source.credentials.session_token,
+            &plan.roles,
+        ) {
+            return Err(Error::Config(format!(
+                "the credential_process of profile \"{p}\" gave temporary credentials (with a SessionToken), and AWS refuses those for an MFA session (GetSessionToken): make it print long-term keys, or use the profile as the source_profile of a role"
+            )));
+        }
         Ok(Context {
             opts,
             env,
@@ -577,6 +595,7 @@ impl<'a> Context<'a> {
             client,
             sts_endpoint,
             cache,
+            mfa_process,
         })
     }
 
@@ -588,7 +607,27 @@ impl<'a> Context<'a> {
     /// A session using the cached sessions `reads` allows (every session made is
     /// stored in the cache for later runs).
     pub(crate) fn establish_with(&self, reads: session::CacheReads) -> Result<Established> {
-        let mut codes = TerminalPrompt::new(self.opts.code.clone());
+        self.establish_plan(&self.plan, reads)
+    }
+
+    /// [`Context::establish_with`] for `plan` (this run's plan, or one derived from it).
+    pub(crate) fn establish_plan(
+        &self,
+        plan: &SessionPlan,
+        reads: session::CacheReads,
+    ) -> Result<Established> {
+        let mut terminal;
+        let mut process;
+        let codes: &mut dyn CodeSource = match &self.mfa_process {
+            Some((command, from)) => {
+                process = ProcessCodes::new(self.opts.code.clone(), command, from)?;
+                &mut process
+            }
+            None => {
+                terminal = TerminalPrompt::new(self.opts.code.clone());
+                &mut terminal
+            }
+        };
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
@@ -606,7 +645,7 @@ impl<'a> Context<'a> {
                 .or_else(|| self.env.get("LOGNAME"))
                 .map(str::to_string),
         };
-        session::establish(&rt, &self.plan, &mut codes)
+        session::establish(&rt, plan, codes)
     }
 
     /// The region of the chosen profile, when it has one.
@@ -648,6 +687,27 @@ impl<'a> Context<'a> {
             self.env,
         )
     }
+}
+
+/// The mfa_process of a run and where it was set: AWS_SESSION_MFA_PROCESS, else the
+/// chosen profile's `mfa_process`, else that of the profile the keys come from.
+fn mfa_process(
+    env: &Env,
+    profiles: &ProfileSet,
+    profile: Option<&str>,
+    plan: &SessionPlan,
+) -> Option<(String, String)> {
+    if let Some(v) = env.get("AWS_SESSION_MFA_PROCESS").filter(|v| !v.trim().is_empty()) {
+        return Some((v.to_string(), "AWS_SESSION_MFA_PROCESS".to_string()));
+    }
+    [Some(profile.unwrap_or("default")), plan.source.origin.profile()]
+        .into_iter()
+        .flatten()
+        .find_map(|name| {
+            let v = profiles.get(name)?.get("mfa_process")?;
+            (!v.trim().is_empty())
+                .then(|| (v.to_string(), format!("mfa_process of profile \"{name}\"")))
+        })
 }
 
 /// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)

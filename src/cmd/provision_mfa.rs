@@ -115,9 +115,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     // As for every command: --profile P uses P's keys even when the environment has some.
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
     let source = session::source_credentials_for(env, &profiles, choice)?;
-    let creds = &source.credentials;
     let endpoints = session::endpoint_settings(env, &profiles, profile);
     let client = super::make_client(opts, env, endpoints)?;
+    let source = session::source::process::resolve(source, env)?;
+    let creds = &source.credentials;
 
     let body = client.call(&sts::get_caller_identity(), creds)?;
     let id = sts::parse_get_caller_identity(&body).map_err(|e| unusable("GetCallerIdentity", e))?;

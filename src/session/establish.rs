@@ -110,6 +110,8 @@ pub fn establish(
             Origin::Environment => "the environment".to_string(),
             Origin::ParentStash => "the enclosing session's parent keys".to_string(),
             Origin::Profile(p) => format!("profile \"{p}\""),
+            Origin::Process { profile, .. } =>
+                format!("the credential_process of profile \"{profile}\""),
         }
     ));
     let _lock = match rt.cache {
@@ -177,10 +179,7 @@ impl Run<'_> {
     }
 
     fn source_profile(&self) -> Option<String> {
-        match &self.plan.source.origin {
-            Origin::Profile(p) => Some(p.clone()),
-            _ => None,
-        }
+        self.plan.source.origin.profile().map(str::to_string)
     }
 
     /// A fresh entry of `key`, if the cache has one it trusts.
@@ -535,8 +534,9 @@ impl Run<'_> {
 const CODE_TRIES: u32 = 3;
 
 /// Ask `codes` for a code and run `attempt` with it. A code AWS refuses is never sent
-/// again: while a terminal can give another one (up to [`CODE_TRIES`]) the person is
-/// asked for the next code, else the refusal is the error.
+/// again: while the source can give another one (up to [`CODE_TRIES`]: the person at
+/// the terminal, or an mfa_process once the next 30-second window has begun) the next
+/// code is asked for, else the refusal is the error.
 fn with_code<T>(
     codes: &mut dyn CodeSource,
     serial: &str,
@@ -549,10 +549,7 @@ fn with_code<T>(
         match attempt(&code) {
             Err(Error::Aws(e)) if e.is_code_rejected() => {
                 if tries < CODE_TRIES && codes.can_ask_again() {
-                    eprintln!(
-                        "aws-session: AWS refused the MFA code ({}); wait for the next code and enter it",
-                        e.message.trim()
-                    );
+                    codes.refused(e.message.trim())?;
                     continue;
                 }
                 return Err(code_refused(serial, &e));
