@@ -15,6 +15,7 @@ pub mod export;
 pub mod prompt;
 pub mod provision_mfa;
 pub mod refresh;
+pub mod rotate;
 pub mod shell;
 pub mod status;
 
@@ -43,6 +44,8 @@ pub enum Command {
     Refresh(refresh::Args),
     /// Create and enable a virtual MFA device.
     ProvisionMfa(provision_mfa::Args),
+    /// Replace the profile's access key with a new one.
+    Rotate,
     /// Print the prompt prefix for the current environment.
     Prompt,
     /// Print credentials for eval or scripts.
@@ -162,6 +165,7 @@ pub const COMMANDS: &[Spec] = &[
     provision_mfa::SPEC,
     export::SPEC,
     credential_process::SPEC,
+    rotate::SPEC,
     status::SPEC,
     clear::SPEC,
     prompt::SPEC,
@@ -187,6 +191,7 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "provision-mfa" => Command::ProvisionMfa(provision_mfa::parse(args)?),
         "export" => Command::Export(export::parse(args)?),
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
+        "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
         "status" => no_arguments(args).map(|_| Command::Status)?,
         "clear" => no_arguments(args).map(|_| Command::Clear)?,
         "prompt" => no_arguments(args).map(|_| Command::Prompt)?,
@@ -222,6 +227,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::ProvisionMfa(args) => provision_mfa::run(args, opts, env),
         Command::Export(args) => export::run(args, opts, env),
         Command::CredentialProcess => credential_process::run(opts, env),
+        Command::Rotate => rotate::run(opts, env),
         Command::Status => status::run(opts, env),
         Command::Clear => clear::run(opts, env),
         Command::Completions(shell) => completions::run(shell),
@@ -243,7 +249,7 @@ pub fn help(topic: Option<&str>) -> Result<String> {
 }
 
 /// The usage line of the tool.
-pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | status | clear | prompt | completions SHELL]";
+pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | rotate | status | clear | prompt | completions SHELL]";
 
 /// Shortest session AWS grants (GetSessionToken DurationSeconds).
 pub const MIN_DURATION: u32 = 900;
@@ -295,6 +301,7 @@ fn tool_help() -> String {
             "  AWS_SESSION_TIMEOUT              seconds per request (default 30)\n",
             "  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n",
             "  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n",
+            "  AWS_SESSION_MFA_PROCESS          command that prints the MFA code (instead of asking)\n",
             "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n",
             "\n",
             "Exit codes: 0 ok, 1 usage, 2 config, 3 MFA code, 4 AWS error, 5 network, 6 local file,\n",
