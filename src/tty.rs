@@ -18,7 +18,9 @@ pub trait CodeSource {
     fn can_ask_again(&self) -> bool;
     /// AWS refused the last code (`why`, AWS's message); another one is asked next.
     fn refused(&mut self, why: &str) -> Result<()> {
-        eprintln!("aws-session: AWS refused the MFA code ({why}); wait for the next code and enter it");
+        eprintln!(
+            "aws-session: AWS refused the MFA code ({why}); wait for the next code and enter it"
+        );
         Ok(())
     }
 }

@@ -104,7 +104,10 @@ pub fn delete_access_key(user_name: &str, access_key_id: &str) -> QueryRequest {
 /// ```
 pub fn parse_list_access_keys(body: &str) -> Result<Vec<String>, XmlError> {
     let doc = Document::parse_expecting(body, "ListAccessKeysResponse")?;
-    let Some(list) = doc.root().find(&["ListAccessKeysResult", "AccessKeyMetadata"]) else {
+    let Some(list) = doc
+        .root()
+        .find(&["ListAccessKeysResult", "AccessKeyMetadata"])
+    else {
         return Ok(Vec::new());
     };
     list.children("member")

@@ -27,8 +27,8 @@ use crate::cache::{self, Cache};
 use crate::config::{self, FileKind, ProfileSet};
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
-use crate::session::{self, EnvChanges, Established, SessionPlan};
 use crate::session::mfa_process::ProcessCodes;
+use crate::session::{self, EnvChanges, Established, SessionPlan};
 use crate::tty::{CodeSource, TerminalPrompt};
 use std::ffi::OsString;
 use std::time::Duration;
@@ -704,17 +704,23 @@ fn mfa_process(
     profile: Option<&str>,
     plan: &SessionPlan,
 ) -> Option<(String, String)> {
-    if let Some(v) = env.get("AWS_SESSION_MFA_PROCESS").filter(|v| !v.trim().is_empty()) {
+    if let Some(v) = env
+        .get("AWS_SESSION_MFA_PROCESS")
+        .filter(|v| !v.trim().is_empty())
+    {
         return Some((v.to_string(), "AWS_SESSION_MFA_PROCESS".to_string()));
     }
-    [Some(profile.unwrap_or("default")), plan.source.origin.profile()]
-        .into_iter()
-        .flatten()
-        .find_map(|name| {
-            let v = profiles.get(name)?.get("mfa_process")?;
-            (!v.trim().is_empty())
-                .then(|| (v.to_string(), format!("mfa_process of profile \"{name}\"")))
-        })
+    [
+        Some(profile.unwrap_or("default")),
+        plan.source.origin.profile(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|name| {
+        let v = profiles.get(name)?.get("mfa_process")?;
+        (!v.trim().is_empty())
+            .then(|| (v.to_string(), format!("mfa_process of profile \"{name}\"")))
+    })
 }
 
 /// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)

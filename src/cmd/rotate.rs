@@ -85,12 +85,14 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
 
     let new = iam::parse_create_access_key(&call(iam::create_access_key(&user))?)
         .map_err(|e| e.into_error("CreateAccessKey"))?;
-    let undo_create = || match call(iam::delete_access_key(&user, &new.access_key_id)) {
+    let undo_create = || {
+        match call(iam::delete_access_key(&user, &new.access_key_id)) {
         Ok(_) => format!("the new key {} was deleted again", new.access_key_id),
         Err(e) => format!(
             "the new key {} could not be deleted again ({e}): delete it with aws iam delete-access-key --user-name {user} --access-key-id {}",
             new.access_key_id, new.access_key_id
         ),
+    }
     };
 
     if let Err(e) = write_keys(&path, &profile, &new) {

@@ -107,7 +107,11 @@ mod tests {
         assert_eq!(e.exit_code(), 3);
         let mut c = ProcessCodes::new(Some("654321".into()), "false", "x").unwrap();
         assert_eq!(c.next_code("your").unwrap(), "654321");
-        assert!(c.next_code("your").unwrap_err().to_string().contains("exit status 1"));
+        assert!(c
+            .next_code("your")
+            .unwrap_err()
+            .to_string()
+            .contains("exit status 1"));
         assert!(ProcessCodes::new(None, "'", "x").is_err());
         assert!(ProcessCodes::new(None, "  ", "x").is_err());
     }

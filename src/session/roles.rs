@@ -343,7 +343,9 @@ fn process_base(profile: &Profile) -> Option<Result<Base, RoleError>> {
     let command = value(profile, "credential_process")?;
     let name = profile.name();
     Some(if super::source::process::is_aws_session(command) {
-        Err(RoleError::Invalid(super::source::process::calls_itself(name)))
+        Err(RoleError::Invalid(super::source::process::calls_itself(
+            name,
+        )))
     } else {
         Ok(Base::Process {
             profile: name.to_string(),

@@ -227,8 +227,11 @@ mod tests {
     fn runs_without_a_shell_and_reports_failures() {
         let out = run_capture(&w("printf %s 'a b'"), TIMEOUT).unwrap();
         assert_eq!(out, b"a b");
-        let out = run_capture(&w("sh -c 'printf %s \"$AWS_SESSION_IN_CREDENTIAL_PROCESS\"'"), TIMEOUT)
-            .unwrap();
+        let out = run_capture(
+            &w("sh -c 'printf %s \"$AWS_SESSION_IN_CREDENTIAL_PROCESS\"'"),
+            TIMEOUT,
+        )
+        .unwrap();
         assert_eq!(out, b"1");
         assert!(matches!(
             run_capture(&w("/nonexistent/x"), TIMEOUT),

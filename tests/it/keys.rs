@@ -55,7 +55,14 @@ fn credential_process_keys_make_mfa_and_role_sessions_and_show_in_status() {
     ));
     let o = sb
         .command(peer)
-        .args(["--profile", "cp", "--code", &user.fresh_code(), "exec", "env"])
+        .args([
+            "--profile",
+            "cp",
+            "--code",
+            &user.fresh_code(),
+            "exec",
+            "env",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -67,7 +74,14 @@ fn credential_process_keys_make_mfa_and_role_sessions_and_show_in_status() {
 
     let o = sb
         .command(peer)
-        .args(["--profile", "r", "--code", &user.fresh_code(), "exec", "env"])
+        .args([
+            "--profile",
+            "r",
+            "--code",
+            &user.fresh_code(),
+            "exec",
+            "env",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -80,7 +94,11 @@ fn credential_process_keys_make_mfa_and_role_sessions_and_show_in_status() {
         .iter()
         .any(|s| s.kind == "role" && s.arn.contains(&role.role_name)));
 
-    let o = sb.command(peer).args(["--profile", "cp", "status"]).output().unwrap();
+    let o = sb
+        .command(peer)
+        .args(["--profile", "cp", "status"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("\"cp\""), "{}", stdout(&o));
 }
@@ -90,7 +108,9 @@ fn credential_process_recursion_is_refused() {
     let peer = Peer::shared();
     let sb = Sandbox::new();
     // aws-session itself without keys of its own.
-    sb.write_config("[profile me]\ncredential_process = aws-session credential-process --profile me\n");
+    sb.write_config(
+        "[profile me]\ncredential_process = aws-session credential-process --profile me\n",
+    );
     let o = sb
         .command(peer)
         .args(["--profile", "me", "--code", "123456", "exec", "true"])
@@ -170,7 +190,13 @@ fn credential_process_fails() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     // Its stderr passes through, then our one line.
     assert!(err.starts_with("gpg: decryption failed\n"), "{err}");
-    assert!(err.lines().last().unwrap().contains("failed (exit status 3)"), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap()
+            .contains("failed (exit status 3)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -182,7 +208,8 @@ fn credential_process_bad_json() {
 
 #[test]
 fn credential_process_wrong_version() {
-    let o = with_process(r#"echo '{"Version": 2, "AccessKeyId": "AKIA1", "SecretAccessKey": "s"}'"#);
+    let o =
+        with_process(r#"echo '{"Version": 2, "AccessKeyId": "AKIA1", "SecretAccessKey": "s"}'"#);
     one_line_error(&o, 2, &["Version 2, not 1"]);
 }
 
@@ -215,7 +242,11 @@ fn mfa_process_makes_sessions_without_a_terminal() {
     ));
     // exec, from the profile's mfa_process.
     fs::write(&code_file, format!("{}\n", user.fresh_code())).unwrap();
-    let o = sb.command(peer).args(["--no-cache", "exec", "env"]).output().unwrap();
+    let o = sb
+        .command(peer)
+        .args(["--no-cache", "exec", "env"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(common::env_map(&o)["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
     // credential-process.
@@ -228,7 +259,11 @@ fn mfa_process_makes_sessions_without_a_terminal() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("\"SessionToken\""));
     // refresh, from AWS_SESSION_MFA_PROCESS (it wins over the profile's).
-    let env_process = script(&sb, "code.sh", &format!("printf '%s' '{}'", user.fresh_code()));
+    let env_process = script(
+        &sb,
+        "code.sh",
+        &format!("printf '%s' '{}'", user.fresh_code()),
+    );
     let o = sb
         .command(peer)
         .env("AWS_SESSION_MFA_PROCESS", env_process.display().to_string())
@@ -260,7 +295,14 @@ fn mfa_process_bad_output() {
         .args(["exec", "true"])
         .output()
         .unwrap();
-    one_line_error(&o, 3, &["AWS_SESSION_MFA_PROCESS", "5 characters, not a 6-digit code"]);
+    one_line_error(
+        &o,
+        3,
+        &[
+            "AWS_SESSION_MFA_PROCESS",
+            "5 characters, not a 6-digit code",
+        ],
+    );
     assert!(common::actions_by(peer, &user.access_key_id).is_empty());
 }
 
@@ -301,7 +343,8 @@ fn mfa_process_refused_code_is_asked_again_at_the_next_window() {
     assert_eq!(gets, 2);
 }
 
-const OTHER: &str = "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other/secret\n";
+const OTHER: &str =
+    "[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other/secret\n";
 
 /// A credentials file with comments, another profile and the user's keys in `me`.
 fn rotate_sandbox(user: &TestUser) -> (Sandbox, String) {
@@ -361,14 +404,24 @@ fn rotate_replaces_the_key_and_changes_only_its_two_values() {
             .replace(&user.access_key_id, &new_id)
             .replace(&user.secret_access_key, &new_secret)
     );
-    let mode = fs::metadata(&sb.credentials_file).unwrap().permissions().mode();
+    let mode = fs::metadata(&sb.credentials_file)
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o777, 0o600);
     // The new key works; the old one is gone at the peer.
     let o = identity(&sb, peer);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = sb
         .aws(peer)
-        .args(["--profile", "me", "iam", "list-access-keys", "--user-name", &user.user_name])
+        .args([
+            "--profile",
+            "me",
+            "iam",
+            "list-access-keys",
+            "--user-name",
+            &user.user_name,
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -390,7 +443,14 @@ fn rotate_with_two_keys_changes_nothing() {
     let (sb, before) = rotate_sandbox(&user);
     let o = sb
         .aws(peer)
-        .args(["--profile", "me", "iam", "create-access-key", "--user-name", &user.user_name])
+        .args([
+            "--profile",
+            "me",
+            "iam",
+            "create-access-key",
+            "--user-name",
+            &user.user_name,
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -399,7 +459,11 @@ fn rotate_with_two_keys_changes_nothing() {
         .args(["--profile", "me", "--code", &user.fresh_code(), "rotate"])
         .output()
         .unwrap();
-    one_line_error(&o, 2, &["already has two access keys", "nothing was changed"]);
+    one_line_error(
+        &o,
+        2,
+        &["already has two access keys", "nothing was changed"],
+    );
     assert_eq!(fs::read_to_string(&sb.credentials_file).unwrap(), before);
     let creates = peer
         .log()
@@ -415,7 +479,13 @@ fn rotate_delete_fails_after_create() {
     let peer = Peer::shared();
     let user = peer.create_user("rotfail", true);
     let (sb, _) = rotate_sandbox(&user);
-    peer.fail(&user.user_name, "DeleteAccessKey", 1, Some("CreateAccessKey"), "ServiceFailure");
+    peer.fail(
+        &user.user_name,
+        "DeleteAccessKey",
+        1,
+        Some("CreateAccessKey"),
+        "ServiceFailure",
+    );
     let o = sb
         .command(peer)
         .args(["--profile", "me", "--code", &user.fresh_code(), "rotate"])
@@ -426,7 +496,10 @@ fn rotate_delete_fails_after_create() {
     one_line_error(
         &o,
         4,
-        &[&format!("holds the new key {new_id}, which works"), "still active at AWS"],
+        &[
+            &format!("holds the new key {new_id}, which works"),
+            "still active at AWS",
+        ],
     );
     let o = identity(&sb, peer);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -452,7 +525,11 @@ fn rotate_new_key_not_accepted() {
     one_line_error(
         &o,
         4,
-        &["did not accept the new key", "holds the old key", "was deleted again"],
+        &[
+            "did not accept the new key",
+            "holds the old key",
+            "was deleted again",
+        ],
     );
     assert_eq!(fs::read_to_string(&sb.credentials_file).unwrap(), before);
     peer.fail(&user.user_name, "GetCallerIdentity", 0, None, "x");
@@ -463,13 +540,24 @@ fn rotate_keys_from_credential_process() {
     let peer = Peer::shared();
     let sb = Sandbox::new();
     sb.write_config("[profile p]\ncredential_process = /bin/true\n");
-    let o = sb.command(peer).args(["--profile", "p", "rotate"]).output().unwrap();
+    let o = sb
+        .command(peer)
+        .args(["--profile", "p", "rotate"])
+        .output()
+        .unwrap();
     // The process prints nothing: that error comes first; with keys it would be refused.
     one_line_error(&o, 2, &["credential_process of profile \"p\""]);
     let user = peer.create_user("rotcp", false);
     let cp = keys_script(&sb, &user);
-    sb.write_config(&format!("[profile p]\ncredential_process = {}\n", cp.display()));
-    let o = sb.command(peer).args(["--profile", "p", "rotate"]).output().unwrap();
+    sb.write_config(&format!(
+        "[profile p]\ncredential_process = {}\n",
+        cp.display()
+    ));
+    let o = sb
+        .command(peer)
+        .args(["--profile", "p", "rotate"])
+        .output()
+        .unwrap();
     one_line_error(&o, 2, &["come from its credential_process", "cannot write"]);
     let o = sb
         .command(peer)

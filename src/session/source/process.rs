@@ -62,8 +62,11 @@ pub fn resolve(src: SourceCredentials, env: &Env) -> Result<SourceCredentials> {
             process::MARKER
         )));
     }
-    let words = process::split_words(command)
-        .map_err(|why| Error::Config(format!("{what} cannot be split into words: {why}; fix its quoting in the AWS config file")))?;
+    let words = process::split_words(command).map_err(|why| {
+        Error::Config(format!(
+            "{what} cannot be split into words: {why}; fix its quoting in the AWS config file"
+        ))
+    })?;
     let program = words.first().cloned().unwrap_or_default();
     if program.is_empty() {
         return Err(Error::Config(format!(
@@ -132,7 +135,9 @@ mod tests {
         let e = |b: &str| parse_output(b.as_bytes()).unwrap_err();
         assert!(e("not json").contains("no valid JSON"));
         assert!(e(r#"{"AccessKeyId":"a","SecretAccessKey":"b"}"#).contains("without \"Version\""));
-        assert!(e(r#"{"Version":2,"AccessKeyId":"a","SecretAccessKey":"b"}"#).contains("Version 2"));
+        assert!(
+            e(r#"{"Version":2,"AccessKeyId":"a","SecretAccessKey":"b"}"#).contains("Version 2")
+        );
         assert!(e(r#"{"Version":1,"AccessKeyId":"a"}"#).contains("SecretAccessKey"));
         assert!(e(r#"{"Version":1,"SecretAccessKey":"topsecret"}"#).contains("AccessKeyId"));
         assert!(!e(r#"{"Version":1,"SecretAccessKey":"topsecret"}"#).contains("topsecret"));
