@@ -260,14 +260,24 @@ fn only_shell_starts_processes() {
     files_under(&Path::new(ROOT).join("src"), &mut files);
     let shell = Path::new(ROOT).join("src/shell");
     let mut found = 0;
-    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "rs")) {
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
         let text = fs::read_to_string(f).unwrap();
         let starts = text.contains("Command::new") || text.contains("process::Command");
         if f.starts_with(&shell) {
             found += usize::from(starts);
         } else {
-            assert!(!starts, "{} starts a process: move that into src/shell/", f.display());
+            assert!(
+                !starts,
+                "{} starts a process: move that into src/shell/",
+                f.display()
+            );
         }
     }
-    assert!(found >= 2, "src/shell/ starts no process: the check looks at the wrong files");
+    assert!(
+        found >= 2,
+        "src/shell/ starts no process: the check looks at the wrong files"
+    );
 }
