@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 pub const SPEC: Spec = Spec {
     name: "rotate",
-    about: "replace the profile's access key with a new one",
+    about: "replace the access key of the profile with a new one",
     help: concat!(
         "Usage: aws-session [--profile P] rotate\n",
         "\n",

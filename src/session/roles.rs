@@ -332,6 +332,9 @@ fn base_of(profile: &Profile) -> Result<Option<Base>, RoleError> {
     unsupported_features(profile)?;
     match static_keys(profile) {
         Ok(base) => Ok(Some(base)),
+        // Keys kept in a named source_profile win over a credential_process (which may
+        // be aws-session serving this very profile).
+        Err(NoKeys::None) if value(profile, "source_profile").is_some() => Ok(None),
         Err(NoKeys::None) => process_base(profile).transpose(),
         Err(NoKeys::Partial(e)) => Err(e),
     }
