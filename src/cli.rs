@@ -223,6 +223,7 @@ fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
         Command::Prompt => "prompt",
         Command::Export(_) => "export",
         Command::CredentialProcess => "credential-process",
+        Command::Rotate => "rotate",
         Command::Status => "status",
         Command::Clear => "clear",
         Command::Completions(_) => "completions",

@@ -15,6 +15,7 @@ pub mod export;
 pub mod prompt;
 pub mod provision_mfa;
 pub mod refresh;
+pub mod rotate;
 pub mod serve;
 pub mod shell;
 pub mod status;
@@ -27,8 +28,9 @@ use crate::cache::{self, Cache};
 use crate::config::{self, FileKind, ProfileSet};
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
+use crate::session::mfa_process::ProcessCodes;
 use crate::session::{self, EnvChanges, Established, SessionPlan};
-use crate::tty::TerminalPrompt;
+use crate::tty::{CodeSource, TerminalPrompt};
 use std::ffi::OsString;
 use std::time::Duration;
 
@@ -45,6 +47,8 @@ pub enum Command {
     Refresh(refresh::Args),
     /// Create and enable a virtual MFA device.
     ProvisionMfa(provision_mfa::Args),
+    /// Replace the profile's access key with a new one.
+    Rotate,
     /// Print the prompt prefix for the current environment.
     Prompt,
     /// Print credentials for eval or scripts.
@@ -164,6 +168,7 @@ pub const COMMANDS: &[Spec] = &[
     provision_mfa::SPEC,
     export::SPEC,
     credential_process::SPEC,
+    rotate::SPEC,
     status::SPEC,
     clear::SPEC,
     prompt::SPEC,
@@ -196,6 +201,7 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "provision-mfa" => Command::ProvisionMfa(provision_mfa::parse(args)?),
         "export" => Command::Export(export::parse(args)?),
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
+        "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
         "status" => no_arguments(args).map(|_| Command::Status)?,
         "clear" => no_arguments(args).map(|_| Command::Clear)?,
         "prompt" => no_arguments(args).map(|_| Command::Prompt)?,
@@ -228,6 +234,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::ProvisionMfa(args) => provision_mfa::run(args, opts, env),
         Command::Export(args) => export::run(args, opts, env),
         Command::CredentialProcess => credential_process::run(opts, env),
+        Command::Rotate => rotate::run(opts, env),
         Command::Status => status::run(opts, env),
         Command::Clear => clear::run(opts, env),
         Command::Completions(shell) => completions::run(shell),
@@ -249,7 +256,7 @@ pub fn help(topic: Option<&str>) -> Result<String> {
 }
 
 /// The usage line of the tool.
-pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | status | clear | prompt | completions SHELL]";
+pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | rotate | status | clear | prompt | completions SHELL]";
 
 /// Shortest session AWS grants (GetSessionToken DurationSeconds).
 pub const MIN_DURATION: u32 = 900;
@@ -302,6 +309,7 @@ fn tool_help() -> String {
             "  AWS_SESSION_TIMEOUT              seconds for all network work of a run (default 30)\n",
             "  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n",
             "  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n",
+            "  AWS_SESSION_MFA_PROCESS          command that prints the MFA code (instead of asking)\n",
             "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n",
             "\n",
             "Exit codes: 0 ok, 1 usage, 2 config, 3 MFA code, 4 AWS error, 5 network, 6 local file,\n",
@@ -566,9 +574,11 @@ pub(crate) struct Context<'a> {
     pub(crate) env: &'a Env,
     pub(crate) profiles: ProfileSet,
     pub(crate) plan: SessionPlan,
-    client: Client,
+    pub(crate) client: Client,
     sts_endpoint: String,
     pub(crate) cache: Option<Cache>,
+    /// The mfa_process command and where it was set, when there is one.
+    mfa_process: Option<(String, String)>,
 }
 
 impl<'a> Context<'a> {
@@ -577,11 +587,26 @@ impl<'a> Context<'a> {
         note_warnings(&profiles, opts.debug);
         let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
         let profile = choice.map(|(p, _)| p);
-        let plan = session::plan_session_for(env, &profiles, choice)?;
+        let mut plan = session::plan_session_for(env, &profiles, choice)?;
+        let mfa_process = mfa_process(env, &profiles, profile, &plan);
+        if let Some((command, from)) = &mfa_process {
+            // Checked now, so that a bad setting is found before anything is run or sent.
+            ProcessCodes::new(None, command, from)?;
+        }
         let endpoints = session::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
         let client = make_client(opts, env, endpoints)?;
         let cache = open_cache(opts, env);
+        plan.source = session::source::process::resolve(plan.source, env)?;
+        if let (Some(p), Some(_), None) = (
+            plan.source.origin.process_profile(),
+            &plan.source.credentials.session_token,
+            &plan.roles,
+        ) {
+            return Err(Error::Config(format!(
+                "the credential_process of profile \"{p}\" gave temporary credentials (with a SessionToken), and AWS refuses those for an MFA session (GetSessionToken): make it print long-term keys, or use the profile as the source_profile of a role"
+            )));
+        }
         Ok(Context {
             opts,
             env,
@@ -590,6 +615,7 @@ impl<'a> Context<'a> {
             client,
             sts_endpoint,
             cache,
+            mfa_process,
         })
     }
 
@@ -601,7 +627,7 @@ impl<'a> Context<'a> {
     /// A session using the cached sessions `reads` allows (every session made is
     /// stored in the cache for later runs).
     pub(crate) fn establish_with(&self, reads: session::CacheReads) -> Result<Established> {
-        self.establish_asking(reads, TerminalPrompt::new(self.opts.code.clone()))
+        self.establish_from(&self.plan, reads, self.opts.code.clone())
     }
 
     /// A later session of a long run (the credential server): the code of the command
@@ -610,16 +636,40 @@ impl<'a> Context<'a> {
         &self,
         reads: session::CacheReads,
     ) -> Result<Established> {
-        self.establish_asking(reads, TerminalPrompt::new(None))
+        self.establish_from(&self.plan, reads, None)
     }
 
-    fn establish_asking(
+    /// [`Context::establish_with`] for `plan` (this run's plan, or one derived from it).
+    pub(crate) fn establish_plan(
         &self,
+        plan: &SessionPlan,
         reads: session::CacheReads,
-        mut codes: TerminalPrompt,
+    ) -> Result<Established> {
+        self.establish_from(plan, reads, self.opts.code.clone())
+    }
+
+    /// Make `plan`'s session; codes from `given` (--code) first, then the mfa_process
+    /// or the terminal.
+    fn establish_from(
+        &self,
+        plan: &SessionPlan,
+        reads: session::CacheReads,
+        given: Option<String>,
     ) -> Result<Established> {
         // AWS_SESSION_TIMEOUT bounds the network work of this session's making.
         self.client.restart_deadline();
+        let mut terminal;
+        let mut process;
+        let codes: &mut dyn CodeSource = match &self.mfa_process {
+            Some((command, from)) => {
+                process = ProcessCodes::new(given, command, from)?;
+                &mut process
+            }
+            None => {
+                terminal = TerminalPrompt::new(given);
+                &mut terminal
+            }
+        };
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
@@ -637,7 +687,7 @@ impl<'a> Context<'a> {
                 .or_else(|| self.env.get("LOGNAME"))
                 .map(str::to_string),
         };
-        session::establish(&rt, &self.plan, &mut codes)
+        session::establish(&rt, plan, codes)
     }
 
     /// The region of the chosen profile, when it has one.
@@ -679,6 +729,33 @@ impl<'a> Context<'a> {
             self.env,
         )
     }
+}
+
+/// The mfa_process of a run and where it was set: AWS_SESSION_MFA_PROCESS, else the
+/// chosen profile's `mfa_process`, else that of the profile the keys come from.
+fn mfa_process(
+    env: &Env,
+    profiles: &ProfileSet,
+    profile: Option<&str>,
+    plan: &SessionPlan,
+) -> Option<(String, String)> {
+    if let Some(v) = env
+        .get("AWS_SESSION_MFA_PROCESS")
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Some((v.to_string(), "AWS_SESSION_MFA_PROCESS".to_string()));
+    }
+    [
+        Some(profile.unwrap_or("default")),
+        plan.source.origin.profile(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|name| {
+        let v = profiles.get(name)?.get("mfa_process")?;
+        (!v.trim().is_empty())
+            .then(|| (v.to_string(), format!("mfa_process of profile \"{name}\"")))
+    })
 }
 
 /// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)

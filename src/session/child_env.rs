@@ -49,7 +49,8 @@ pub fn child_environment(
             ));
             ch.push(("AWS_SESSION_PARENT_TOKEN", c.session_token.clone()));
         }
-        Origin::Profile(_) => {
+        // A refresh reads the profile again (and runs its credential_process again).
+        Origin::Profile(_) | Origin::Process { .. } => {
             ch.push(("AWS_SESSION_PARENT_KEY", None));
             ch.push(("AWS_SESSION_PARENT_SECRET", None));
             ch.push(("AWS_SESSION_PARENT_TOKEN", None));

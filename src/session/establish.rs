@@ -114,6 +114,8 @@ pub fn establish(
             Origin::Environment => "the environment".to_string(),
             Origin::ParentStash => "the enclosing session's parent keys".to_string(),
             Origin::Profile(p) => format!("profile \"{p}\""),
+            Origin::Process { profile, .. } =>
+                format!("the credential_process of profile \"{profile}\""),
         }
     ));
     run.cache.set(rt.cache);
@@ -195,9 +197,10 @@ impl Run<'_> {
     /// Ask `codes` for a code and run `attempt` with it. While a person types the
     /// code the cache lock is let go; once it is back, `recheck` looks at the cache
     /// again, and a session another run stored meanwhile is used instead of spending
-    /// the code. A code AWS refuses is never sent again: while a terminal can give
-    /// another one (up to [`CODE_TRIES`]) the person is asked for the next code, else
-    /// the refusal is the error.
+    /// the code. A code AWS refuses is never sent again: while the source can give
+    /// another one (up to [`CODE_TRIES`]: the person at the terminal, or an mfa_process
+    /// once the next 30-second window has begun) the next code is asked for, else the
+    /// refusal is the error.
     fn with_code<T>(
         &self,
         codes: &mut dyn CodeSource,
@@ -226,10 +229,12 @@ impl Run<'_> {
                 Ok(answer) => return Ok(Coded::Answer(answer)),
                 Err(Error::Aws(e)) if e.is_code_rejected() => {
                     if tries < CODE_TRIES && codes.can_ask_again() {
-                        eprintln!(
-                            "aws-session: AWS refused the MFA code ({}); wait for the next code and enter it",
-                            e.message.trim()
-                        );
+                        // The source may wait for the next 30-second window: not under
+                        // the lock.
+                        if codes.asks_a_person() {
+                            self.unlock();
+                        }
+                        codes.refused(e.message.trim())?;
                         continue;
                     }
                     return Err(code_refused(serial, &e));
@@ -246,10 +251,7 @@ impl Run<'_> {
     }
 
     fn source_profile(&self) -> Option<String> {
-        match &self.plan.source.origin {
-            Origin::Profile(p) => Some(p.clone()),
-            _ => None,
-        }
+        self.plan.source.origin.profile().map(str::to_string)
     }
 
     /// A fresh entry of `key`, if the cache has one it trusts.

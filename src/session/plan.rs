@@ -85,6 +85,9 @@ pub fn plan_session_for(
             credentials: credentials.clone(),
             origin: Origin::Profile(profile.clone()),
         },
+        roles::Base::Process { profile, command } => {
+            super::source::process::planned(profile, command)
+        }
         roles::Base::Environment { profile } => env_source(env).ok_or_else(|| {
             Error::Config(format!(
                 "profile \"{profile}\" takes its keys from the environment (credential_source = Environment), but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set: export them, or use source_profile"

@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::fsutil::{self, AtSymlink, PrivateDirError};
 
+pub mod process;
 pub mod quote;
 pub mod supervise;
 

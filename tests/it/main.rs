@@ -9,6 +9,7 @@ mod endpoints;
 mod errors;
 mod fuzz_regressions;
 mod hardening;
+mod keys;
 mod no_secrets;
 mod peer_smoke;
 mod provision;

@@ -285,3 +285,33 @@ fn the_layer_table_is_the_documented_one() {
         );
     }
 }
+
+/// Only `shell/` starts processes (the shell, the exec'd command, credential_process
+/// and mfa_process): no other module of `src/` calls `Command::new`.
+#[test]
+fn only_shell_starts_processes() {
+    let mut files = Vec::new();
+    files_under(&Path::new(ROOT).join("src"), &mut files);
+    let shell = Path::new(ROOT).join("src/shell");
+    let mut found = 0;
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let text = fs::read_to_string(f).unwrap();
+        let starts = text.contains("Command::new(");
+        if f.starts_with(&shell) {
+            found += usize::from(starts);
+        } else {
+            assert!(
+                !starts,
+                "{} starts a process: move that into src/shell/",
+                f.display()
+            );
+        }
+    }
+    assert!(
+        found >= 2,
+        "src/shell/ starts no process: the check looks at the wrong files"
+    );
+}

@@ -43,6 +43,12 @@ in-process backends directly:
         ("mfa": whether the credentials carry MFA context, see 6.)
     POST /_peer/expire       {"access_key_id": "ASIA..."} -> makes those temporary
         credentials expire now (to test ExpiredToken and refreshing without waiting)
+    POST /_peer/fail         {"user": "alice-1", "action": "DeleteAccessKey", "count": 1,
+                              "after": "CreateAccessKey", "code": "AccessDenied"}
+        -> the next "count" requests for "action" by or about that user (signed with
+        one of its keys or sessions, or naming it in UserName) fail with "code"
+        (403); with "after", only those that follow a request for that action.
+        Failures AWS may give at any step, which moto never gives.
     POST /_peer/lifetime     {"scale": 0.02} -> temporary credentials issued from now on
         last DurationSeconds * scale (at least 1 s) while the answers still carry AWS's
         validated durations, so a test of renewal sees several sessions end in a minute
@@ -142,6 +148,9 @@ USER_POLICY = {
                 "iam:DeactivateMFADevice",
                 "iam:GetUser",
                 "iam:ListUsers",
+                "iam:ListAccessKeys",
+                "iam:CreateAccessKey",
+                "iam:DeleteAccessKey",
                 "s3:*",
             ],
             "Resource": "*",
@@ -820,6 +829,60 @@ def expire(body: dict[str, Any]) -> dict[str, Any]:
     raise LookupError(f"no temporary credentials with access key id {key_id}")
 
 
+# POST /_peer/fail: failures to inject, see the docstring.
+FAILS: list[dict[str, Any]] = []
+
+
+def add_failure(body: dict[str, Any]) -> dict[str, Any]:
+    user, action = body.get("user"), body.get("action")
+    if not isinstance(user, str) or not isinstance(action, str):
+        raise ValueError("user and action must be strings")
+    fail = {
+        "user": user,
+        "action": action,
+        "count": int(body.get("count", 1)),
+        "after": body.get("after"),
+        "code": str(body.get("code", "AccessDenied")),
+    }
+    with LOCK:
+        FAILS.append(fail)
+    return fail
+
+
+def request_user(entry: dict[str, Any]) -> str | None:
+    named = entry["params"].get("UserName")
+    if named:
+        return named
+    key_id = entry.get("access_key_id")
+    if not key_id:
+        return None
+    try:
+        user = iam_backend().get_user_from_access_key_id(key_id)
+    except Exception:  # an unknown key: moto answers that one itself
+        return None
+    return user.name if user is not None else None
+
+
+def injected_failure(entry: dict[str, Any]) -> AwsError | None:
+    with LOCK:
+        if not FAILS:
+            return None
+    user = request_user(entry)
+    with LOCK:
+        for fail in FAILS:
+            if fail["user"] != user:
+                continue
+            if fail["after"]:
+                if entry["action"] == fail["after"]:
+                    fail["after"] = None
+                continue
+            if entry["action"] == fail["action"] and fail["count"] > 0:
+                fail["count"] -= 1
+                namespace = IAM_NS if entry["service"] == "iam" else STS_NS
+                return AwsError(403, fail["code"], "failure injected by the test peer", namespace)
+    return None
+
+
 def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
     try:
         data = json.loads(body) if body.strip() else {}
@@ -842,6 +905,8 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
             return 200, list_sessions()
         if (method, path) == ("POST", "/_peer/expire"):
             return 200, expire(data)
+        if (method, path) == ("POST", "/_peer/fail"):
+            return 200, add_failure(data)
         if (method, path) == ("POST", "/_peer/lifetime"):
             return 200, set_lifetime_scale(data)
         return 404, {"error": f"no control endpoint {method} {path}"}
@@ -926,6 +991,9 @@ class PeerApp:
             # moto's signature check would crash (500) on the missing header.
             error = AwsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
             return respond(record_status, 403, "text/xml", error.description)
+        injected = injected_failure(entry)
+        if injected is not None:
+            return respond(record_status, 403, "text/xml", injected.description)
         return self.moto(environ, record_status)
 
 

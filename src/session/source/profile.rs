@@ -1,7 +1,8 @@
 //! Keys kept in a profile: `aws_access_key_id`, `aws_secret_access_key` and
-//! `aws_session_token` of the AWS credentials (or config) file.
+//! `aws_session_token` of the AWS credentials (or config) file; without them, its
+//! `credential_process` ([`process`]).
 
-use super::{Origin, SourceCredentials};
+use super::{process, Origin, SourceCredentials};
 use crate::config::Profile;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
@@ -10,6 +11,16 @@ use crate::session::roles;
 /// The keys of profile `name` (`p`); `explicit` when it was named on the command line
 /// (the advice then says to leave out `--profile`).
 pub fn profile_keys(name: &str, p: &Profile, explicit: bool) -> Result<SourceCredentials> {
+    let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
+    if !has("aws_access_key_id") && !has("aws_secret_access_key") {
+        if let Some(c) = p.get("credential_process").filter(|c| !c.is_empty()) {
+            return if process::is_aws_session(c) {
+                Err(Error::Config(process::calls_itself(name)))
+            } else {
+                Ok(process::planned(name, c))
+            };
+        }
+    }
     match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
         (Some(k), Some(s)) if !k.is_empty() && !s.is_empty() => Ok(SourceCredentials {
             credentials: Credentials {

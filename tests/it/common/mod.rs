@@ -398,6 +398,16 @@ impl Peer {
             .collect()
     }
 
+    /// Makes the next `count` requests for `action` by or about IAM user `user` fail
+    /// with `code` (403); with `after`, only those after a request for that action.
+    pub fn fail(&self, user: &str, action: &str, count: u32, after: Option<&str>, code: &str) {
+        self.control(
+            "POST",
+            "/_peer/fail",
+            Some(&json!({ "user": user, "action": action, "count": count, "after": after, "code": code })),
+        );
+    }
+
     /// Makes the temporary credentials `access_key_id` expire now: requests signed
     /// with them get ExpiredToken from then on.
     /// Temporary credentials issued from now on last `scale` times their duration
