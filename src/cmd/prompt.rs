@@ -24,14 +24,15 @@ pub fn run(env: &Env) -> Result<()> {
     Ok(())
 }
 
-/// The prompt prefix for the environment, or nothing outside a session.
+/// The prompt prefix for the environment, or nothing outside a session. In a sign-in's
+/// session (login) it shows how long the sign-in lasts (AWS_SESSION_LOGIN_UNTIL), not
+/// its 15-minute credentials, which the shell's `aws` function renews.
 fn prompt_text(env: &Env) -> String {
-    let Some(exp) = env
-        .get("AWS_SESSION_EXPIRATION")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-    else {
+    let number = |k: &str| env.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+    let Some(exp) = number("AWS_SESSION_EXPIRATION") else {
         return String::new();
     };
+    let exp = number("AWS_SESSION_LOGIN_UNTIL").unwrap_or(exp);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let color = shell::color_enabled(
         |k| env.get(k).map(str::to_string),

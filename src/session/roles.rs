@@ -47,6 +47,13 @@ pub enum Base {
         /// The profile that says so.
         profile: String,
     },
+    /// `login_session`: the credentials of a sign-in (`aws-session login`).
+    Login {
+        /// The profile that names it.
+        profile: String,
+        /// The signed-in principal's ARN.
+        session: String,
+    },
 }
 
 /// One AssumeRole call of a plan.
@@ -329,7 +336,11 @@ fn base_of(profile: &Profile) -> Result<Option<Base>, RoleError> {
     unsupported_features(profile)?;
     match static_keys(profile) {
         Ok(base) => Ok(Some(base)),
-        Err(NoKeys::None) => Ok(None),
+        // Keys win over a sign-in, as in the SDKs' order of providers.
+        Err(NoKeys::None) => Ok(value(profile, "login_session").map(|s| Base::Login {
+            profile: profile.name().to_string(),
+            session: s.to_string(),
+        })),
         Err(NoKeys::Partial(e)) => Err(e),
     }
 }

@@ -3,6 +3,7 @@
 //! stashed) and a profile's own keys ([`profile`]). This file decides which one wins.
 
 pub mod environment;
+pub mod login;
 pub mod profile;
 
 pub use environment::env_source;
@@ -23,6 +24,23 @@ pub enum Origin {
     ParentStash,
     /// A profile's aws_access_key_id / aws_secret_access_key.
     Profile(String),
+    /// A profile's `login_session` (`profile`, the ARN `session`): the credentials are
+    /// read from the sign-in token when the session is established, and
+    /// [`SourceCredentials::credentials`] is empty.
+    Login { profile: String, session: String },
+}
+
+impl SourceCredentials {
+    /// The sign-in of `profile` as `session`.
+    pub fn login(profile: &str, session: &str) -> SourceCredentials {
+        SourceCredentials {
+            credentials: Credentials::long_term("", ""),
+            origin: Origin::Login {
+                profile: profile.to_string(),
+                session: session.to_string(),
+            },
+        }
+    }
 }
 
 /// The credentials a session is made from, and their origin.
