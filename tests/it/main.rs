@@ -8,6 +8,7 @@ mod core;
 mod endpoints;
 mod errors;
 mod fuzz_regressions;
+mod login;
 mod no_secrets;
 mod peer_smoke;
 mod provision;
