@@ -369,7 +369,15 @@ mod tests {
         let text = r#"{"accessToken":{"accessKeyId":"ASIA","expiresAt":"2025-09-01T18:39:33Z"},"x":[],"y":{},"z":0.5}"#;
         assert_eq!(parse(text).unwrap().to_json(), text);
         for bad in [
-            "", "{", "{\"a\"}", "{\"a\":01}", "[1,]", "\"\\x\"", "{\"a\":tru}", "-", "1.",
+            "",
+            "{",
+            "{\"a\"}",
+            "{\"a\":01}",
+            "[1,]",
+            "\"\\x\"",
+            "{\"a\":tru}",
+            "-",
+            "1.",
             "\"\u{1}\"",
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");

@@ -84,8 +84,14 @@ fn answer(mut stream: TcpStream) -> Option<Callback> {
         _ => None,
     };
     let (status, page) = match &callback {
-        Some(Callback::Code { .. }) => ("200 OK", "Signed in. You can close this tab and return to the terminal.\n"),
-        Some(Callback::Refused(_)) => ("200 OK", "The sign-in did not complete. Return to the terminal.\n"),
+        Some(Callback::Code { .. }) => (
+            "200 OK",
+            "Signed in. You can close this tab and return to the terminal.\n",
+        ),
+        Some(Callback::Refused(_)) => (
+            "200 OK",
+            "The sign-in did not complete. Return to the terminal.\n",
+        ),
         None => ("404 Not Found", "Not found.\n"),
     };
     let _ = write!(

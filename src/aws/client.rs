@@ -7,10 +7,10 @@
 //! reached AWS (a TOTP code is accepted once; a resend would be refused) — a refused
 //! connection carried nothing and is retried. docs/errors.md lists every failure.
 
+use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::endpoint::{resolve, EndpointSettings};
 use crate::aws::http::{HttpRequest, Transport, TransportError};
 use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
-use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::signin::{parse_token_response, token_url, uuid4, TokenOutput};
 use crate::aws::sigv4;
 use crate::credentials::Credentials;
@@ -213,9 +213,8 @@ impl Client {
         let action = "CreateOAuth2Token";
         let url = token_url(&self.signin_base()?);
         let jti = random_bytes::<16>().map(uuid4);
-        let proof = jti.and_then(|jti| {
-            key.proof(&url, OffsetDateTime::now_utc().unix_timestamp(), &jti)
-        });
+        let proof =
+            jti.and_then(|jti| key.proof(&url, OffsetDateTime::now_utc().unix_timestamp(), &jti));
         let proof = proof.ok_or_else(|| {
             Error::Local("cannot sign the DPoP proof: the system gave no random bytes".into())
         })?;

@@ -44,7 +44,10 @@ pub fn uuid4(mut b: [u8; 16]) -> String {
 /// The PKCE code verifier: 64 characters of `[A-Za-z0-9-_]` from 64 random bytes.
 pub fn code_verifier(random: &[u8; 64]) -> String {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    random.iter().map(|b| ABC[(b & 63) as usize] as char).collect()
+    random
+        .iter()
+        .map(|b| ABC[(b & 63) as usize] as char)
+        .collect()
 }
 
 /// The PKCE challenge of `verifier`: base64url(SHA-256), no padding (RFC 7636 S256).
@@ -292,7 +295,10 @@ pub fn account_of(arn: &str) -> Option<&str> {
 ///            "b7d71d383b9557a9bad4c3346c50365819226484c6824a0fdef66637be339db0.json");
 /// ```
 pub fn cache_file_name(login_session: &str) -> String {
-    format!("{}.json", hex::encode(Sha256::digest(login_session.as_bytes())))
+    format!(
+        "{}.json",
+        hex::encode(Sha256::digest(login_session.as_bytes()))
+    )
 }
 
 /// The token cache record (the AWS CLI's format; members this code does not know are
@@ -333,7 +339,12 @@ impl LoginToken {
             }
         }
         let a = t.doc.get("accessToken").ok_or("it has no accessToken")?;
-        for k in ["accessKeyId", "secretAccessKey", "sessionToken", "expiresAt"] {
+        for k in [
+            "accessKeyId",
+            "secretAccessKey",
+            "sessionToken",
+            "expiresAt",
+        ] {
             if a.str(k).is_none_or(str::is_empty) {
                 return Err(format!("its accessToken has no {k}"));
             }
@@ -406,7 +417,10 @@ fn access_token(out: &TokenOutput, account_id: &str, now: OffsetDateTime) -> Val
     Value::object_of_strings(&[
         ("accessKeyId", &c.access_key_id),
         ("secretAccessKey", &c.secret_access_key),
-        ("sessionToken", c.session_token.as_deref().unwrap_or_default()),
+        (
+            "sessionToken",
+            c.session_token.as_deref().unwrap_or_default(),
+        ),
         ("accountId", account_id),
         ("expiresAt", &iso8601_utc(expires)),
     ])
@@ -428,7 +442,10 @@ mod tests {
         assert_eq!(e.exit_code(), 4);
         assert!(e.to_string().contains("aws-session login"), "{e}");
         assert!(parse_token_response(200, "{}").is_err());
-        assert!(matches!(parse_token_response(502, "<html>"), Err(Error::Network(_))));
+        assert!(matches!(
+            parse_token_response(502, "<html>"),
+            Err(Error::Network(_))
+        ));
     }
 
     #[test]

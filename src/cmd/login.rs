@@ -100,19 +100,28 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     }
     let paths = config::file_paths(|k| env.get(k).map(str::to_string), env.get("HOME"));
     let config_path = paths.config.ok_or_else(|| {
-        Error::Config("no AWS config file to write login_session to: set HOME or AWS_CONFIG_FILE".into())
+        Error::Config(
+            "no AWS config file to write login_session to: set HOME or AWS_CONFIG_FILE".into(),
+        )
     })?;
     let cache_dir = login::cache_dir(env).ok_or_else(|| {
-        Error::Config("no login token cache: HOME is not set; set HOME or AWS_LOGIN_CACHE_DIRECTORY".into())
+        Error::Config(
+            "no login token cache: HOME is not set; set HOME or AWS_LOGIN_CACHE_DIRECTORY".into(),
+        )
     })?;
     let timeout = match env.get("AWS_SESSION_LOGIN_TIMEOUT") {
         None => 600,
-        Some(v) => v.trim().parse::<u64>().ok().filter(|s| (1..=3600).contains(s)).ok_or_else(|| {
-            Error::Usage(format!(
-                "AWS_SESSION_LOGIN_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
-                v.chars().take(20).collect::<String>()
-            ))
-        })?,
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "AWS_SESSION_LOGIN_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
+                    v.chars().take(20).collect::<String>()
+                ))
+            })?,
     };
     let endpoints = session::endpoint_settings(env, &profiles, profile);
     let client = make_client(opts, env, endpoints)?;
@@ -126,7 +135,13 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
 
     let (client_id, redirect_uri, callback) = if args.remote {
         let redirect_uri = signin::confirmation_uri(&base);
-        let url = signin::authorize_url(&base, signin::CROSS_DEVICE, &state, &challenge, &redirect_uri);
+        let url = signin::authorize_url(
+            &base,
+            signin::CROSS_DEVICE,
+            &state,
+            &challenge,
+            &redirect_uri,
+        );
         let mut tty = Terminal::open().map_err(|_| {
             Error::Usage(
                 "login --remote reads the code from the terminal, and /dev/tty cannot be opened: run it in a terminal"
@@ -143,11 +158,21 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
                     "the code entered cannot be used: {why}; run aws-session login --remote again and paste the whole code"
                 ))
             })?;
-        (signin::CROSS_DEVICE, redirect_uri, Callback::Code { code, state: got })
+        (
+            signin::CROSS_DEVICE,
+            redirect_uri,
+            Callback::Code { code, state: got },
+        )
     } else {
         let server = CallbackServer::bind()?;
         let redirect_uri = server.redirect_uri();
-        let url = signin::authorize_url(&base, signin::SAME_DEVICE, &state, &challenge, &redirect_uri);
+        let url = signin::authorize_url(
+            &base,
+            signin::SAME_DEVICE,
+            &state,
+            &challenge,
+            &redirect_uri,
+        );
         eprintln!(
             "aws-session: opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
         );
@@ -172,7 +197,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     };
 
     let out = client
-        .signin_token(&signin::auth_code_body(client_id, &code, &verifier, &redirect_uri), &key)
+        .signin_token(
+            &signin::auth_code_body(client_id, &code, &verifier, &redirect_uri),
+            &key,
+        )
         .map_err(|e| e.with_note("nothing was written; run aws-session login again"))?;
     let claims = out.id_token.as_deref().and_then(signin::jwt_claims);
     let sub = claims
@@ -190,11 +218,17 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let token = LoginToken::new(&out, client_id, account, now, &key.to_pem());
 
     std::fs::create_dir_all(&cache_dir).map_err(|e| {
-        Error::Local(format!("cannot create {}: {e}; nothing was written", cache_dir.display()))
+        Error::Local(format!(
+            "cannot create {}: {e}; nothing was written",
+            cache_dir.display()
+        ))
     })?;
     let path = cache_dir.join(signin::cache_file_name(&sub));
     write_atomic(&path, token.to_json().as_bytes(), 0o600, AtSymlink::Replace).map_err(|e| {
-        Error::Local(format!("cannot write the sign-in token {}: {e}; nothing was written", path.display()))
+        Error::Local(format!(
+            "cannot write the sign-in token {}: {e}; nothing was written",
+            path.display()
+        ))
     })?;
     let shown = config_path.display().to_string();
     if profiles.get(name).and_then(|p| p.get("login_session")) != Some(sub.as_str()) {
@@ -204,7 +238,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         })
         .map_err(|e| e.with_note(format!("the sign-in is stored; add \"login_session = {sub}\" to profile {name} in {shown} yourself")))?;
     }
-    let until = token.horizon().map(iso8601_utc).unwrap_or_else(|| "about 12 hours".into());
+    let until = token
+        .horizon()
+        .map(iso8601_utc)
+        .unwrap_or_else(|| "about 12 hours".into());
     eprintln!(
         "aws-session: signed in as {sub}; profile \"{name}\" uses it (login_session in {shown}) until {until}"
     );

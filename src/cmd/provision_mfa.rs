@@ -469,7 +469,10 @@ fn offer_to_save(
 /// Replace the file at `path` with `edit(its text)`: a temp file in the same
 /// directory, synced, renamed over it; the mode of the old file kept (0600 for a new
 /// one). A symbolic link at `path` is refused, never followed.
-pub(crate) fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
+pub(crate) fn write_atomically(
+    path: &Path,
+    edit: impl FnOnce(&str) -> Result<String>,
+) -> Result<()> {
     let shown = path.display();
     let local = |what: &str, e: std::io::Error| Error::Local(format!("cannot {what} {shown}: {e}"));
     let (text, mode) = match OpenOptions::new()

@@ -17,7 +17,11 @@ use std::time::Duration;
 fn signin_peer(expires_in: u64) -> (Peer, TestUser) {
     let peer = Peer::start();
     let user = peer.create_user("login", false);
-    peer.control("POST", "/_peer/signin/user", Some(&json!({ "name": user.user_name })));
+    peer.control(
+        "POST",
+        "/_peer/signin/user",
+        Some(&json!({ "name": user.user_name })),
+    );
     peer.control(
         "POST",
         "/_peer/signin/settings",
@@ -46,10 +50,10 @@ fn fake_browser(sb: &Sandbox, rewrite: &str) -> PathBuf {
 }
 
 fn cache_file(sb: &Sandbox, arn: &str) -> PathBuf {
-    sb.home
-        .path()
-        .join(".aws/login/cache")
-        .join(format!("{}.json", hex::encode(Sha256::digest(arn.as_bytes()))))
+    sb.home.path().join(".aws/login/cache").join(format!(
+        "{}.json",
+        hex::encode(Sha256::digest(arn.as_bytes()))
+    ))
 }
 
 fn login(sb: &Sandbox, peer: &Peer, browser: &PathBuf) -> Output {
@@ -83,7 +87,10 @@ fn assert_one_line_error(o: &Output, code: i32, needle: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(code), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-    assert!(err.starts_with("aws-session: ") && err.contains(needle), "{err}");
+    assert!(
+        err.starts_with("aws-session: ") && err.contains(needle),
+        "{err}"
+    );
 }
 
 /// `login` prints the URL first: the error is its last line, and the only one after.
@@ -91,9 +98,16 @@ fn assert_login_error(o: &Output, code: i32, needle: &str) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(code), "{err}");
     let last = err.trim_end().lines().last().unwrap_or_default();
-    assert!(last.starts_with("aws-session: ") && last.contains(needle), "{err}");
+    assert!(
+        last.starts_with("aws-session: ") && last.contains(needle),
+        "{err}"
+    );
     let after_url = err.split("/v1/authorize?").nth(1).unwrap_or_default();
-    assert_eq!(after_url.trim().lines().filter(|l| !l.is_empty()).count(), 2, "{err}");
+    assert_eq!(
+        after_url.trim().lines().filter(|l| !l.is_empty()).count(),
+        2,
+        "{err}"
+    );
 }
 
 /// Signed in, with the config holding a comment that must survive.
@@ -123,7 +137,12 @@ fn same_device_login_writes_the_cli_cache_and_the_profile_and_exec_runs_the_aws_
     assert_eq!(mode, 0o600);
     let t = read_json(&path);
     let a = &t["accessToken"];
-    for k in ["accessKeyId", "secretAccessKey", "sessionToken", "expiresAt"] {
+    for k in [
+        "accessKeyId",
+        "secretAccessKey",
+        "sessionToken",
+        "expiresAt",
+    ] {
         assert!(a[k].as_str().is_some_and(|v| !v.is_empty()), "{k}");
     }
     assert_eq!(a["accountId"], user.account_id.as_str());
@@ -132,20 +151,38 @@ fn same_device_login_writes_the_cli_cache_and_the_profile_and_exec_runs_the_aws_
     assert!(t["refreshToken"].as_str().unwrap().starts_with("ASOR"));
     assert!(t["idToken"].as_str().unwrap().split('.').count() == 3);
     let pem = t["dpopKey"].as_str().unwrap();
-    assert!(pem.starts_with("-----BEGIN EC PRIVATE KEY-----\n") && pem.ends_with("-----END EC PRIVATE KEY-----\n"));
+    assert!(
+        pem.starts_with("-----BEGIN EC PRIVATE KEY-----\n")
+            && pem.ends_with("-----END EC PRIVATE KEY-----\n")
+    );
 
     // The AWS CLI inside exec acts as the signed-in user.
     let o = sb
         .command(&peer)
-        .args(["--profile", "dev", "exec", "aws", "sts", "get-caller-identity"])
+        .args([
+            "--profile",
+            "dev",
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains(&user.arn), "{}", stdout(&o));
     // export and credential-process hand out the cached credentials (no refresh: 15 min left).
     let key = a["accessKeyId"].as_str().unwrap();
-    for args in [&["export", "--format", "json"][..], &["credential-process"][..]] {
-        let o = sb.command(&peer).args(["--profile", "dev"]).args(args).output().unwrap();
+    for args in [
+        &["export", "--format", "json"][..],
+        &["credential-process"][..],
+    ] {
+        let o = sb
+            .command(&peer)
+            .args(["--profile", "dev"])
+            .args(args)
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(stdout(&o).contains(key), "{}", stdout(&o));
     }
@@ -153,7 +190,14 @@ fn same_device_login_writes_the_cli_cache_and_the_profile_and_exec_runs_the_aws_
     // The child knows how long the sign-in lasts (12 hours from the id token's iat).
     let o = sb
         .command(&peer)
-        .args(["--profile", "dev", "exec", "sh", "-c", "echo $AWS_SESSION_LOGIN_UNTIL"])
+        .args([
+            "--profile",
+            "dev",
+            "exec",
+            "sh",
+            "-c",
+            "echo $AWS_SESSION_LOGIN_UNTIL",
+        ])
         .output()
         .unwrap();
     let until: i64 = stdout(&o).trim().parse().unwrap();
@@ -169,11 +213,21 @@ fn same_device_login_writes_the_cli_cache_and_the_profile_and_exec_runs_the_aws_
     assert!(stdout(&o).starts_with("(aws+1"), "{}", stdout(&o));
 
     // logout removes the token; the profile keeps login_session.
-    let o = sb.command(&peer).args(["--profile", "dev", "logout"]).output().unwrap();
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "logout"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!path.exists());
-    assert!(fs::read_to_string(&sb.config_file).unwrap().contains("login_session"));
-    let o = sb.command(&peer).args(["--profile", "dev", "exec", "true"]).output().unwrap();
+    assert!(fs::read_to_string(&sb.config_file)
+        .unwrap()
+        .contains("login_session"));
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
     assert_one_line_error(&o, 2, "aws-session --profile dev login");
 }
 
@@ -209,7 +263,14 @@ fn botocore_refreshes_our_token_and_we_refresh_the_one_botocore_wrote() {
     // aws-session refreshes the token botocore wrote (same key, the new refresh token).
     let o = sb
         .command(&peer)
-        .args(["--profile", "dev", "exec", "aws", "sts", "get-caller-identity"])
+        .args([
+            "--profile",
+            "dev",
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -224,14 +285,27 @@ fn botocore_refreshes_our_token_and_we_refresh_the_one_botocore_wrote() {
     let grants: Vec<(String, u64)> = token_log(&peer);
     assert!(grants.len() >= 3, "{grants:?}");
     assert_eq!(grants[0], ("authorization_code".into(), 200));
-    assert!(grants[1..].iter().all(|g| *g == ("refresh_token".into(), 200)), "{grants:?}");
+    assert!(
+        grants[1..]
+            .iter()
+            .all(|g| *g == ("refresh_token".into(), 200)),
+        "{grants:?}"
+    );
 
     // The sign-in ends: a refresh is refused, the token is left as it was.
     peer.control("POST", "/_peer/signin/end", Some(&json!({})));
     let before = fs::read(&path).unwrap();
-    let o = sb.command(&peer).args(["--profile", "dev", "exec", "true"]).output().unwrap();
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
     assert_one_line_error(&o, 4, "TOKEN_EXPIRED");
-    assert!(stderr(&o).contains("run aws-session --profile dev login"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("run aws-session --profile dev login"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(fs::read(&path).unwrap(), before);
 }
 
@@ -247,7 +321,14 @@ fn a_role_takes_its_credentials_from_a_login_profile_without_mfa() {
     sb.write_config(&config);
     let o = sb
         .command(&peer)
-        .args(["--profile", "admin", "exec", "aws", "sts", "get-caller-identity"])
+        .args([
+            "--profile",
+            "admin",
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -272,9 +353,16 @@ fn cross_device_login_reads_the_pasted_code() {
     let mut page = ureq::get(&url).call().unwrap();
     let code = page.body_mut().read_to_string().unwrap();
     pty.send_line(code.trim());
-    assert!(pty.wait(Duration::from_secs(20)).success(), "{}", pty.output());
+    assert!(
+        pty.wait(Duration::from_secs(20)).success(),
+        "{}",
+        pty.output()
+    );
     let config = fs::read_to_string(&sb.config_file).unwrap();
-    assert!(config.contains(&format!("login_session = {}", user.arn)), "{config}");
+    assert!(
+        config.contains(&format!("login_session = {}", user.arn)),
+        "{config}"
+    );
     let t = read_json(&cache_file(&sb, &user.arn));
     assert_eq!(t["clientId"], "arn:aws:signin:::devtools/cross-device");
 }
@@ -298,7 +386,11 @@ fn login_with_a_wrong_state_writes_nothing() {
 #[test]
 fn login_with_an_expired_code_writes_nothing() {
     let (peer, _user) = signin_peer(900);
-    peer.control("POST", "/_peer/signin/settings", Some(&json!({ "code_ttl": 0 })));
+    peer.control(
+        "POST",
+        "/_peer/signin/settings",
+        Some(&json!({ "code_ttl": 0 })),
+    );
     let sb = Sandbox::new();
     let browser = fake_browser(&sb, "loc");
     let o = login(&sb, &peer, &browser);
@@ -326,7 +418,11 @@ fn a_tampered_token_or_a_dpop_key_that_does_not_parse_is_refused_and_left_alone(
     let good = read_json(&path);
 
     fs::write(&path, "{\"accessToken\": 1").unwrap();
-    let o = sb.command(&peer).args(["--profile", "dev", "exec", "true"]).output().unwrap();
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
     assert_one_line_error(&o, 6, "cannot be used: it is not JSON");
     assert_eq!(fs::read_to_string(&path).unwrap(), "{\"accessToken\": 1");
 
@@ -335,7 +431,11 @@ fn a_tampered_token_or_a_dpop_key_that_does_not_parse_is_refused_and_left_alone(
     bad["accessToken"]["expiresAt"] = json!("2020-01-01T00:00:00Z");
     let text = bad.to_string();
     fs::write(&path, &text).unwrap();
-    let o = sb.command(&peer).args(["--profile", "dev", "exec", "true"]).output().unwrap();
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
     assert_one_line_error(&o, 6, "dpopKey");
     assert_eq!(fs::read_to_string(&path).unwrap(), text);
     assert_eq!(token_log(&peer).len(), 1);

@@ -102,6 +102,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("fsutil", 1),
     ("credentials", 1),
     ("encode", 1),
+    ("json", 1),
     ("qr", 1),
 ];
 

@@ -18,7 +18,10 @@ use time::OffsetDateTime;
 /// directory), else `~/.aws/login/cache`.
 pub fn cache_dir(env: &Env) -> Option<PathBuf> {
     let home = env.get("HOME").filter(|h| h.starts_with('/'));
-    match env.get("AWS_LOGIN_CACHE_DIRECTORY").filter(|d| !d.is_empty()) {
+    match env
+        .get("AWS_LOGIN_CACHE_DIRECTORY")
+        .filter(|d| !d.is_empty())
+    {
         Some(d) => match d.strip_prefix("~/") {
             Some(rest) => home.map(|h| Path::new(h).join(rest)),
             None => Some(PathBuf::from(d)),
@@ -95,7 +98,10 @@ pub fn credentials(
         eprintln!("aws-session: debug: login: {shown}: {left} s left, refreshing");
     }
     let out = client
-        .signin_token(&refresh_body(token.client_id(), token.refresh_token()), &key)
+        .signin_token(
+            &refresh_body(token.client_id(), token.refresh_token()),
+            &key,
+        )
         .map_err(|e| match e {
             Error::Aws(_) => e.with_note(format!("the sign-in token is unchanged; {login_again}")),
             other => other,
