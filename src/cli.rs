@@ -208,7 +208,7 @@ fn defaults(
 fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
     cmd::spec(match c {
         Command::Shell(_) => "shell",
-        Command::Exec(_) => "exec",
+        Command::Exec(_) | Command::ExecServer(_) => "exec",
         Command::Refresh(_) => "refresh",
         Command::ProvisionMfa(_) => "provision-mfa",
         Command::Prompt => "prompt",

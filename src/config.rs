@@ -369,9 +369,11 @@ pub struct FilePaths {
     pub credentials: Option<PathBuf>,
 }
 
-/// Resolves the config and credentials file paths: `AWS_CONFIG_FILE` and
-/// `AWS_SHARED_CREDENTIALS_FILE` when set and not empty (a leading `~` or `~/` is the
-/// home directory), else `<home>/.aws/config` and `<home>/.aws/credentials`.
+/// Resolves the config and credentials file paths: `AWS_SESSION_CONFIG_FILE` and
+/// `AWS_SESSION_CREDENTIALS_FILE` (the real files, kept for aws-session inside a
+/// `--server` child), else `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`, when set
+/// and not empty (a leading `~` or `~/` is the home directory), else
+/// `<home>/.aws/config` and `<home>/.aws/credentials`.
 ///
 /// ```
 /// use aws_session::config::file_paths;
@@ -386,15 +388,24 @@ pub struct FilePaths {
 /// ```
 pub fn file_paths(get_env: impl Fn(&str) -> Option<String>, home: Option<&str>) -> FilePaths {
     let home = home.filter(|h| !h.is_empty());
-    let resolve = |var: &str, default_name: &str| -> Option<PathBuf> {
-        match get_env(var).filter(|v| !v.is_empty()) {
+    // Inside `--server`, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE point the SDKs
+    // at files without credentials; aws-session's own runs keep reading the real ones.
+    let resolve = |ours: &str, var: &str, default_name: &str| -> Option<PathBuf> {
+        match get_env(ours)
+            .filter(|v| !v.is_empty())
+            .or_else(|| get_env(var).filter(|v| !v.is_empty()))
+        {
             Some(value) => expand_tilde(&value, home),
             None => home.map(|h| Path::new(h).join(".aws").join(default_name)),
         }
     };
     FilePaths {
-        config: resolve("AWS_CONFIG_FILE", "config"),
-        credentials: resolve("AWS_SHARED_CREDENTIALS_FILE", "credentials"),
+        config: resolve("AWS_SESSION_CONFIG_FILE", "AWS_CONFIG_FILE", "config"),
+        credentials: resolve(
+            "AWS_SESSION_CREDENTIALS_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "credentials",
+        ),
     }
 }
 

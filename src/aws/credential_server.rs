@@ -27,6 +27,8 @@ pub const MAX_REQUEST: usize = 4096;
 const READ_DEADLINE: Duration = Duration::from_secs(5);
 /// Connections served at once; more are answered 503 at once.
 const MAX_CONNECTIONS: usize = 64;
+/// A session with less than this left is not handed out when it cannot be renewed.
+const LAST_MINUTE: i64 = 60;
 /// The SDKs' own refresh window: credentials are renewed when less than this is left.
 pub const RENEW_MARGIN: Duration = Duration::from_secs(15 * 60);
 
@@ -87,9 +89,21 @@ where
                 return Ok(served.clone());
             }
         }
-        let renewed = (self.renew)()?;
-        *current = Some((renewed.clone(), OffsetDateTime::now_utc()));
-        Ok(renewed)
+        match (self.renew)() {
+            Ok(renewed) => {
+                *current = Some((renewed.clone(), OffsetDateTime::now_utc()));
+                Ok(renewed)
+            }
+            // Past the margin but still valid for a while: the SDKs will ask again.
+            Err(e) => match current.as_ref() {
+                Some((served, _))
+                    if (served.session.expiration - now).whole_seconds() > LAST_MINUTE =>
+                {
+                    Ok(served.clone())
+                }
+                _ => Err(e),
+            },
+        }
     }
 }
 

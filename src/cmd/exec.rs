@@ -1,6 +1,6 @@
 //! `exec COMMAND [ARGS...]`: replace aws-session with a command run with the session.
 
-use super::{CmdArgs, Context, Options, Spec};
+use super::{serve, CmdArgs, Context, Opt, Options, Spec};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::shell;
@@ -10,22 +10,49 @@ pub const SPEC: Spec = Spec {
     name: "exec",
     about: "run one command with the session credentials",
     help: concat!(
-        "Usage: aws-session [OPTIONS] exec COMMAND [ARGS...]\n",
+        "Usage: aws-session [OPTIONS] exec [--server] COMMAND [ARGS...]\n",
         "\n",
         "Replaces aws-session with COMMAND, run with temporary credentials in its environment.\n",
         "The exit status and signals are COMMAND's own. Options must come before exec.\n",
+        "\n",
+        "  --server   stay COMMAND's parent and serve it renewing credentials on 127.0.0.1\n",
+        "             (the AWS container credentials protocol) instead of fixed keys: for\n",
+        "             jobs that outlive a session. Signals go to COMMAND; the exit status\n",
+        "             is COMMAND's (128+n for a signal).\n",
     ),
-    options: &[],
+    options: &[SERVER],
     makes_session: true,
 };
 
-/// Everything after `exec` is the child's, verbatim (a leading `--` is dropped);
-/// `exec --help` and `exec -h` ask for this command's help.
-pub fn parse(args: &mut CmdArgs) -> Result<Vec<OsString>> {
-    let rest = args.raw_rest()?;
+/// `--server` of exec and shell.
+pub const SERVER: Opt = Opt {
+    short: None,
+    long: "server",
+    value: false,
+    about: "stay the parent and serve renewing credentials on 127.0.0.1 instead of keys",
+};
+
+/// The options of `exec`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Args {
+    /// The command and its arguments.
+    pub argv: Vec<OsString>,
+    /// `--server`: serve renewing credentials to the command.
+    pub server: bool,
+}
+
+/// Everything after `exec` is the child's, verbatim (a leading `--` is dropped), but
+/// a leading `--server`; `exec --help` and `exec -h` ask for this command's help.
+pub fn parse(args: &mut CmdArgs) -> Result<Args> {
+    let (server_before, mut rest) = args.raw_rest(&[SERVER])?;
+    let mut server = !server_before.is_empty();
+    while rest.first().is_some_and(|a| a == "--server") {
+        server = true;
+        rest.remove(0);
+    }
     if rest.first().is_some_and(|a| a == "--help" || a == "-h") {
         args.help = true;
-        return Ok(Vec::new());
+        return Ok(Args::default());
     }
     let rest: Vec<OsString> = if rest.first().is_some_and(|a| a == "--") {
         rest.into_iter().skip(1).collect()
@@ -37,11 +64,21 @@ pub fn parse(args: &mut CmdArgs) -> Result<Vec<OsString>> {
             "exec needs a command: aws-session exec COMMAND [ARGS...], e.g. aws-session exec aws s3 ls".into(),
         ));
     }
-    Ok(rest)
+    Ok(Args { argv: rest, server })
 }
 
-/// Make the session and exec `argv`; returns only on failure.
-pub fn run(argv: &[OsString], opts: &Options, env: &Env) -> Result<()> {
+/// Make the session and exec the command (or, with `--server`, run it as our child
+/// and serve it credentials); returns only on failure.
+pub fn run(argv: &[OsString], server: bool, opts: &Options, env: &Env) -> Result<()> {
+    if server {
+        let ctx = serve::context(opts, env)?;
+        let est = ctx.establish()?;
+        let argv = argv.to_vec();
+        return serve::run(ctx, est, move |changes| {
+            let program = argv[0].to_string_lossy().into_owned();
+            Ok((shell::command(&argv, changes)?, program))
+        });
+    }
     let ctx = Context::load(opts, env)?;
     let est = ctx.establish()?;
     let changes = ctx.child_environment(&est);

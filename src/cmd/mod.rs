@@ -17,6 +17,7 @@ pub mod logout;
 pub mod prompt;
 pub mod provision_mfa;
 pub mod refresh;
+pub mod serve;
 pub mod shell;
 pub mod status;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Shell(shell::Args),
     /// Replace this process with a command.
     Exec(Vec<OsString>),
+    /// `exec --server`: run a command as our child and serve it renewing credentials.
+    ExecServer(Vec<OsString>),
     /// Print `export` lines for a new session.
     Refresh(refresh::Args),
     /// Create and enable a virtual MFA device.
@@ -189,7 +192,14 @@ pub fn command_option(arg: &Arg) -> Option<&'static Opt> {
 pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
     Ok(match name {
         "shell" => Command::Shell(shell::parse(args)?),
-        "exec" => Command::Exec(exec::parse(args)?),
+        "exec" => {
+            let a = exec::parse(args)?;
+            if a.server {
+                Command::ExecServer(a.argv)
+            } else {
+                Command::Exec(a.argv)
+            }
+        }
         "refresh" => Command::Refresh(refresh::parse(args)?),
         "provision-mfa" => Command::ProvisionMfa(provision_mfa::parse(args)?),
         "export" => Command::Export(export::parse(args)?),
@@ -225,7 +235,8 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
             Ok(())
         }
         Command::Prompt => prompt::run(env),
-        Command::Exec(argv) => exec::run(argv, opts, env),
+        Command::Exec(argv) => exec::run(argv, false, opts, env),
+        Command::ExecServer(argv) => exec::run(argv, true, opts, env),
         Command::Shell(args) => shell::run(args, opts, env),
         Command::Refresh(args) => refresh::run(args, opts, env),
         Command::ProvisionMfa(args) => provision_mfa::run(args, opts, env),
@@ -437,15 +448,20 @@ impl<'a> CmdArgs<'a> {
     }
 
     /// Everything after the command name, as given (for `exec`), once the options given
-    /// before the name are checked: `exec` has none of its own.
-    pub fn raw_rest(&mut self) -> Result<Vec<OsString>> {
+    /// before the name are checked: the flags of `own` found there are returned first.
+    pub fn raw_rest(&mut self, own: &[Opt]) -> Result<(Vec<&'static str>, Vec<OsString>)> {
+        let mut flags = Vec::new();
         while let Some(arg) = self.before.next().map_err(usage_error)? {
             let arg = Arg::from_lexopt(arg);
+            if let Some(o) = own.iter().find(|o| !o.value && arg.is(o)) {
+                flags.push(o.long);
+                continue;
+            }
             if !(self.global)(&arg, &mut self.before)? {
                 return Err(self.unexpected(arg));
             }
         }
-        Ok(self.after.raw_args().map_err(usage_error)?.collect())
+        Ok((flags, self.after.raw_args().map_err(usage_error)?.collect()))
     }
 
     /// The error for an argument this command does not take: for an option of another
@@ -569,7 +585,7 @@ pub(crate) struct Context<'a> {
     pub(crate) plan: SessionPlan,
     client: Client,
     sts_endpoint: String,
-    cache: Option<Cache>,
+    pub(crate) cache: Option<Cache>,
 }
 
 impl<'a> Context<'a> {
@@ -602,7 +618,23 @@ impl<'a> Context<'a> {
     /// A session using the cached sessions `reads` allows (every session made is
     /// stored in the cache for later runs).
     pub(crate) fn establish_with(&self, reads: session::CacheReads) -> Result<Established> {
-        let mut codes = TerminalPrompt::new(self.opts.code.clone());
+        self.establish_asking(reads, TerminalPrompt::new(self.opts.code.clone()))
+    }
+
+    /// A later session of a long run (the credential server): the code of the command
+    /// line was spent on the first, so a code, when one is needed, is asked anew.
+    pub(crate) fn establish_without_given_code(
+        &self,
+        reads: session::CacheReads,
+    ) -> Result<Established> {
+        self.establish_asking(reads, TerminalPrompt::new(None))
+    }
+
+    fn establish_asking(
+        &self,
+        reads: session::CacheReads,
+        mut codes: TerminalPrompt,
+    ) -> Result<Established> {
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),

@@ -1,7 +1,7 @@
 //! `refresh [--format env|fish] [--reuse-mfa]`: export lines for a new session.
 
 use super::export::FORMAT;
-use super::{parse_format, render, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
+use super::{parse_format, render, serve, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::session;
@@ -72,8 +72,25 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     } else {
         session::CacheReads::Nothing
     })?;
-    let mut changes = session::session_changes(&est);
-    changes.push(session::source_key_change(&ctx.plan.source));
+    let changes = if env.get("AWS_SESSION_SERVER").is_some() {
+        // Inside `--server` the server hands out the credentials: the shell learns only
+        // how long the MFA session it renews them from now lasts.
+        vec![
+            (
+                "AWS_SESSION_EXPIRATION",
+                Some(
+                    serve::code_needed_by(&ctx, &est)
+                        .unix_timestamp()
+                        .to_string(),
+                ),
+            ),
+            ("AWS_SESSION_MFADEVICE", est.mfa_serial.clone()),
+        ]
+    } else {
+        let mut changes = session::session_changes(&est);
+        changes.push(session::source_key_change(&ctx.plan.source));
+        changes
+    };
     print!("{}", render(args.format, &changes, &est));
     Ok(())
 }

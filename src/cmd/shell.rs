@@ -1,23 +1,31 @@
 //! `shell` (the default command): an interactive sub-shell with the session.
 
-use super::{CmdArgs, Context, Opt, Options, Spec};
+use super::exec::SERVER;
+use super::{serve, CmdArgs, Context, Opt, Options, Spec};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::session::EnvChanges;
 use crate::shell;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 pub const SPEC: Spec = Spec {
     name: "shell",
     about: "run an interactive shell (default)",
     help: concat!(
-        "Usage: aws-session [OPTIONS] shell [--force]\n",
+        "Usage: aws-session [OPTIONS] shell [--force] [--server]\n",
         "\n",
         "Starts $SHELL -i with temporary credentials in its environment. In bash, zsh and fish the\n",
         "prompt shows the time left, e.g. (aws+12h), and the aws function refreshes expired\n",
         "credentials; aws-session-refresh gets a new session at any time.\n",
         "Refused inside a live aws-session shell unless --force is given.\n",
+        "\n",
+        "  --force    start a shell inside a live session\n",
+        "  --server   stay the shell's parent and serve it renewing credentials on 127.0.0.1\n",
+        "             (the AWS container credentials protocol) instead of fixed keys; the\n",
+        "             prompt shows how long the MFA session lasts, aws-session-refresh renews it\n",
     ),
-    options: &[FORCE],
+    options: &[FORCE, SERVER],
     makes_session: true,
 };
 
@@ -33,6 +41,8 @@ const FORCE: Opt = Opt {
 pub struct Args {
     /// Start a shell even inside a live session.
     pub force_nested: bool,
+    /// Serve renewing credentials to the shell instead of handing it keys.
+    pub server: bool,
 }
 
 pub fn parse(args: &mut CmdArgs) -> Result<Args> {
@@ -40,6 +50,8 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
     while let Some(arg) = args.next_arg()? {
         if arg.is(&FORCE) {
             a.force_nested = true;
+        } else if arg.is(&SERVER) {
+            a.server = true;
         } else {
             return Err(args.unexpected(arg));
         }
@@ -47,12 +59,33 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
     Ok(a)
 }
 
-/// Make the session and exec the shell; returns only on failure.
+/// Make the session and exec the shell (or, with `--server`, run it as our child and
+/// serve it credentials); returns only on failure.
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     refuse_nested_shell(args, env)?;
+    if args.server {
+        let ctx = serve::context(opts, env)?;
+        let est = ctx.establish()?;
+        return serve::run(ctx, est, |changes| {
+            let (sh, changes, rc_dir) = prepare(changes.clone(), env);
+            let cmd = shell::shell_command(&sh, &changes, rc_dir.as_deref(), env.get("ZDOTDIR"));
+            Ok((cmd, sh))
+        });
+    }
     let ctx = Context::load(opts, env)?;
     let est = ctx.establish()?;
-    let mut changes = ctx.child_environment(&est);
+    let (sh, changes, rc_dir) = prepare(ctx.child_environment(&est), env);
+    Err(shell::exec_shell(
+        &sh,
+        &changes,
+        rc_dir.as_deref(),
+        env.get("ZDOTDIR"),
+    ))
+}
+
+/// The shell to start, its environment (with the colour decision for the prompt) and
+/// the private directory for its rc files, when it has any.
+fn prepare(mut changes: EnvChanges, env: &Env) -> (String, EnvChanges, Option<PathBuf>) {
     let color = shell::color_enabled(
         |k| env.get(k).map(str::to_string),
         std::io::stdout().is_terminal(),
@@ -77,12 +110,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         }
         _ => None,
     };
-    Err(shell::exec_shell(
-        &sh,
-        &changes,
-        rc_dir.as_deref(),
-        env.get("ZDOTDIR"),
-    ))
+    (sh, changes, rc_dir)
 }
 
 /// A shell inside a live session would stack credentials; refuse unless --force.
@@ -94,7 +122,7 @@ fn refuse_nested_shell(args: &Args, env: &Env) -> Result<()> {
         .get("AWS_SESSION_EXPIRATION")
         .and_then(|v| v.trim().parse::<i64>().ok())
         .is_some_and(|exp| exp > time::OffsetDateTime::now_utc().unix_timestamp())
-        && env.get("AWS_SESSION_TOKEN").is_some();
+        && (env.get("AWS_SESSION_TOKEN").is_some() || env.get("AWS_SESSION_SERVER").is_some());
     if live {
         return Err(Error::Usage(
             "already inside an aws-session shell (AWS_SESSION_EXPIRATION is in the future): use aws-session-refresh for new credentials, exit first, or pass --force to start a nested shell anyway".into(),

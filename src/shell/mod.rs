@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::{self, AtSymlink, PrivateDirError};
 
 pub mod quote;
+pub mod supervise;
 
 /// What the child's environment gets: `Some(v)` sets, `None` unsets.
 pub type EnvChanges = Vec<(&'static str, Option<String>)>;
@@ -322,14 +323,24 @@ end
 /// Replace this process with `argv`, with `changes` applied to the environment.
 /// Returns only on failure.
 pub fn exec(argv: &[OsString], changes: &EnvChanges) -> Error {
+    match command(argv, changes) {
+        Ok(mut cmd) => {
+            let e = cmd.exec();
+            exec_error(&argv[0].to_string_lossy(), &e)
+        }
+        Err(e) => e,
+    }
+}
+
+/// `argv` as a command with `changes` applied to its environment.
+pub fn command(argv: &[OsString], changes: &EnvChanges) -> Result<Command> {
     let Some((program, args)) = argv.split_first() else {
-        return Error::Usage("exec needs a command".into());
+        return Err(Error::Usage("exec needs a command".into()));
     };
     let mut cmd = Command::new(program);
     cmd.args(args);
     apply(&mut cmd, changes);
-    let e = cmd.exec();
-    exec_error(&program.to_string_lossy(), &e)
+    Ok(cmd)
 }
 
 /// Open `url` in a browser: the first program of `browser` (`$BROWSER`, a
@@ -375,6 +386,18 @@ pub fn exec_shell(
     rc_dir: Option<&Path>,
     zdotdir_real: Option<&str>,
 ) -> Error {
+    let e = shell_command(shell, changes, rc_dir, zdotdir_real).exec();
+    exec_error(shell, &e)
+}
+
+/// `$SHELL -i` with the session environment and the integration for its kind (see
+/// [`exec_shell`]).
+pub fn shell_command(
+    shell: &str,
+    changes: &EnvChanges,
+    rc_dir: Option<&Path>,
+    zdotdir_real: Option<&str>,
+) -> Command {
     let kind = shell_kind(shell);
     let mut cmd = Command::new(shell);
     apply(&mut cmd, changes);
@@ -426,8 +449,7 @@ pub fn exec_shell(
             cmd.arg("-i");
         }
     }
-    let e = cmd.exec();
-    exec_error(shell, &e)
+    cmd
 }
 
 fn note_no_integration(shell: &str, e: &Error) {

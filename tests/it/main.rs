@@ -16,6 +16,7 @@ mod pty_smoke;
 mod release;
 mod repository;
 mod roles_cache;
+mod server;
 mod shell_integration;
 mod try_local;
 mod xml_fixtures;

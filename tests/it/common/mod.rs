@@ -400,6 +400,12 @@ impl Peer {
 
     /// Makes the temporary credentials `access_key_id` expire now: requests signed
     /// with them get ExpiredToken from then on.
+    /// Temporary credentials issued from now on last `scale` times their duration
+    /// (`POST /_peer/lifetime`), so a renewal test sees several sessions end.
+    pub fn set_lifetime_scale(&self, scale: f64) {
+        self.control("POST", "/_peer/lifetime", Some(&json!({ "scale": scale })));
+    }
+
     pub fn expire(&self, access_key_id: &str) {
         self.control(
             "POST",

@@ -1,0 +1,235 @@
+//! `--server` for `exec` and `shell`: aws-session stays the child's parent and serves
+//! renewing credentials on loopback ([`credential_server`]) instead of handing it keys.
+//!
+//! The child must find no other credential source before the endpoint: the SDKs read
+//! the environment's keys, the shared credentials file and the profile's credential
+//! settings first. So the child gets no keys and no profile, AWS_SHARED_CREDENTIALS_FILE
+//! points at an empty file, and AWS_CONFIG_FILE at a private copy of the chosen
+//! profile's other settings (region, output, service settings) as `[default]`. The real
+//! files stay reachable to aws-session itself through AWS_SESSION_CONFIG_FILE and
+//! AWS_SESSION_CREDENTIALS_FILE.
+//!
+//! Renewal: the current session is handed out while it has more than the margin left;
+//! then a role session is made anew from the cached MFA session without a code, and
+//! when the MFA session itself ends a code is asked on the terminal, if there is one.
+//! Otherwise the SDKs get an error that says what to do.
+
+use super::{Context, Options};
+use crate::aws::credential_server::{Renewing, Served, Server};
+use crate::cache::{EntryKind, Lookup};
+use crate::config;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::session::{self, EnvChanges, Established};
+use crate::shell;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Settings that give credentials: left out of the child's copy of the profile.
+const CREDENTIAL_SETTINGS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "mfa_serial",
+    "mfa_process",
+    "role_session_name",
+    "external_id",
+    "duration_seconds",
+    "web_identity_token_file",
+    "login_session",
+];
+
+/// The message the SDKs show when no credentials can be had without a person.
+pub const MFA_ENDED: &str = "the MFA session of aws-session has ended and there is no terminal to ask for a code: run aws-session-refresh in the aws-session shell, or restart the command with a new code";
+
+/// The context of a `--server` run. It lives as long as the process: the server's
+/// threads renew sessions with it until the child ends and the process exits.
+pub(crate) fn context(opts: &Options, env: &Env) -> Result<&'static Context<'static>> {
+    let opts: &'static Options = Box::leak(Box::new(opts.clone()));
+    let env: &'static Env = Box::leak(Box::new(env.clone()));
+    Ok(Box::leak(Box::new(Context::load(opts, env)?)))
+}
+
+/// Run the child `build` makes from the environment changes, serving it credentials
+/// until it ends; then exit with its status. Returns only on failure before the start.
+pub(crate) fn run(
+    ctx: &'static Context<'static>,
+    est: Established,
+    build: impl FnOnce(&EnvChanges) -> Result<(Command, String)>,
+) -> Result<()> {
+    let initial = served(&est);
+    let server =
+        Server::start(Arc::new(Renewing::new(initial, move || renew(ctx)))).map_err(|e| {
+            Error::Local(format!(
+                "cannot start the credential server on 127.0.0.1: {e}"
+            ))
+        })?;
+    let config_copy = write_config_copy(ctx)?;
+    let mut changes = ctx.child_environment(&est);
+    changes.extend(server_changes(ctx, &est, &server, &config_copy));
+    let outcome =
+        build(&changes).and_then(|(cmd, program)| shell::supervise::run_child(cmd, &program));
+    server.stop();
+    let _ = std::fs::remove_file(&config_copy);
+    let status = outcome?;
+    std::process::exit(status);
+}
+
+/// The environment of a `--server` child, applied after the usual one.
+fn server_changes(
+    ctx: &Context,
+    est: &Established,
+    server: &Server,
+    config_copy: &std::path::Path,
+) -> EnvChanges {
+    let paths = config::file_paths(|k| ctx.env.get(k).map(str::to_string), ctx.env.get("HOME"));
+    let path_str = |p: Option<PathBuf>| p.map(|p| p.to_string_lossy().into_owned());
+    let mut ch: EnvChanges = vec![
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", Some(server.url())),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            Some(server.token().to_string()),
+        ),
+        ("AWS_SESSION_SERVER", Some(server.url())),
+        (
+            "AWS_CONFIG_FILE",
+            Some(config_copy.to_string_lossy().into_owned()),
+        ),
+        ("AWS_SHARED_CREDENTIALS_FILE", Some("/dev/null".to_string())),
+        ("AWS_SESSION_CONFIG_FILE", path_str(paths.config)),
+        ("AWS_SESSION_CREDENTIALS_FILE", path_str(paths.credentials)),
+        // What a code is needed for next: the prompt shows it.
+        (
+            "AWS_SESSION_EXPIRATION",
+            Some(code_needed_by(ctx, est).unix_timestamp().to_string()),
+        ),
+    ];
+    // Every source the SDKs would try before the container endpoint.
+    for name in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SDK_LOAD_CONFIG",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ROLE_SESSION_NAME",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ] {
+        ch.push((name, None));
+    }
+    ch
+}
+
+/// When a code is needed next: the end of the MFA session the final session rides on
+/// (from the cache), else the end of the session itself.
+pub(crate) fn code_needed_by(ctx: &Context, est: &Established) -> OffsetDateTime {
+    let mfa_end = ctx.cache.as_ref().and_then(|cache| {
+        let entries = cache.entries().ok()?;
+        entries
+            .into_iter()
+            .filter_map(|(_, lookup)| match lookup {
+                Lookup::Found(e) => Some(*e),
+                _ => None,
+            })
+            .filter(|e| {
+                e.kind == EntryKind::MfaSession
+                    && e.source_access_key_id == ctx.plan.source.credentials.access_key_id
+                    && e.mfa_serial.is_some()
+                    && e.mfa_serial == est.mfa_serial
+            })
+            .map(|e| e.session.expiration)
+            .max()
+    });
+    match (&est.role, mfa_end) {
+        (Some(_), Some(end)) => end.max(est.session.expiration),
+        _ => est.session.expiration,
+    }
+}
+
+/// A new session for the server: a role session anew from the cached MFA session, or
+/// the MFA session from the cache; a code only when the MFA session has ended.
+fn renew(ctx: &Context) -> std::result::Result<Served, String> {
+    let reads = if ctx.plan.roles.is_some() {
+        session::CacheReads::AllButFinal
+    } else {
+        session::CacheReads::All
+    };
+    match ctx.establish_without_given_code(reads) {
+        Ok(est) => Ok(served(&est)),
+        Err(Error::MfaCode(_)) => Err(MFA_ENDED.to_string()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn served(est: &Established) -> Served {
+    Served {
+        session: est.session.clone(),
+        account_id: est
+            .role
+            .as_ref()
+            .and_then(|r| r.assumed_role_arn.split(':').nth(4))
+            .filter(|a| !a.is_empty())
+            .map(str::to_string),
+    }
+}
+
+/// The chosen profile's settings but its credential settings, as `[default]`, in a
+/// private file of the rc directory.
+fn write_config_copy(ctx: &Context) -> Result<PathBuf> {
+    let name = ctx
+        .opts
+        .profile
+        .as_ref()
+        .map(|(p, _)| p.as_str())
+        .unwrap_or("default");
+    let mut text = format!(
+        "# aws-session --server: the settings of profile \"{name}\" without its credentials,\n# so that the SDKs take their credentials from the server. Removed when the command ends.\n[default]\n"
+    );
+    if let Some(profile) = ctx.profiles.get(name) {
+        for (key, value) in profile.properties() {
+            if CREDENTIAL_SETTINGS.contains(&key) || key.starts_with("sso_") {
+                continue;
+            }
+            if value.contains('\n') {
+                text.push_str(&format!("{key} =\n"));
+                for (sub, v) in profile.sub_properties(key) {
+                    text.push_str(&format!("  {sub} = {v}\n"));
+                }
+            } else {
+                text.push_str(&format!("{key} = {value}\n"));
+            }
+        }
+    }
+    let dir = shell::private_dir(ctx.env.get("XDG_RUNTIME_DIR"), ctx.env.get("TMPDIR"))?;
+    shell::write_private(&dir.join(format!("config-{}", std::process::id())), &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_credential_setting_is_left_in_the_copy() {
+        for key in [
+            "aws_access_key_id",
+            "role_arn",
+            "credential_process",
+            "mfa_serial",
+        ] {
+            assert!(CREDENTIAL_SETTINGS.contains(&key));
+        }
+        assert!(!CREDENTIAL_SETTINGS.contains(&"region"));
+    }
+}
