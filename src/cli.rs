@@ -222,6 +222,8 @@ fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
         Command::ProvisionMfa(_) => "provision-mfa",
         Command::Prompt => "prompt",
         Command::Export(_) => "export",
+        Command::Login(_) => "login",
+        Command::Logout => "logout",
         Command::CredentialProcess => "credential-process",
         Command::Rotate => "rotate",
         Command::Status => "status",

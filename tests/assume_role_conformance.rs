@@ -188,6 +188,7 @@ fn to_json(plan: &Plan) -> Value {
         }
         Base::Environment { .. } => chain.push(json!({ "NamedSource": "Environment" })),
         Base::Process { command, .. } => chain.push(json!({ "CredentialProcess": command })),
+        Base::Login { session, .. } => chain.push(json!({ "LoginSession": session })),
     }
     for step in &plan.steps {
         let mut role = Map::new();

@@ -42,7 +42,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
 ///                                    session_token: Some("t".into()) },
 ///         expiration: time::OffsetDateTime::from_unix_timestamp(1_795_597_484).unwrap(),
 ///     },
-///     mfa_serial: None, role: None, from_cache: false,
+///     mfa_serial: None, role: None, from_cache: false, login_until: None,
 /// };
 /// assert_eq!(
 ///     aws_session::cmd::credential_process::credential_process_json(&est),
@@ -85,6 +85,7 @@ mod tests {
             mfa_serial: None,
             role: None,
             from_cache: false,
+            login_until: None,
         };
         assert_eq!(
             credential_process_json(&est),

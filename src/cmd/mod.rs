@@ -12,6 +12,8 @@ pub mod completions;
 pub mod credential_process;
 pub mod exec;
 pub mod export;
+pub mod login;
+pub mod logout;
 pub mod prompt;
 pub mod provision_mfa;
 pub mod refresh;
@@ -53,6 +55,10 @@ pub enum Command {
     Prompt,
     /// Print credentials for eval or scripts.
     Export(export::Args),
+    /// Sign in through the browser (AWS Sign-In).
+    Login(login::Args),
+    /// Delete the profile's sign-in token.
+    Logout,
     /// Print the `credential_process` JSON for SDKs.
     CredentialProcess,
     /// Show the current session and the cache, without secrets.
@@ -166,6 +172,8 @@ pub const COMMANDS: &[Spec] = &[
     exec::SPEC,
     refresh::SPEC,
     provision_mfa::SPEC,
+    login::SPEC,
+    logout::SPEC,
     export::SPEC,
     credential_process::SPEC,
     rotate::SPEC,
@@ -200,6 +208,8 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "refresh" => Command::Refresh(refresh::parse(args)?),
         "provision-mfa" => Command::ProvisionMfa(provision_mfa::parse(args)?),
         "export" => Command::Export(export::parse(args)?),
+        "login" => Command::Login(login::parse(args)?),
+        "logout" => no_arguments(args).map(|_| Command::Logout)?,
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
         "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
         "status" => no_arguments(args).map(|_| Command::Status)?,
@@ -233,6 +243,8 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::Refresh(args) => refresh::run(args, opts, env),
         Command::ProvisionMfa(args) => provision_mfa::run(args, opts, env),
         Command::Export(args) => export::run(args, opts, env),
+        Command::Login(args) => login::run(args, opts, env),
+        Command::Logout => logout::run(opts, env),
         Command::CredentialProcess => credential_process::run(opts, env),
         Command::Rotate => rotate::run(opts, env),
         Command::Status => status::run(opts, env),
@@ -256,7 +268,7 @@ pub fn help(topic: Option<&str>) -> Result<String> {
 }
 
 /// The usage line of the tool.
-pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | rotate | status | clear | prompt | completions SHELL]";
+pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | login [--remote] | logout | export | credential-process | rotate | status | clear | prompt | completions SHELL]";
 
 /// Shortest session AWS grants (GetSessionToken DurationSeconds).
 pub const MIN_DURATION: u32 = 900;
@@ -296,6 +308,7 @@ fn tool_help() -> String {
             "      --reuse-mfa                  refresh: renew a role session from the cached MFA session\n",
             "      --save                       provision-mfa: write mfa_serial into the profile\n",
             "      --qr-ansi                    provision-mfa: draw the QR code with background colours\n",
+            "      --remote                     login: paste a code instead of using a browser here\n",
             "\n",
             "Commands:\n",
             "{commands}",
@@ -310,7 +323,8 @@ fn tool_help() -> String {
             "  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n",
             "  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n",
             "  AWS_SESSION_MFA_PROCESS          command that prints the MFA code (instead of asking)\n",
-            "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n",
+            "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM|_SIGNIN], AWS_REGION, AWS_CA_BUNDLE\n",
+            "  AWS_LOGIN_CACHE_DIRECTORY        sign-in tokens of login (default ~/.aws/login/cache)\n",
             "\n",
             "Exit codes: 0 ok, 1 usage, 2 config, 3 MFA code, 4 AWS error, 5 network, 6 local file,\n",
             "10 no MFA device, 126/127 command not executable/not found, 130 interrupted;\n",
@@ -686,6 +700,7 @@ impl<'a> Context<'a> {
                 .get("USER")
                 .or_else(|| self.env.get("LOGNAME"))
                 .map(str::to_string),
+            env: self.env,
         };
         session::establish(&rt, plan, codes)
     }

@@ -468,7 +468,7 @@ fn offer_to_save(
 /// Replace the file at `path` with `edit(its text)`: a temp file in the same
 /// directory, synced, renamed over it; the mode of the old file kept (0600 for a new
 /// one). A symbolic link at `path` is refused, never followed.
-pub(super) fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     edit: impl FnOnce(&str) -> Result<String>,
 ) -> Result<()> {

@@ -148,6 +148,11 @@ fn rotatable(ctx: &Context, env: &Env) -> Result<(String, PathBuf)> {
                 "the keys of profile \"{profile}\" come from its credential_process, where aws-session cannot write: rotate them with the tool that keeps them"
             )))
         }
+        Origin::Login { profile, .. } => {
+            return Err(Error::Config(format!(
+                "profile \"{profile}\" signs in with aws-session login and has no access key to rotate"
+            )))
+        }
         Origin::Environment | Origin::ParentStash => {
             return Err(Error::Config(
                 "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in ~/.aws/credentials with --profile".into(),

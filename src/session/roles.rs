@@ -56,6 +56,13 @@ pub enum Base {
         profile: String,
         command: String,
     },
+    /// `login_session`: the credentials of a sign-in (`aws-session login`).
+    Login {
+        /// The profile that names it.
+        profile: String,
+        /// The signed-in principal's ARN.
+        session: String,
+    },
 }
 
 /// One AssumeRole call of a plan.
@@ -336,9 +343,16 @@ fn base_of(profile: &Profile) -> Result<Option<Base>, RoleError> {
     match static_keys(profile) {
         Ok(base) => Ok(Some(base)),
         // Keys kept in a named source_profile win over a credential_process (which may
-        // be aws-session serving this very profile).
+        // be aws-session serving this very profile); keys and a credential_process win
+        // over a sign-in, as in the SDKs' order of providers.
         Err(NoKeys::None) if value(profile, "source_profile").is_some() => Ok(None),
-        Err(NoKeys::None) => process_base(profile).transpose(),
+        Err(NoKeys::None) => match process_base(profile).transpose() {
+            Ok(None) => Ok(value(profile, "login_session").map(|s| Base::Login {
+                profile: profile.name().to_string(),
+                session: s.to_string(),
+            })),
+            other => other,
+        },
         Err(NoKeys::Partial(e)) => Err(e),
     }
 }

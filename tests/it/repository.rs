@@ -136,6 +136,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("out", 1),
     ("credentials", 1),
     ("encode", 1),
+    ("json", 1),
     ("qr", 1),
 ];
 

@@ -71,6 +71,9 @@ What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
      codes, DeleteVirtualMFADevice refuses a device still assigned to a user.
   5. A request with no signature at all is refused (MissingAuthenticationToken)
      instead of crashing moto's signature check.
+  7. The AWS Sign-In service of `login` (tests/peer/signin_peer.py): /v1/authorize and
+     /v1/token, with its control endpoints under /_peer/signin/; the session keys it
+     issues are GetSessionToken-like sessions of the signed-in user (with MFA context).
   6. A role made with "require_mfa" is assumed only with MFA, as AWS evaluates
      aws:MultiFactorAuthPresent in a trust policy: the AssumeRole call carries a valid
      SerialNumber + TokenCode, or it is signed with credentials that carry MFA context
@@ -110,6 +113,7 @@ ACCOUNT_ID = "123456789012"
 os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT_ID
 PARTITION = "aws"
 
+from signin_peer import SigninPeer  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -883,11 +887,28 @@ def injected_failure(entry: dict[str, Any]) -> AwsError | None:
     return None
 
 
+def issue_signin_keys(user_name: str, seconds: int) -> dict[str, str]:
+    """Session keys for a sign-in of `user_name` that the STS/IAM peer accepts."""
+    session = Session(user_name, seconds, True)
+    with LOCK:
+        SESSIONS[session.access_key_id] = session
+    return {
+        "accessKeyId": session.access_key_id,
+        "secretAccessKey": session.secret_access_key,
+        "sessionToken": session.session_token,
+    }
+
+
+SIGNIN = SigninPeer(issue_signin_keys, lambda name: f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/{name}")
+
+
 def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
     try:
         data = json.loads(body) if body.strip() else {}
         if not isinstance(data, dict):
             raise ValueError("the body must be a JSON object")
+        if path.startswith("/_peer/signin/"):
+            return SIGNIN.control(method, path, data)
         if (method, path) == ("POST", "/_peer/users"):
             return 200, create_user(data)
         if (method, path) == ("POST", "/_peer/roles"):
@@ -960,6 +981,8 @@ class PeerApp:
         if path.startswith("/_peer/"):
             status, payload = control(environ["REQUEST_METHOD"], path, body)
             return respond(start_response, status, "application/json", json.dumps(payload))
+        if path.startswith("/v1/"):
+            return SIGNIN.handle(environ, body, start_response)
         if path.startswith("/moto-api/"):
             # moto's own control API could switch signature checks off
             # (reset-auth) or wipe the users; tests use /_peer/ only.

@@ -4,6 +4,7 @@
 //! ([`process`]). This file decides which one wins.
 
 pub mod environment;
+pub mod login;
 pub mod process;
 pub mod profile;
 
@@ -28,13 +29,19 @@ pub enum Origin {
     /// A profile's `credential_process`: the keys are empty in a plan until
     /// [`process::resolve`] runs it.
     Process { profile: String, command: String },
+    /// A profile's `login_session` (`profile`, the ARN `session`): the credentials are
+    /// read from the sign-in token when the session is established, and
+    /// [`SourceCredentials::credentials`] is empty.
+    Login { profile: String, session: String },
 }
 
 impl Origin {
     /// The profile the keys belong to, when they come from one.
     pub fn profile(&self) -> Option<&str> {
         match self {
-            Origin::Profile(p) | Origin::Process { profile: p, .. } => Some(p),
+            Origin::Profile(p)
+            | Origin::Process { profile: p, .. }
+            | Origin::Login { profile: p, .. } => Some(p),
             Origin::Environment | Origin::ParentStash => None,
         }
     }
@@ -44,6 +51,19 @@ impl Origin {
         match self {
             Origin::Process { profile, .. } => Some(profile),
             _ => None,
+        }
+    }
+}
+
+impl SourceCredentials {
+    /// The sign-in of `profile` as `session`.
+    pub fn login(profile: &str, session: &str) -> SourceCredentials {
+        SourceCredentials {
+            credentials: Credentials::long_term("", ""),
+            origin: Origin::Login {
+                profile: profile.to_string(),
+                session: session.to_string(),
+            },
         }
     }
 }

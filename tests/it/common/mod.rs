@@ -250,7 +250,7 @@ impl Peer {
         fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
-    fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    pub fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let url = format!("{}{path}", self.url);
         let response = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
