@@ -333,16 +333,18 @@ pub fn json_string(s: &str) -> String {
     out
 }
 
-/// The values a cache entry uses (no Debug: they include secrets).
+/// The values of a flat JSON object: what a cache entry and a credential_process
+/// document use (no Debug: they include secrets).
 #[derive(Clone, PartialEq, Eq)]
-enum Json {
+pub enum Json {
     String(String),
     Number(u64),
     Null,
 }
 
 /// Parse one flat JSON object whose values are strings, non-negative integers or null.
-fn parse_object(text: &str) -> std::result::Result<BTreeMap<String, Json>, String> {
+/// The error says where, never a value.
+pub fn parse_object(text: &str) -> std::result::Result<BTreeMap<String, Json>, String> {
     let mut p = Parser {
         s: text.as_bytes(),
         i: 0,

@@ -1,5 +1,6 @@
 //! Percent-encoding as SigV4 and the Query API's form bodies want it (RFC 3986:
-//! everything but `A-Z a-z 0-9 - _ . ~` is encoded, upper-case hex).
+//! everything but `A-Z a-z 0-9 - _ . ~` is encoded, upper-case hex); base64 (RFC 4648,
+//! standard and URL-safe alphabets) for the sign-in flow's PEM keys, JWTs and PKCE.
 
 /// Percent-encode `s`; `/` is kept as is when `keep_slash` is true (URI paths).
 ///
@@ -27,9 +28,79 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
     out
 }
 
+const B64_STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const B64_URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64 of `bytes`: the standard alphabet with `=` padding, or (`url`) the URL-safe
+/// alphabet without padding (as JWTs and PKCE use it).
+///
+/// ```
+/// use aws_session::encode::{base64_encode, base64_decode};
+/// assert_eq!(base64_encode(b"\xfb\xff", false), "+/8=");
+/// assert_eq!(base64_encode(b"\xfb\xff", true), "-_8");
+/// assert_eq!(base64_decode("-_8", true).unwrap(), b"\xfb\xff");
+/// assert_eq!(base64_decode("+/8=", false).unwrap(), b"\xfb\xff");
+/// assert!(base64_decode("+/8", true).is_none());
+/// ```
+pub fn base64_encode(bytes: &[u8], url: bool) -> String {
+    let abc = if url { B64_URL } else { B64_STD };
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.len();
+        let v = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= n {
+                out.push(abc[((v >> (18 - 6 * i)) & 63) as usize] as char);
+            } else if !url {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The bytes of base64 `text` in one alphabet (standard, or `url`-safe), padding
+/// optional; `None` for any other character or an impossible length.
+pub fn base64_decode(text: &str, url: bool) -> Option<Vec<u8>> {
+    let abc = if url { B64_URL } else { B64_STD };
+    let body = text.trim_end_matches('=');
+    if text.len() - body.len() > 2 || body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in body.bytes() {
+        let v = abc.iter().position(|&c| c == b)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_round_trips_every_length() {
+        let data: Vec<u8> = (0..=255u8).collect();
+        for n in 0..40 {
+            for url in [false, true] {
+                let e = base64_encode(&data[..n], url);
+                assert_eq!(base64_decode(&e, url).unwrap(), &data[..n]);
+            }
+        }
+        assert_eq!(base64_encode(b"foobar", false), "Zm9vYmFy");
+        assert_eq!(base64_encode(b"fo", false), "Zm8=");
+        assert!(base64_decode("Zm8 ", false).is_none());
+    }
 
     #[test]
     fn encodes_reserved_and_utf8() {

@@ -237,6 +237,14 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
             "the temporary credentials {key} have expired: unset AWS_SESSION_TOKEN (or leave the old aws-session shell) so that long-term keys are used, then try again"
         ),
         "RequestExpired" | "RequestTimeTooSkewed" => clock_advice(e.clock_skew_secs),
+        // The AWS Sign-In service (login).
+        "TOKEN_EXPIRED" | "USER_CREDENTIALS_CHANGED" => {
+            "the sign-in has ended or the user's password changed: run aws-session login".to_string()
+        }
+        "AUTHCODE_EXPIRED" => "the sign-in's code expired or was used already".to_string(),
+        "INSUFFICIENT_PERMISSIONS" => {
+            "the user may not call signin:CreateOAuth2Token: grant it in IAM".to_string()
+        }
         _ if e.is_throttling() => {
             "AWS is throttling requests: wait a minute and try again".to_string()
         }

@@ -14,7 +14,7 @@
 //! - [`shell`], [`tty`]: rc text, quoting, the prompt and starting processes; the one
 //!   terminal reader;
 //! - primitives: [`env`], [`error`], [`timefmt`], [`fsutil`], [`out`], [`credentials`],
-//!   [`encode`], [`qr`].
+//!   [`encode`], [`json`], [`qr`].
 
 pub mod aws;
 pub mod cache;
@@ -26,6 +26,7 @@ pub mod encode;
 pub mod env;
 pub mod error;
 pub mod fsutil;
+pub mod json;
 pub mod out;
 pub mod qr;
 pub mod session;

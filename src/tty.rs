@@ -21,6 +21,14 @@ pub trait CodeSource {
     fn asks_a_person(&self) -> bool {
         false
     }
+
+    /// AWS refused the last code (`why`, AWS's message); another one is asked next.
+    fn refused(&mut self, why: &str) -> Result<()> {
+        eprintln!(
+            "aws-session: AWS refused the MFA code ({why}); wait for the next code and enter it"
+        );
+        Ok(())
+    }
 }
 
 /// The message when no code can be had.

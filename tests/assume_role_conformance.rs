@@ -187,6 +187,8 @@ fn to_json(plan: &Plan) -> Value {
             chain.push(json!({ "AccessKey": keys }));
         }
         Base::Environment { .. } => chain.push(json!({ "NamedSource": "Environment" })),
+        Base::Process { command, .. } => chain.push(json!({ "CredentialProcess": command })),
+        Base::Login { session, .. } => chain.push(json!({ "LoginSession": session })),
     }
     for step in &plan.steps {
         let mut role = Map::new();

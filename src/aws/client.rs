@@ -11,9 +11,11 @@
 //! calls, when a person types a code, does not). A request gets what is left; a retry
 //! whose backoff would not leave time is not made. docs/errors.md lists every failure.
 
+use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::endpoint::{resolve, EndpointSettings};
 use crate::aws::http::{HttpRequest, Transport, TransportError};
 use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
+use crate::aws::signin::{parse_token_response, token_url, uuid4, TokenOutput};
 use crate::aws::sigv4;
 use crate::credentials::Credentials;
 use crate::error::{AwsError, Error, Result};
@@ -289,6 +291,45 @@ impl Client {
             ));
             std::thread::sleep(delay);
         }
+    }
+
+    /// The base URL of the AWS Sign-In service for this run's endpoints.
+    pub fn signin_base(&self) -> Result<String> {
+        crate::aws::endpoint::signin_base(&self.endpoints)
+    }
+
+    /// `CreateOAuth2Token` with `body` ([`crate::aws::signin`]), authenticated by a
+    /// fresh DPoP proof of `key` (no SigV4). Sent once: an authorization code is used
+    /// up by the first attempt, and a refresh token is replaced by each answer.
+    pub fn signin_token(&self, body: &str, key: &DpopKey) -> Result<TokenOutput> {
+        let action = "CreateOAuth2Token";
+        let url = token_url(&self.signin_base()?);
+        let jti = random_bytes::<16>().map(uuid4);
+        let proof =
+            jti.and_then(|jti| key.proof(&url, OffsetDateTime::now_utc().unix_timestamp(), &jti));
+        let proof = proof.ok_or_else(|| {
+            Error::Local("cannot sign the DPoP proof: the system gave no random bytes".into())
+        })?;
+        let req = HttpRequest {
+            url: url.clone(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("DPoP".into(), proof),
+            ],
+            body: body.to_string(),
+        };
+        let started = Instant::now();
+        let spent = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
+        let result = self.transport.post(&req, self.budget.saturating_sub(spent));
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
+        let resp = result.map_err(|e| transport_error(action, &url, &e, 1))?;
+        self.trace(format_args!(
+            "POST {url} signin {action} -> {} in {} ms",
+            resp.status,
+            started.elapsed().as_millis()
+        ));
+        parse_token_response(resp.status, &resp.body)
     }
 
     fn trace(&self, args: std::fmt::Arguments) {

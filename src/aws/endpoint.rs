@@ -33,6 +33,8 @@ pub struct EndpointSettings {
     pub url_sts: Option<String>,
     /// AWS_ENDPOINT_URL_IAM.
     pub url_iam: Option<String>,
+    /// AWS_ENDPOINT_URL_SIGNIN (the AWS Sign-In service of `login`).
+    pub url_signin: Option<String>,
     /// AWS_ENDPOINT_URL.
     pub url_all: Option<String>,
     /// Profile `endpoint_url`.
@@ -149,6 +151,52 @@ pub fn resolve(service: Service, s: &EndpointSettings) -> Result<Endpoint> {
         host,
         path: "/".into(),
         signing_region: signing_region.to_string(),
+    })
+}
+
+/// The base URL of the AWS Sign-In service (`aws-session login` and the refresh of its
+/// tokens), without a trailing slash: AWS_ENDPOINT_URL_SIGNIN, AWS_ENDPOINT_URL or the
+/// profile's `endpoint_url` verbatim (its path kept), else the partition's
+/// `https://{region}.signin.…` endpoint (botocore's rules; us-east-1 without a region).
+///
+/// ```
+/// use aws_session::aws::endpoint::{signin_base, EndpointSettings};
+/// let mut s = EndpointSettings { region: Some("eu-west-1".into()), ..Default::default() };
+/// assert_eq!(signin_base(&s).unwrap(), "https://eu-west-1.signin.aws.amazon.com");
+/// s.region = Some("cn-north-1".into());
+/// assert_eq!(signin_base(&s).unwrap(), "https://cn-north-1.signin.amazonaws.cn");
+/// s.url_signin = Some("http://127.0.0.1:5000/p/".into());
+/// assert_eq!(signin_base(&s).unwrap(), "http://127.0.0.1:5000/p");
+/// ```
+pub fn signin_base(s: &EndpointSettings) -> Result<String> {
+    let over = [
+        (s.url_signin.as_deref(), "AWS_ENDPOINT_URL_SIGNIN"),
+        (s.url_all.as_deref(), "AWS_ENDPOINT_URL"),
+        (s.url_profile.as_deref(), "the profile's endpoint_url"),
+    ]
+    .into_iter()
+    .find_map(|(u, name)| u.filter(|u| !u.is_empty()).map(|u| (u, name)));
+    if let Some((url, name)) = over {
+        split_url(url, name)?;
+        return Ok(url.trim_end_matches('/').to_string());
+    }
+    let region = s.region.as_deref().filter(|r| !r.is_empty());
+    if let Some(r) = region {
+        if !r
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(Error::Config(format!(
+                "region \"{}\" is not a region name (e.g. us-east-1): fix AWS_REGION or the profile's region",
+                r.chars().take(40).collect::<String>()
+            )));
+        }
+    }
+    let r = region.unwrap_or("us-east-1");
+    Ok(match partition(region) {
+        Partition::Aws => format!("https://{r}.signin.aws.amazon.com"),
+        Partition::China => format!("https://{r}.signin.amazonaws.cn"),
+        Partition::GovCloud => format!("https://{r}.signin.amazonaws-us-gov.com"),
     })
 }
 

@@ -1,4 +1,4 @@
-//! IAM calls for MFA devices: request builders and response parsers (pure: no I/O).
+//! IAM calls for MFA devices and access keys: request builders and response parsers (pure: no I/O).
 //!
 //! - [`list_mfa_devices`] → [`parse_list_mfa_devices`]: which device to use.
 //! - [`create_virtual_mfa_device`] → [`parse_create_virtual_mfa_device`]: the seed to
@@ -8,6 +8,7 @@
 
 use crate::aws::query::{QueryRequest, Service};
 use crate::aws::xml::{path_string, Document, XmlError};
+use crate::credentials::Credentials;
 use std::fmt;
 
 /// A `ListMFADevices` request; without a user name AWS lists the signing user's devices.
@@ -81,6 +82,68 @@ pub fn deactivate_mfa_device(user_name: &str, serial: &str) -> QueryRequest {
     QueryRequest::new(Service::Iam, "DeactivateMFADevice")
         .param("UserName", user_name)
         .param("SerialNumber", serial)
+}
+
+/// A `ListAccessKeys` request for `user_name`'s access keys.
+///
+/// ```
+/// let req = aws_session::aws::iam::list_access_keys("alice");
+/// assert_eq!(req.form_body(), "Action=ListAccessKeys&Version=2010-05-08&UserName=alice");
+/// ```
+pub fn list_access_keys(user_name: &str) -> QueryRequest {
+    QueryRequest::new(Service::Iam, "ListAccessKeys").param("UserName", user_name)
+}
+
+/// A `CreateAccessKey` request for `user_name`.
+pub fn create_access_key(user_name: &str) -> QueryRequest {
+    QueryRequest::new(Service::Iam, "CreateAccessKey").param("UserName", user_name)
+}
+
+/// A `DeleteAccessKey` request for `user_name`'s key `access_key_id`.
+pub fn delete_access_key(user_name: &str, access_key_id: &str) -> QueryRequest {
+    QueryRequest::new(Service::Iam, "DeleteAccessKey")
+        .param("UserName", user_name)
+        .param("AccessKeyId", access_key_id)
+}
+
+/// The access key ids of a `ListAccessKeysResponse`, in AWS's order.
+///
+/// ```
+/// let body = "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata>\
+///             <member><AccessKeyId>AKIA1</AccessKeyId><Status>Active</Status></member>\
+///             </AccessKeyMetadata></ListAccessKeysResult></ListAccessKeysResponse>";
+/// assert_eq!(aws_session::aws::iam::parse_list_access_keys(body).unwrap(), ["AKIA1"]);
+/// ```
+pub fn parse_list_access_keys(body: &str) -> Result<Vec<String>, XmlError> {
+    let doc = Document::parse_expecting(body, "ListAccessKeysResponse")?;
+    let Some(list) = doc
+        .root()
+        .find(&["ListAccessKeysResult", "AccessKeyMetadata"])
+    else {
+        return Ok(Vec::new());
+    };
+    list.children("member")
+        .map(|m| m.require_text(&["AccessKeyId"]).map(str::to_string))
+        .collect()
+}
+
+/// The new key of a `CreateAccessKeyResponse`: its id and secret.
+///
+/// ```
+/// let body = "<CreateAccessKeyResponse><CreateAccessKeyResult><AccessKey>\
+///             <AccessKeyId>AKIA2</AccessKeyId><SecretAccessKey>s</SecretAccessKey>\
+///             </AccessKey></CreateAccessKeyResult></CreateAccessKeyResponse>";
+/// let c = aws_session::aws::iam::parse_create_access_key(body).unwrap();
+/// assert_eq!(c.access_key_id, "AKIA2");
+/// ```
+pub fn parse_create_access_key(body: &str) -> Result<Credentials, XmlError> {
+    const KEY: [&str; 2] = ["CreateAccessKeyResult", "AccessKey"];
+    let doc = Document::parse_expecting(body, "CreateAccessKeyResponse")?;
+    let root = doc.root();
+    Ok(Credentials::long_term(
+        root.require_text(&[KEY[0], KEY[1], "AccessKeyId"])?,
+        root.require_text(&[KEY[0], KEY[1], "SecretAccessKey"])?,
+    ))
 }
 
 /// One MFA device of a user, from `ListMFADevices`.

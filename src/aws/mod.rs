@@ -2,14 +2,19 @@
 //! ([`sigv4`]), sent to the [`endpoint`] ([`http`], the only module that touches the
 //! network as a client) and its XML parsed ([`xml`]); [`client`] is where the four
 //! meet. [`credential_server`] is the other side: the container credentials endpoint
-//! that `--server` serves to the SDKs on loopback, the one module that listens.
+//! that `--server` serves to the SDKs on loopback; [`callback`] the one-shot loopback
+//! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
+//! [`signin`] (pure) and [`dpop`] (its key and proofs).
 
+pub mod callback;
 pub mod client;
 pub mod credential_server;
+pub mod dpop;
 pub mod endpoint;
 pub mod http;
 pub mod iam;
 pub mod query;
+pub mod signin;
 pub mod sigv4;
 pub mod sts;
 pub mod xml;

@@ -323,7 +323,7 @@ complete -c aws-session -f
 "#;
 
 const FISH_TAIL: &str = r#"complete -c aws-session -n '__fish_seen_subcommand_from completions' -x -a 'bash zsh fish'
-complete -c aws-session -n '__fish_seen_subcommand_from help' -x -a 'shell exec refresh provision-mfa export credential-process status clear prompt completions'
+complete -c aws-session -n '__fish_seen_subcommand_from help' -x -a 'shell exec refresh provision-mfa export credential-process rotate status clear prompt completions'
 complete -c aws-session -n '__fish_seen_subcommand_from exec' -x -a '(__fish_complete_subcommand --fcs-skip=2)'
 "#;
 

@@ -5,8 +5,8 @@ use crate::cache::json_string;
 use crate::config::Profile;
 use crate::env::{Env, Source};
 use crate::error::Result;
-use crate::session::roles;
 use crate::session::Established;
+use crate::session::{roles, source::process};
 use crate::timefmt::iso8601_utc;
 
 pub const SPEC: Spec = Spec {
@@ -27,10 +27,11 @@ pub const SPEC: Spec = Spec {
 /// (`credential_process = aws-session credential-process --profile P`). A code, when
 /// one is needed, is asked on /dev/tty (the SDK owns stdin, stdout and stderr).
 ///
-/// A profile chosen by AWS_PROFILE (not `--profile`) that gets its credentials only from a
-/// `credential_process` is the profile the SDK runs this for (it passes its environment
-/// on): the line `credential_process = aws-session credential-process` then means the
-/// default credentials, as it does when the SDK's profile was chosen another way.
+/// A profile chosen by AWS_PROFILE (not `--profile`) whose only credentials are a
+/// `credential_process` naming aws-session is the profile the SDK runs this for (it
+/// passes its environment on): the line `credential_process = aws-session
+/// credential-process` then means the default credentials, as it does when the SDK's
+/// profile was chosen another way.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
     note_warnings(&profiles, opts.debug);
@@ -47,10 +48,11 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     crate::out::print(&credential_process_json(&est))
 }
 
-/// Whether `p` gets its credentials only from `credential_process`: no keys, no role,
-/// no source_profile.
+/// Whether `p` gets its credentials only from a `credential_process` that is
+/// aws-session: no keys, no role, no source_profile.
 fn runs_a_credential_process(p: &Profile) -> bool {
-    p.get("credential_process").is_some_and(|v| !v.is_empty())
+    p.get("credential_process")
+        .is_some_and(process::is_aws_session)
         && p.get("aws_access_key_id").is_none_or(str::is_empty)
         && !roles::is_indirect(p)
 }
@@ -67,7 +69,7 @@ fn runs_a_credential_process(p: &Profile) -> bool {
 ///                                    session_token: Some("t".into()) },
 ///         expiration: time::OffsetDateTime::from_unix_timestamp(1_795_597_484).unwrap(),
 ///     },
-///     mfa_serial: None, role: None, from_cache: false,
+///     mfa_serial: None, role: None, from_cache: false, login_until: None,
 /// };
 /// assert_eq!(
 ///     aws_session::cmd::credential_process::credential_process_json(&est),
@@ -110,6 +112,7 @@ mod tests {
             mfa_serial: None,
             role: None,
             from_cache: false,
+            login_until: None,
         };
         assert_eq!(
             credential_process_json(&est),

@@ -12,9 +12,12 @@ pub mod completions;
 pub mod credential_process;
 pub mod exec;
 pub mod export;
+pub mod login;
+pub mod logout;
 pub mod prompt;
 pub mod provision_mfa;
 pub mod refresh;
+pub mod rotate;
 pub mod serve;
 pub mod shell;
 pub mod status;
@@ -27,8 +30,9 @@ use crate::cache::{self, Cache};
 use crate::config::{self, FileKind, ProfileSet};
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
+use crate::session::mfa_process::ProcessCodes;
 use crate::session::{self, EnvChanges, Established, SessionPlan};
-use crate::tty::TerminalPrompt;
+use crate::tty::{CodeSource, TerminalPrompt};
 use std::ffi::OsString;
 use std::time::Duration;
 
@@ -45,10 +49,16 @@ pub enum Command {
     Refresh(refresh::Args),
     /// Create and enable a virtual MFA device.
     ProvisionMfa(provision_mfa::Args),
+    /// Replace the profile's access key with a new one.
+    Rotate,
     /// Print the prompt prefix for the current environment.
     Prompt,
     /// Print credentials for eval or scripts.
     Export(export::Args),
+    /// Sign in through the browser (AWS Sign-In).
+    Login(login::Args),
+    /// Delete the profile's sign-in token.
+    Logout,
     /// Print the `credential_process` JSON for SDKs.
     CredentialProcess,
     /// Show the current session and the cache, without secrets.
@@ -162,8 +172,11 @@ pub const COMMANDS: &[Spec] = &[
     exec::SPEC,
     refresh::SPEC,
     provision_mfa::SPEC,
+    login::SPEC,
+    logout::SPEC,
     export::SPEC,
     credential_process::SPEC,
+    rotate::SPEC,
     status::SPEC,
     clear::SPEC,
     prompt::SPEC,
@@ -195,7 +208,10 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "refresh" => Command::Refresh(refresh::parse(args)?),
         "provision-mfa" => Command::ProvisionMfa(provision_mfa::parse(args)?),
         "export" => Command::Export(export::parse(args)?),
+        "login" => Command::Login(login::parse(args)?),
+        "logout" => no_arguments(args).map(|_| Command::Logout)?,
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
+        "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
         "status" => no_arguments(args).map(|_| Command::Status)?,
         "clear" => no_arguments(args).map(|_| Command::Clear)?,
         "prompt" => no_arguments(args).map(|_| Command::Prompt)?,
@@ -227,7 +243,10 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::Refresh(args) => refresh::run(args, opts, env),
         Command::ProvisionMfa(args) => provision_mfa::run(args, opts, env),
         Command::Export(args) => export::run(args, opts, env),
+        Command::Login(args) => login::run(args, opts, env),
+        Command::Logout => logout::run(opts, env),
         Command::CredentialProcess => credential_process::run(opts, env),
+        Command::Rotate => rotate::run(opts, env),
         Command::Status => status::run(opts, env),
         Command::Clear => clear::run(opts, env),
         Command::Completions(shell) => completions::run(shell),
@@ -249,7 +268,7 @@ pub fn help(topic: Option<&str>) -> Result<String> {
 }
 
 /// The usage line of the tool.
-pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | export | credential-process | status | clear | prompt | completions SHELL]";
+pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | login [--remote] | logout | export | credential-process | rotate | status | clear | prompt | completions SHELL]";
 
 /// Shortest session AWS grants (GetSessionToken DurationSeconds).
 pub const MIN_DURATION: u32 = 900;
@@ -289,6 +308,7 @@ fn tool_help() -> String {
             "      --reuse-mfa                  refresh: renew a role session from the cached MFA session\n",
             "      --save                       provision-mfa: write mfa_serial into the profile\n",
             "      --qr-ansi                    provision-mfa: draw the QR code with background colours\n",
+            "      --remote                     login: paste a code instead of using a browser here\n",
             "\n",
             "Commands:\n",
             "{commands}",
@@ -303,7 +323,9 @@ fn tool_help() -> String {
             "  AWS_SESSION_TIMEOUT              seconds for all network work of a run (default 30)\n",
             "  AWS_SESSION_COLOR                1/0 coloured prompt (default: from the terminal; NO_COLOR disables)\n",
             "  AWS_SESSION_MFADEVICE            MFA serial to use (skips discovery)\n",
-            "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM], AWS_REGION, AWS_CA_BUNDLE\n",
+            "  AWS_SESSION_MFA_PROCESS          command that prints the MFA code (instead of asking)\n",
+            "  AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ENDPOINT_URL[_STS|_IAM|_SIGNIN], AWS_REGION, AWS_CA_BUNDLE\n",
+            "  AWS_LOGIN_CACHE_DIRECTORY        sign-in tokens of login (default ~/.aws/login/cache)\n",
             "\n",
             "Exit codes: 0 ok, 1 usage, 2 config, 3 MFA code, 4 AWS error, 5 network, 6 local file,\n",
             "10 no MFA device, 126/127 command not executable/not found, 130 interrupted;\n",
@@ -571,9 +593,11 @@ pub(crate) struct Context<'a> {
     pub(crate) env: &'a Env,
     pub(crate) profiles: ProfileSet,
     pub(crate) plan: SessionPlan,
-    client: Client,
+    pub(crate) client: Client,
     sts_endpoint: String,
     pub(crate) cache: Option<Cache>,
+    /// The mfa_process command and where it was set, when there is one.
+    mfa_process: Option<(String, String)>,
 }
 
 impl<'a> Context<'a> {
@@ -593,11 +617,26 @@ impl<'a> Context<'a> {
         choice: Option<(&'a str, Source)>,
     ) -> Result<Self> {
         let profile = choice.map(|(p, _)| p);
-        let plan = session::plan_session_for(env, &profiles, choice)?;
+        let mut plan = session::plan_session_for(env, &profiles, choice)?;
+        let mfa_process = mfa_process(env, &profiles, profile, &plan);
+        if let Some((command, from)) = &mfa_process {
+            // Checked now, so that a bad setting is found before anything is run or sent.
+            ProcessCodes::new(None, command, from)?;
+        }
         let endpoints = session::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
         let client = make_client(opts, env, endpoints)?;
         let cache = open_cache(opts, env);
+        plan.source = session::source::process::resolve(plan.source, env)?;
+        if let (Some(p), Some(_), None) = (
+            plan.source.origin.process_profile(),
+            &plan.source.credentials.session_token,
+            &plan.roles,
+        ) {
+            return Err(Error::Config(format!(
+                "the credential_process of profile \"{p}\" gave temporary credentials (with a SessionToken), and AWS refuses those for an MFA session (GetSessionToken): make it print long-term keys, or use the profile as the source_profile of a role"
+            )));
+        }
         Ok(Context {
             opts,
             env,
@@ -606,6 +645,7 @@ impl<'a> Context<'a> {
             client,
             sts_endpoint,
             cache,
+            mfa_process,
         })
     }
 
@@ -617,16 +657,18 @@ impl<'a> Context<'a> {
     /// A session using the cached sessions `reads` allows (every session made is
     /// stored in the cache for later runs).
     pub(crate) fn establish_with(&self, reads: session::CacheReads) -> Result<Established> {
-        self.establish_asking(reads, TerminalPrompt::new(self.opts.code.clone()), false)
+        self.establish_from(&self.plan, reads, self.opts.code.clone(), false)
     }
 
     /// `credential-process`: as [`Context::establish`], but when no code can be had (no
-    /// terminal, no --code) a cached session with a minute or more left is handed out
-    /// rather than failing for want of a code; the SDK asks again before it runs out.
+    /// terminal, no --code, no mfa_process) a cached session with a minute or more left
+    /// is handed out rather than failing for want of a code; the SDK asks again before
+    /// it runs out.
     pub(crate) fn establish_for_sdk(&self) -> Result<Established> {
-        self.establish_asking(
+        self.establish_from(
+            &self.plan,
             session::CacheReads::All,
-            TerminalPrompt::new(self.opts.code.clone()),
+            self.opts.code.clone(),
             true,
         )
     }
@@ -637,21 +679,46 @@ impl<'a> Context<'a> {
         &self,
         reads: session::CacheReads,
     ) -> Result<Established> {
-        self.establish_asking(reads, TerminalPrompt::new(None), false)
+        self.establish_from(&self.plan, reads, None, false)
     }
 
-    /// `last_minutes_ok`: a session in its last minutes may be used when `codes` cannot
-    /// give a code (see [`Context::establish_for_sdk`]).
-    fn establish_asking(
+    /// [`Context::establish_with`] for `plan` (this run's plan, or one derived from it).
+    pub(crate) fn establish_plan(
         &self,
+        plan: &SessionPlan,
         reads: session::CacheReads,
-        mut codes: TerminalPrompt,
+    ) -> Result<Established> {
+        self.establish_from(plan, reads, self.opts.code.clone(), false)
+    }
+
+    /// Make `plan`'s session; codes from `given` (--code) first, then the mfa_process
+    /// or the terminal. `last_minutes_ok`: a session in its last minutes may be used
+    /// when no code can be had (see [`Context::establish_for_sdk`]).
+    fn establish_from(
+        &self,
+        plan: &SessionPlan,
+        reads: session::CacheReads,
+        given: Option<String>,
         last_minutes_ok: bool,
     ) -> Result<Established> {
-        let last_minutes =
-            (last_minutes_ok && !codes.can_give_a_code()).then_some(LAST_MINUTE_SECS);
         // AWS_SESSION_TIMEOUT bounds the network work of this session's making.
         self.client.restart_deadline();
+        let mut terminal;
+        let mut process;
+        let mut last_minutes = None;
+        let codes: &mut dyn CodeSource = match &self.mfa_process {
+            Some((command, from)) => {
+                process = ProcessCodes::new(given, command, from)?;
+                &mut process
+            }
+            None => {
+                terminal = TerminalPrompt::new(given);
+                if last_minutes_ok && !terminal.can_give_a_code() {
+                    last_minutes = Some(LAST_MINUTE_SECS);
+                }
+                &mut terminal
+            }
+        };
         let rt = session::Runtime {
             client: &self.client,
             cache: self.cache.as_ref(),
@@ -668,9 +735,10 @@ impl<'a> Context<'a> {
                 .get("USER")
                 .or_else(|| self.env.get("LOGNAME"))
                 .map(str::to_string),
+            env: self.env,
             last_minutes,
         };
-        session::establish(&rt, &self.plan, &mut codes)
+        session::establish(&rt, plan, codes)
     }
 
     /// The region of the chosen profile, when it has one.
@@ -712,6 +780,33 @@ impl<'a> Context<'a> {
             self.env,
         )
     }
+}
+
+/// The mfa_process of a run and where it was set: AWS_SESSION_MFA_PROCESS, else the
+/// chosen profile's `mfa_process`, else that of the profile the keys come from.
+fn mfa_process(
+    env: &Env,
+    profiles: &ProfileSet,
+    profile: Option<&str>,
+    plan: &SessionPlan,
+) -> Option<(String, String)> {
+    if let Some(v) = env
+        .get("AWS_SESSION_MFA_PROCESS")
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Some((v.to_string(), "AWS_SESSION_MFA_PROCESS".to_string()));
+    }
+    [
+        Some(profile.unwrap_or("default")),
+        plan.source.origin.profile(),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|name| {
+        let v = profiles.get(name)?.get("mfa_process")?;
+        (!v.trim().is_empty())
+            .then(|| (v.to_string(), format!("mfa_process of profile \"{name}\"")))
+    })
 }
 
 /// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)

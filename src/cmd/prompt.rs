@@ -23,15 +23,21 @@ pub fn run(env: &Env) -> Result<()> {
     crate::out::print(&prompt_text(env)?)
 }
 
-/// The prompt prefix for the environment, or nothing outside a session.
+/// The prompt prefix for the environment, or nothing outside a session. In a sign-in's
+/// session (login) it shows how long the sign-in lasts (AWS_SESSION_LOGIN_UNTIL), not
+/// its 15-minute credentials, which the shell's `aws` function renews.
 fn prompt_text(env: &Env) -> Result<String> {
     // Text that is no number at all is not ours: no prefix.
-    let Some(value) = env.get("AWS_SESSION_EXPIRATION").filter(|v| {
-        let digits = v.trim().strip_prefix('-').unwrap_or(v.trim());
-        !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-    }) else {
+    let number = |k: &str| {
+        env.get(k).filter(|v| {
+            let digits = v.trim().strip_prefix('-').unwrap_or(v.trim());
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        })
+    };
+    let Some(value) = number("AWS_SESSION_EXPIRATION") else {
         return Ok(String::new());
     };
+    let value = number("AWS_SESSION_LOGIN_UNTIL").unwrap_or(value);
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     // Any number but a time from now to the longest session ahead shows as expired
     // (`(aws!exp) `); the subtraction is checked, so no value can overflow.

@@ -115,9 +115,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     // As for every command: --profile P uses P's keys even when the environment has some.
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
     let source = session::source_credentials_for(env, &profiles, choice)?;
-    let creds = &source.credentials;
     let endpoints = session::endpoint_settings(env, &profiles, profile);
     let client = super::make_client(opts, env, endpoints)?;
+    let source = session::source::process::resolve(source, env)?;
+    let creds = &source.credentials;
 
     let body = client.call(&sts::get_caller_identity(), creds)?;
     let id = sts::parse_get_caller_identity(&body).map_err(|e| unusable("GetCallerIdentity", e))?;
@@ -467,7 +468,10 @@ fn offer_to_save(
 /// Replace the file at `path` with `edit(its text)`: a temp file in the same
 /// directory, synced, renamed over it; the mode of the old file kept (0600 for a new
 /// one). A symbolic link at `path` is refused, never followed.
-fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
+pub(crate) fn write_atomically(
+    path: &Path,
+    edit: impl FnOnce(&str) -> Result<String>,
+) -> Result<()> {
     let shown = path.display();
     let local = |what: &str, e: std::io::Error| Error::Local(format!("cannot {what} {shown}: {e}"));
     let (text, mode) = match OpenOptions::new()

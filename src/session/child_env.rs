@@ -39,6 +39,10 @@ pub fn child_environment(
 ) -> EnvChanges {
     let mut ch = session_changes(est);
     ch.push(source_key_change(src));
+    ch.push((
+        "AWS_SESSION_LOGIN_UNTIL",
+        est.login_until.map(|t| t.unix_timestamp().to_string()),
+    ));
     ch.push(("AWS_SESSION", Some(exe.to_string())));
     match src.origin {
         Origin::Environment | Origin::ParentStash => {
@@ -50,7 +54,9 @@ pub fn child_environment(
             ));
             ch.push(("AWS_SESSION_PARENT_TOKEN", c.session_token.clone()));
         }
-        Origin::Profile(_) => {
+        // A refresh reads the profile again (and runs its credential_process, or renews
+        // the sign-in, again).
+        Origin::Profile(_) | Origin::Process { .. } | Origin::Login { .. } => {
             ch.push(("AWS_SESSION_PARENT_KEY", None));
             ch.push(("AWS_SESSION_PARENT_SECRET", None));
             ch.push(("AWS_SESSION_PARENT_TOKEN", None));
@@ -114,10 +120,11 @@ pub fn session_changes(est: &Established) -> EnvChanges {
 /// session was made from, so that its AWS_SESSION_MFADEVICE is used only with them
 /// ([`inherited_serial`]).
 pub fn source_key_change(src: &SourceCredentials) -> (&'static str, Option<String>) {
-    (
-        "AWS_SESSION_SOURCE_KEY_ID",
-        Some(src.credentials.access_key_id.clone()),
-    )
+    let key = match src.origin {
+        Origin::Login { .. } => None,
+        _ => Some(src.credentials.access_key_id.clone()),
+    };
+    ("AWS_SESSION_SOURCE_KEY_ID", key)
 }
 
 /// The variables that carry the session credentials themselves.

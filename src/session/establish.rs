@@ -47,6 +47,9 @@ pub struct Established {
     pub role: Option<AssumedRole>,
     /// Whether it came from the cache.
     pub from_cache: bool,
+    /// For a sign-in (`login_session`): when the sign-in ends (estimated), the horizon
+    /// the prompt shows while the credentials themselves last 15 minutes.
+    pub login_until: Option<OffsetDateTime>,
 }
 
 /// How long a run waits for another one that holds the cache lock (it may be waiting
@@ -87,6 +90,8 @@ pub struct Runtime<'a> {
     pub debug: bool,
     /// The local user name, for role session names that are not configured.
     pub user: Option<String>,
+    /// The environment (the sign-in token's directory, AWS_LOGIN_CACHE_DIRECTORY).
+    pub env: &'a crate::env::Env,
     /// `Some(secs)`: a cached session with fewer than five minutes but more than `secs`
     /// seconds left is still used (`credential-process` when no code can be had).
     pub last_minutes: Option<i64>,
@@ -117,10 +122,19 @@ pub fn establish(
             Origin::Environment => "the environment".to_string(),
             Origin::ParentStash => "the enclosing session's parent keys".to_string(),
             Origin::Profile(p) => format!("profile \"{p}\""),
+            Origin::Process { profile, .. } =>
+                format!("the credential_process of profile \"{profile}\""),
+            Origin::Login { profile, session } =>
+                format!("the sign-in of {session} (profile \"{profile}\")"),
         }
     ));
     run.cache.set(rt.cache);
     run.relock();
+    if let Origin::Login { profile, session } = &plan.source.origin {
+        let result = run.login(profile, session);
+        run.unlock();
+        return result;
+    }
     let result = match &plan.roles {
         None => {
             let serial = plan.serial.as_ref().map(|(s, from)| {
@@ -135,6 +149,7 @@ pub fn establish(
                 mfa_serial: Some(made.serial),
                 role: None,
                 from_cache: made.from_cache,
+                login_until: None,
             })
         }
         Some(roles) => run.assume_roles(roles, codes),
@@ -198,9 +213,10 @@ impl Run<'_> {
     /// Ask `codes` for a code and run `attempt` with it. While a person types the
     /// code the cache lock is let go; once it is back, `recheck` looks at the cache
     /// again, and a session another run stored meanwhile is used instead of spending
-    /// the code. A code AWS refuses is never sent again: while a terminal can give
-    /// another one (up to [`CODE_TRIES`]) the person is asked for the next code, else
-    /// the refusal is the error.
+    /// the code. A code AWS refuses is never sent again: while the source can give
+    /// another one (up to [`CODE_TRIES`]: the person at the terminal, or an mfa_process
+    /// once the next 30-second window has begun) the next code is asked for, else the
+    /// refusal is the error.
     fn with_code<T>(
         &self,
         codes: &mut dyn CodeSource,
@@ -229,10 +245,12 @@ impl Run<'_> {
                 Ok(answer) => return Ok(Coded::Answer(answer)),
                 Err(Error::Aws(e)) if e.is_code_rejected() => {
                     if tries < CODE_TRIES && codes.can_ask_again() {
-                        eprintln!(
-                            "aws-session: AWS refused the MFA code ({}); wait for the next code and enter it",
-                            e.message.trim()
-                        );
+                        // The source may wait for the next 30-second window: not under
+                        // the lock.
+                        if codes.asks_a_person() {
+                            self.unlock();
+                        }
+                        codes.refused(e.message.trim())?;
                         continue;
                     }
                     return Err(code_refused(serial, &e));
@@ -249,10 +267,7 @@ impl Run<'_> {
     }
 
     fn source_profile(&self) -> Option<String> {
-        match &self.plan.source.origin {
-            Origin::Profile(p) => Some(p.clone()),
-            _ => None,
-        }
+        self.plan.source.origin.profile().map(str::to_string)
     }
 
     /// Whether a cached session has enough time left: more than five minutes, or
@@ -478,6 +493,52 @@ impl Run<'_> {
         })
     }
 
+    /// The credentials of a sign-in, and the plan's roles assumed with them (no MFA
+    /// code; role sessions made this way are not cached: the sign-in's credentials
+    /// change every 15 minutes).
+    fn login(&self, profile: &str, session: &str) -> Result<Established> {
+        let force = self.rt.reads == CacheReads::Nothing && self.plan.roles.is_none();
+        let login = super::source::login::credentials(
+            self.rt.client,
+            self.rt.env,
+            profile,
+            session,
+            force,
+            self.rt.debug,
+        )?;
+        let Some(roles) = &self.plan.roles else {
+            return Ok(Established {
+                session: login.session,
+                mfa_serial: None,
+                role: None,
+                from_cache: false,
+                login_until: login.horizon,
+            });
+        };
+        let schedule = roles::schedule(
+            roles,
+            self.rt.duration.map(|d| (d, self.rt.duration_name)),
+            true,
+        )?;
+        let mut current = login.session;
+        let mut role = None;
+        for (step, d) in roles.steps.iter().zip(&schedule.durations) {
+            let (next, user) = self.assume(step, *d, &current.credentials, None)?;
+            current = next;
+            role = Some(AssumedRole {
+                role_arn: step.role_arn.clone(),
+                assumed_role_arn: user.arn,
+            });
+        }
+        Ok(Established {
+            session: current,
+            mfa_serial: None,
+            role,
+            from_cache: false,
+            login_until: None,
+        })
+    }
+
     /// Carry out a role plan, starting from the newest step the cache still holds.
     fn assume_roles(&self, roles: &roles::Plan, codes: &mut dyn CodeSource) -> Result<Established> {
         let src = &self.plan.source;
@@ -607,6 +668,7 @@ impl Run<'_> {
         }
         let (session, assumed_role_arn) = current.ok_or_else(no_role)?;
         Ok(Established {
+            login_until: None,
             session,
             mfa_serial: key_serial.map(str::to_string),
             role: steps.last().map(|s| AssumedRole {

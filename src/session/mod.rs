@@ -5,11 +5,13 @@
 //! - [`roles`]: role profile chains → AssumeRole steps (pure);
 //! - [`discover`]: the signing user's MFA device, when none is configured;
 //! - [`establish`]: the cache and the STS calls, with the one retry-with-a-new-code loop;
+//! - [`mfa_process`]: MFA codes from a command instead of the terminal;
 //! - [`child_env`]: the variables a child gets (pure).
 
 pub mod child_env;
 pub mod discover;
 pub mod establish;
+pub mod mfa_process;
 pub mod plan;
 pub mod roles;
 pub mod source;

@@ -59,6 +59,20 @@ pub fn plan_session_for(
     let indirect = profiles.get(name).is_some_and(roles::is_indirect);
     // With no profile chosen, keys in the environment win over the default profile.
     let env_wins = profile.is_none() && env_source(env).is_some();
+    let login = profiles.get(name).and_then(|p| {
+        let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
+        (!has("aws_access_key_id") && !has("aws_secret_access_key"))
+            .then(|| p.get("login_session").filter(|s| !s.is_empty()))
+            .flatten()
+    });
+    if let (Some(session), false, false) = (login, indirect, env_wins) {
+        return Ok(SessionPlan {
+            profile: name.to_string(),
+            source: SourceCredentials::login(name, session),
+            serial: None,
+            roles: None,
+        });
+    }
     if !indirect || env_wins {
         let source = source_credentials_for(env, profiles, choice)?;
         let serial = inherited_serial(env, &source.credentials).or_else(|| {
@@ -75,7 +89,19 @@ pub fn plan_session_for(
             roles: None,
         });
     }
-    let plan = roles::resolve(profiles, name)?;
+    let mut plan = roles::resolve(profiles, name)?;
+    if let roles::Base::Login { profile, session } = &plan.base {
+        // A role assumed with a sign-in's credentials: no MFA code involved.
+        let source = SourceCredentials::login(profile, session);
+        plan.mfa_serial = None;
+        let roles = (!plan.steps.is_empty()).then_some(plan);
+        return Ok(SessionPlan {
+            profile: name.to_string(),
+            source,
+            serial: None,
+            roles,
+        });
+    }
     let source = match &plan.base {
         roles::Base::Keys {
             profile,
@@ -85,6 +111,11 @@ pub fn plan_session_for(
             credentials: credentials.clone(),
             origin: Origin::Profile(profile.clone()),
         },
+        roles::Base::Process { profile, command } => {
+            super::source::process::planned(profile, command)
+        }
+        // Taken above.
+        roles::Base::Login { profile, session } => SourceCredentials::login(profile, session),
         roles::Base::Environment { profile } => env_source(env).ok_or_else(|| {
             Error::Config(format!(
                 "profile \"{profile}\" takes its keys from the environment (credential_source = Environment), but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set: export them, or use source_profile"
@@ -137,6 +168,7 @@ pub fn endpoint_settings(
             .or_else(|| from_profile("sts_regional_endpoints")),
         url_sts: env.get("AWS_ENDPOINT_URL_STS").map(str::to_string),
         url_iam: env.get("AWS_ENDPOINT_URL_IAM").map(str::to_string),
+        url_signin: env.get("AWS_ENDPOINT_URL_SIGNIN").map(str::to_string),
         url_all: env.get("AWS_ENDPOINT_URL").map(str::to_string),
         url_profile: from_profile("endpoint_url"),
     }

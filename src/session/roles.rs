@@ -9,9 +9,11 @@
 //! - `credential_source = Environment` means the keys come from the environment;
 //! - a profile visited twice is a loop.
 //!
-//! Beyond the suite (which is silent on these): `credential_process` is never run (a
-//! profile `P` configured as `credential_process = aws-session credential-process
-//! --profile P` would call itself), and a profile without `role_arn` whose keys live in
+//! Beyond the suite (which is silent on these): a profile's `credential_process` is its
+//! source of keys when it has no static keys ([`Base::Process`]; run later, never
+//! here), except one that is aws-session itself (a profile `P` configured as
+//! `credential_process = aws-session credential-process --profile P` would call
+//! itself), and a profile without `role_arn` whose keys live in
 //! another profile may name it with `source_profile`. SSO, web identity, instance and
 //! container credentials are refused as not supported, with the reason.
 //!
@@ -47,6 +49,19 @@ pub enum Base {
     Environment {
         /// The profile that says so.
         profile: String,
+    },
+    /// The profile's `credential_process` (not aws-session itself).
+    Process {
+        /// The profile that names it.
+        profile: String,
+        command: String,
+    },
+    /// `login_session`: the credentials of a sign-in (`aws-session login`).
+    Login {
+        /// The profile that names it.
+        profile: String,
+        /// The signed-in principal's ARN.
+        session: String,
     },
 }
 
@@ -211,7 +226,10 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
         if has_role {
             steps.push(role_step(profile)?);
             match next_source(profile)? {
-                Next::SelfReference => break static_keys(profile)?,
+                Next::SelfReference => match (static_keys(profile), process_base(profile)) {
+                    (Err(NoKeys::None), Some(process)) => break process?,
+                    (keys, _) => break keys?,
+                },
                 Next::Named(next) => name = next,
                 Next::CredentialSource(source) => break named_source(profile, &source)?,
             }
@@ -273,27 +291,8 @@ pub fn ignored_sections<'a>(profiles: &'a ProfileSet, name: &str) -> Vec<&'a str
         .collect()
 }
 
-/// Why a profile without keys of its own cannot be used, when it asks for a way of
-/// getting credentials that aws-session does not implement: SSO, web identity, or
-/// only a `credential_process`.
-pub fn unsupported_without_keys(profile: &Profile) -> Result<(), RoleError> {
-    unsupported_features(profile)?;
-    match no_credentials(profile, 1) {
-        e @ RoleError::Unsupported { .. } => Err(e),
-        _ => Ok(()),
-    }
-}
-
 /// The error for a profile with no way to get credentials at all.
 fn no_credentials(profile: &Profile, depth: usize) -> RoleError {
-    if value(profile, "credential_process").is_some() {
-        return RoleError::Unsupported {
-            profile: profile.name().to_string(),
-            feature: "credential_process (never run by aws-session: it may be aws-session itself; \
-                      name the profile with the keys in source_profile)"
-                .into(),
-        };
-    }
     let m = format!(
         "profile `{}` did not contain credential information: add aws_access_key_id and aws_secret_access_key \
          (in ~/.aws/credentials), or role_arn with source_profile",
@@ -343,9 +342,36 @@ fn base_of(profile: &Profile) -> Result<Option<Base>, RoleError> {
     unsupported_features(profile)?;
     match static_keys(profile) {
         Ok(base) => Ok(Some(base)),
-        Err(NoKeys::None) => Ok(None),
+        // Keys kept in a named source_profile win over a credential_process (which may
+        // be aws-session serving this very profile); keys and a credential_process win
+        // over a sign-in, as in the SDKs' order of providers.
+        Err(NoKeys::None) if value(profile, "source_profile").is_some() => Ok(None),
+        Err(NoKeys::None) => match process_base(profile).transpose() {
+            Ok(None) => Ok(value(profile, "login_session").map(|s| Base::Login {
+                profile: profile.name().to_string(),
+                session: s.to_string(),
+            })),
+            other => other,
+        },
         Err(NoKeys::Partial(e)) => Err(e),
     }
+}
+
+/// The profile's `credential_process` as its base, when it has one; an error when it is
+/// aws-session itself.
+fn process_base(profile: &Profile) -> Option<Result<Base, RoleError>> {
+    let command = value(profile, "credential_process")?;
+    let name = profile.name();
+    Some(if super::source::process::is_aws_session(command) {
+        Err(RoleError::Invalid(super::source::process::calls_itself(
+            name,
+        )))
+    } else {
+        Ok(Base::Process {
+            profile: name.to_string(),
+            command: command.to_string(),
+        })
+    })
 }
 
 /// SSO and web identity profiles are refused, naming what they ask for.
@@ -707,7 +733,7 @@ mod tests {
     }
 
     #[test]
-    fn credential_process_is_never_a_source_but_does_not_hide_keys_or_roles() {
+    fn credential_process_is_a_source_unless_it_is_aws_session() {
         // The profile the AWS CLI runs `credential_process` for: its source keys are used.
         let s = set(
             "[profile work]\ncredential_process = aws-session credential-process --profile work\n\
@@ -717,14 +743,23 @@ mod tests {
         let plan = resolve(&s, "work").unwrap();
         assert!(plan.steps.is_empty());
         assert!(matches!(plan.base, Base::Keys { ref profile, .. } if profile == "me"));
-        // credential_process alone: refused, never run.
+        // aws-session itself alone: refused, never run.
         let s = set(
-            "[profile cp]\ncredential_process = aws-session credential-process\n",
+            "[profile cp]\ncredential_process = /usr/bin/aws-session credential-process\n",
             "",
         );
         let e = resolve(&s, "cp").unwrap_err();
-        assert!(matches!(e, RoleError::Unsupported { .. }), "{e:?}");
-        assert!(e.to_string().contains("credential_process"));
+        assert!(e.to_string().contains("call itself"), "{e:?}");
+        // Another command: the source of keys, for a role too.
+        let s = set(
+            "[profile cp]\ncredential_process = pass show aws\n\
+             [profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = cp\n",
+            "",
+        );
+        let plan = resolve(&s, "r").unwrap();
+        assert!(
+            matches!(plan.base, Base::Process { ref profile, ref command } if profile == "cp" && command == "pass show aws")
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::fsutil::{self, AtSymlink, PrivateDirError};
 
+pub mod process;
 pub mod quote;
 pub mod supervise;
 
@@ -179,10 +180,13 @@ function aws-session-refresh {{
   eval "$__aws_session_env"
 }}
 function __aws_session_set_prefix {{
-  local exp t sym=+ clr= rst=
+  local exp t sym=+ clr= rst= end
   __aws_session_now
   __aws_session_exp
-  (( exp = __aws_session_exp - __aws_session_now ))
+  # A sign-in (login) shows how long it lasts, not its 15-minute credentials.
+  end=$__aws_session_exp
+  case ${{AWS_SESSION_LOGIN_UNTIL-}} in (''|*[!0-9]*|????????????*) ;; (*) end=$AWS_SESSION_LOGIN_UNTIL ;; esac
+  (( exp = end - __aws_session_now ))
   (( exp <= {longest} )) || exp=0
   if (( exp >= 6000 )); then t="$(( exp / 3600 ))h"
   elif (( exp >= 100 )); then t="$(( exp / 60 ))m"
@@ -373,6 +377,24 @@ pub fn command(argv: &[OsString], changes: &EnvChanges) -> Result<Command> {
     cmd.args(args);
     apply(&mut cmd, changes);
     Ok(cmd)
+}
+
+/// Open `url` in a browser: the first program of `browser` (`$BROWSER`, a
+/// colon-separated list as the convention has it), else `xdg-open`. Never through a
+/// shell: the URL is one argument. The browser is not waited for (a thread reaps it).
+/// The error names the program that could not be started.
+pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(), String> {
+    let program = browser
+        .and_then(|b| b.split(':').map(str::trim).find(|p| !p.is_empty()))
+        .unwrap_or("xdg-open");
+    let mut child = Command::new(program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }
 
 fn exec_error(program: &str, e: &std::io::Error) -> Error {

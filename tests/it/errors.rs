@@ -565,22 +565,6 @@ fn config_sso_profile_is_not_supported() {
 }
 
 #[test]
-fn config_credential_process_only_profile_is_not_supported() {
-    let sb = Sandbox::new();
-    sb.write_config("[profile cp]\ncredential_process = /usr/bin/get-keys\n");
-    let out = bin(&sb, &dead_endpoint())
-        .args(["--profile", "cp", "--code", "123456", "exec", "true"])
-        .output()
-        .expect("run");
-    let err = expect(
-        &out,
-        2,
-        &["profile `cp`", "credential_process", "not support"],
-    );
-    assert!(!err.contains("has no keys"), "{err}");
-}
-
-#[test]
 fn config_file_syntax_error_has_line_number() {
     let sb = sandbox(false);
     sb.write_config("# mine\n[default]\nregion = us-east-1\n[profile dev\nregion = x\n");
@@ -1697,15 +1681,21 @@ fn ca_bundle_is_the_trust_root() {
     );
 }
 
-/// Every row of docs/errors.md names a test of this file or of hardening.rs that
-/// exists (a renamed or deleted test cannot leave its row behind).
+/// Every row of docs/errors.md names a test that exists in this file or in the files
+/// of the features whose errors it lists (a renamed or deleted test cannot leave its row
+/// behind).
 #[test]
 fn every_row_of_the_table_names_a_test_here() {
     let table = include_str!("../../docs/errors.md")
         .split_once("## The table")
         .map_or("", |(_, t)| t);
-    // Rows of the hardening tests name tests in hardening.rs.
-    let this = [include_str!("errors.rs"), include_str!("hardening.rs")].concat();
+    let this = [
+        include_str!("errors.rs"),
+        include_str!("hardening.rs"),
+        include_str!("keys.rs"),
+        include_str!("login.rs"),
+    ]
+    .concat();
     let mut rows = 0;
     for line in table.lines().filter(|l| {
         l.starts_with("| ")
@@ -1725,7 +1715,7 @@ fn every_row_of_the_table_names_a_test_here() {
         rows += 1;
         assert!(
             this.contains(&format!("fn {name}(")),
-            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs or tests/it/hardening.rs"
+            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs, hardening.rs, keys.rs or login.rs"
         );
     }
     assert!(rows >= 61, "only {rows} rows found");

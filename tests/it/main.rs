@@ -9,6 +9,8 @@ mod endpoints;
 mod errors;
 mod fuzz_regressions;
 mod hardening;
+mod keys;
+mod login;
 mod no_secrets;
 mod peer_smoke;
 mod provision;

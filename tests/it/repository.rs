@@ -136,6 +136,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("out", 1),
     ("credentials", 1),
     ("encode", 1),
+    ("json", 1),
     ("qr", 1),
 ];
 
@@ -284,4 +285,34 @@ fn the_layer_table_is_the_documented_one() {
             "{module} is not in layer {r} of docs/architecture.md: {row}"
         );
     }
+}
+
+/// Only `shell/` starts processes (the shell, the exec'd command, credential_process
+/// and mfa_process): no other module of `src/` calls `Command::new`.
+#[test]
+fn only_shell_starts_processes() {
+    let mut files = Vec::new();
+    files_under(&Path::new(ROOT).join("src"), &mut files);
+    let shell = Path::new(ROOT).join("src/shell");
+    let mut found = 0;
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let text = fs::read_to_string(f).unwrap();
+        let starts = text.contains("Command::new(");
+        if f.starts_with(&shell) {
+            found += usize::from(starts);
+        } else {
+            assert!(
+                !starts,
+                "{} starts a process: move that into src/shell/",
+                f.display()
+            );
+        }
+    }
+    assert!(
+        found >= 2,
+        "src/shell/ starts no process: the check looks at the wrong files"
+    );
 }

@@ -46,6 +46,12 @@ in-process backends directly:
         ("mfa": whether the credentials carry MFA context, see 6.)
     POST /_peer/expire       {"access_key_id": "ASIA..."} -> makes those temporary
         credentials expire now (to test ExpiredToken and refreshing without waiting)
+    POST /_peer/fail         {"user": "alice-1", "action": "DeleteAccessKey", "count": 1,
+                              "after": "CreateAccessKey", "code": "AccessDenied"}
+        -> the next "count" requests for "action" by or about that user (signed with
+        one of its keys or sessions, or naming it in UserName) fail with "code"
+        (403); with "after", only those that follow a request for that action.
+        Failures AWS may give at any step, which moto never gives.
     POST /_peer/lifetime     {"scale": 0.02} -> temporary credentials issued from now on
         last DurationSeconds * scale (at least 1 s) while the answers still carry AWS's
         validated durations, so a test of renewal sees several sessions end in a minute
@@ -68,6 +74,9 @@ What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
      codes, DeleteVirtualMFADevice refuses a device still assigned to a user.
   5. A request with no signature at all is refused (MissingAuthenticationToken)
      instead of crashing moto's signature check.
+  7. The AWS Sign-In service of `login` (tests/peer/signin_peer.py): /v1/authorize and
+     /v1/token, with its control endpoints under /_peer/signin/; the session keys it
+     issues are GetSessionToken-like sessions of the signed-in user (with MFA context).
   6. A role made with "require_mfa" is assumed only with MFA, as AWS evaluates
      aws:MultiFactorAuthPresent in a trust policy: the AssumeRole call carries a valid
      SerialNumber + TokenCode, or it is signed with credentials that carry MFA context
@@ -107,6 +116,7 @@ ACCOUNT_ID = "123456789012"
 os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT_ID
 PARTITION = "aws"
 
+from signin_peer import SigninPeer  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -145,6 +155,9 @@ USER_POLICY = {
                 "iam:DeactivateMFADevice",
                 "iam:GetUser",
                 "iam:ListUsers",
+                "iam:ListAccessKeys",
+                "iam:CreateAccessKey",
+                "iam:DeleteAccessKey",
                 "s3:*",
             ],
             "Resource": "*",
@@ -823,11 +836,82 @@ def expire(body: dict[str, Any]) -> dict[str, Any]:
     raise LookupError(f"no temporary credentials with access key id {key_id}")
 
 
+# POST /_peer/fail: failures to inject, see the docstring.
+FAILS: list[dict[str, Any]] = []
+
+
+def add_failure(body: dict[str, Any]) -> dict[str, Any]:
+    user, action = body.get("user"), body.get("action")
+    if not isinstance(user, str) or not isinstance(action, str):
+        raise ValueError("user and action must be strings")
+    fail = {
+        "user": user,
+        "action": action,
+        "count": int(body.get("count", 1)),
+        "after": body.get("after"),
+        "code": str(body.get("code", "AccessDenied")),
+    }
+    with LOCK:
+        FAILS.append(fail)
+    return fail
+
+
+def request_user(entry: dict[str, Any]) -> str | None:
+    named = entry["params"].get("UserName")
+    if named:
+        return named
+    key_id = entry.get("access_key_id")
+    if not key_id:
+        return None
+    try:
+        user = iam_backend().get_user_from_access_key_id(key_id)
+    except Exception:  # an unknown key: moto answers that one itself
+        return None
+    return user.name if user is not None else None
+
+
+def injected_failure(entry: dict[str, Any]) -> AwsError | None:
+    with LOCK:
+        if not FAILS:
+            return None
+    user = request_user(entry)
+    with LOCK:
+        for fail in FAILS:
+            if fail["user"] != user:
+                continue
+            if fail["after"]:
+                if entry["action"] == fail["after"]:
+                    fail["after"] = None
+                continue
+            if entry["action"] == fail["action"] and fail["count"] > 0:
+                fail["count"] -= 1
+                namespace = IAM_NS if entry["service"] == "iam" else STS_NS
+                return AwsError(403, fail["code"], "failure injected by the test peer", namespace)
+    return None
+
+
+def issue_signin_keys(user_name: str, seconds: int) -> dict[str, str]:
+    """Session keys for a sign-in of `user_name` that the STS/IAM peer accepts."""
+    session = Session(user_name, seconds, True)
+    with LOCK:
+        SESSIONS[session.access_key_id] = session
+    return {
+        "accessKeyId": session.access_key_id,
+        "secretAccessKey": session.secret_access_key,
+        "sessionToken": session.session_token,
+    }
+
+
+SIGNIN = SigninPeer(issue_signin_keys, lambda name: f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/{name}")
+
+
 def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
     try:
         data = json.loads(body) if body.strip() else {}
         if not isinstance(data, dict):
             raise ValueError("the body must be a JSON object")
+        if path.startswith("/_peer/signin/"):
+            return SIGNIN.control(method, path, data)
         if (method, path) == ("POST", "/_peer/users"):
             return 200, create_user(data)
         if (method, path) == ("POST", "/_peer/roles"):
@@ -845,6 +929,8 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
             return 200, list_sessions()
         if (method, path) == ("POST", "/_peer/expire"):
             return 200, expire(data)
+        if (method, path) == ("POST", "/_peer/fail"):
+            return 200, add_failure(data)
         if (method, path) == ("POST", "/_peer/lifetime"):
             return 200, set_lifetime_scale(data)
         return 404, {"error": f"no control endpoint {method} {path}"}
@@ -913,6 +999,8 @@ class PeerApp:
         if path.startswith("/_peer/"):
             status, payload = control(environ["REQUEST_METHOD"], path, body)
             return respond(start_response, status, "application/json", json.dumps(payload))
+        if path.startswith("/v1/"):
+            return SIGNIN.handle(environ, body, start_response)
         if path.startswith("/moto-api/"):
             # moto's own control API could switch signature checks off
             # (reset-auth) or wipe the users; tests use /_peer/ only.
@@ -944,6 +1032,9 @@ class PeerApp:
             # moto's signature check would crash (500) on the missing header.
             error = AwsError(403, "MissingAuthenticationToken", "Request is missing Authentication Token")
             return respond(record_status, 403, "text/xml", error.description)
+        injected = injected_failure(entry)
+        if injected is not None:
+            return respond(record_status, 403, "text/xml", injected.description)
         return self.moto(environ, record_status)
 
 

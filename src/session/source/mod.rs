@@ -1,8 +1,11 @@
 //! Where the long-term keys come from, one file per kind of source: the environment
 //! ([`environment`]: the caller's AWS_ACCESS_KEY_ID, or the keys an enclosing session
-//! stashed) and a profile's own keys ([`profile`]). This file decides which one wins.
+//! stashed), a profile's own keys ([`profile`]) and a profile's `credential_process`
+//! ([`process`]). This file decides which one wins.
 
 pub mod environment;
+pub mod login;
+pub mod process;
 pub mod profile;
 
 pub use environment::env_source;
@@ -23,6 +26,46 @@ pub enum Origin {
     ParentStash,
     /// A profile's aws_access_key_id / aws_secret_access_key.
     Profile(String),
+    /// A profile's `credential_process`: the keys are empty in a plan until
+    /// [`process::resolve`] runs it.
+    Process { profile: String, command: String },
+    /// A profile's `login_session` (`profile`, the ARN `session`): the credentials are
+    /// read from the sign-in token when the session is established, and
+    /// [`SourceCredentials::credentials`] is empty.
+    Login { profile: String, session: String },
+}
+
+impl Origin {
+    /// The profile the keys belong to, when they come from one.
+    pub fn profile(&self) -> Option<&str> {
+        match self {
+            Origin::Profile(p)
+            | Origin::Process { profile: p, .. }
+            | Origin::Login { profile: p, .. } => Some(p),
+            Origin::Environment | Origin::ParentStash => None,
+        }
+    }
+
+    /// The profile whose credential_process gave the keys.
+    pub fn process_profile(&self) -> Option<&str> {
+        match self {
+            Origin::Process { profile, .. } => Some(profile),
+            _ => None,
+        }
+    }
+}
+
+impl SourceCredentials {
+    /// The sign-in of `profile` as `session`.
+    pub fn login(profile: &str, session: &str) -> SourceCredentials {
+        SourceCredentials {
+            credentials: Credentials::long_term("", ""),
+            origin: Origin::Login {
+                profile: profile.to_string(),
+                session: session.to_string(),
+            },
+        }
+    }
 }
 
 /// The credentials a session is made from, and their origin.

@@ -1,7 +1,8 @@
 //! Keys kept in a profile: `aws_access_key_id`, `aws_secret_access_key` and
-//! `aws_session_token` of the AWS credentials (or config) file.
+//! `aws_session_token` of the AWS credentials (or config) file; without them, its
+//! `credential_process` ([`process`]).
 
-use super::{Origin, SourceCredentials};
+use super::{process, Origin, SourceCredentials};
 use crate::config::Profile;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
@@ -16,6 +17,16 @@ pub fn profile_keys(
     explicit: bool,
     creds_file: &str,
 ) -> Result<SourceCredentials> {
+    let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
+    if !has("aws_access_key_id") && !has("aws_secret_access_key") {
+        if let Some(c) = p.get("credential_process").filter(|c| !c.is_empty()) {
+            return if process::is_aws_session(c) {
+                Err(Error::Config(process::calls_itself(name)))
+            } else {
+                Ok(process::planned(name, c))
+            };
+        }
+    }
     match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
         (Some(k), Some(s)) if !k.is_empty() && !s.is_empty() => {
             return Ok(SourceCredentials {
@@ -42,8 +53,8 @@ pub fn profile_keys(
             "profile \"{name}\" has no keys of its own (it assumes a role or names a source_profile): use it with exec, shell, export or credential-process, or name the profile with the keys"
         )));
     }
-    // SSO, web identity, a credential_process alone: say so rather than "no keys".
-    roles::unsupported_without_keys(p)?;
+    // SSO, web identity: say so rather than "no keys".
+    roles::unsupported_features(p)?;
     Err(Error::Config(if explicit {
         format!(
             "profile \"{name}\" has no keys (aws_access_key_id, aws_secret_access_key): add them to {creds_file}, or leave out --profile to use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"

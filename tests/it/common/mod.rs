@@ -250,7 +250,7 @@ impl Peer {
         fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
-    fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    pub fn control(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let url = format!("{}{path}", self.url);
         let response = match (method, body) {
             ("GET", _) => self.agent.get(&url).call(),
@@ -396,6 +396,16 @@ impl Peer {
                 expiration: string(s, "expiration"),
             })
             .collect()
+    }
+
+    /// Makes the next `count` requests for `action` by or about IAM user `user` fail
+    /// with `code` (403); with `after`, only those after a request for that action.
+    pub fn fail(&self, user: &str, action: &str, count: u32, after: Option<&str>, code: &str) {
+        self.control(
+            "POST",
+            "/_peer/fail",
+            Some(&json!({ "user": user, "action": action, "count": count, "after": after, "code": code })),
+        );
     }
 
     /// Makes the temporary credentials `access_key_id` expire now: requests signed

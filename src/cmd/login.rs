@@ -1,0 +1,249 @@
+//! `login [--remote]`: sign in through the browser, without access keys (AWS Sign-In,
+//! as `aws login` of the AWS CLI v2 does), and make the profile use the sign-in.
+//!
+//! 1. Refuse a profile that has other credentials, and find the files to write, before
+//!    anything is asked or sent.
+//! 2. A new P-256 DPoP key, a PKCE verifier and a random state.
+//! 3. Same device: a one-shot listener on 127.0.0.1 and the browser ($BROWSER, else
+//!    xdg-open) at the authorization URL; the code comes back to the listener.
+//!    `--remote`: the URL is printed and the code shown by the sign-in page is pasted.
+//! 4. The state is checked, the code traded for a token (`CreateOAuth2Token`, once).
+//! 5. The token is written to the AWS CLI's cache (same file name and format, 0600,
+//!    atomically), then `login_session = <ARN>` into the profile (comments kept).
+
+use super::provision_mfa::write_atomically;
+use super::{load_profiles, make_client, CmdArgs, Opt, Options, Spec};
+use crate::aws::callback::CallbackServer;
+use crate::aws::dpop::{random_bytes, DpopKey};
+use crate::aws::signin::{self, Callback, LoginToken};
+use crate::config::{self, FileKind};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::fsutil::{write_atomic, AtSymlink};
+use crate::session::{self, source::login};
+use crate::shell;
+use crate::timefmt::iso8601_utc;
+use crate::tty::Terminal;
+use std::time::{Duration, Instant};
+use time::OffsetDateTime;
+
+pub const SPEC: Spec = Spec {
+    name: "login",
+    about: "sign in through the browser, without access keys",
+    help: concat!(
+        "Usage: aws-session [--profile P] login [--remote]\n",
+        "\n",
+        "Signs in with the AWS console's sign-in (password and MFA in the browser), as\n",
+        "`aws login` does, and makes profile P use it (login_session = <your ARN>). Its\n",
+        "credentials last 15 minutes and are renewed by aws-session for up to 12 hours;\n",
+        "then sign in again. The token is kept where the AWS CLI v2 keeps it\n",
+        "(~/.aws/login/cache, AWS_LOGIN_CACHE_DIRECTORY), so either tool can use it.\n",
+        "\n",
+        "Options:\n",
+        "      --remote   no browser here (SSH): open the printed URL on any device and\n",
+        "                 paste the code it shows\n",
+        "\n",
+        "The browser is $BROWSER, else xdg-open. AWS_SESSION_LOGIN_TIMEOUT: seconds to\n",
+        "wait for the browser (default 600). Sign-in endpoint: https://REGION.signin.aws.amazon.com,\n",
+        "or AWS_ENDPOINT_URL_SIGNIN / AWS_ENDPOINT_URL.\n",
+    ),
+    options: &[REMOTE],
+    makes_session: false,
+};
+
+const REMOTE: Opt = Opt {
+    short: None,
+    long: "remote",
+    value: false,
+    about: "paste a code instead of using a browser here",
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args {
+    pub remote: bool,
+}
+
+pub fn parse(args: &mut CmdArgs) -> Result<Args> {
+    let mut a = Args::default();
+    while let Some(arg) = args.next_arg()? {
+        if arg.is(&REMOTE) {
+            a.remote = true;
+        } else {
+            return Err(args.unexpected(arg));
+        }
+    }
+    Ok(a)
+}
+
+/// Settings of a profile that give it credentials of another kind.
+const OTHER_CREDENTIALS: &[(&str, &str)] = &[
+    ("aws_access_key_id", "access keys"),
+    ("role_arn", "a role (role_arn)"),
+    ("credential_process", "credential_process"),
+    ("sso_session", "IAM Identity Center (SSO)"),
+    ("sso_account_id", "IAM Identity Center (SSO)"),
+    ("web_identity_token_file", "web identity"),
+];
+
+pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
+    let profiles = load_profiles(env)?;
+    let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
+    let name = profile.unwrap_or("default");
+    if let Some(p) = profiles.get(name) {
+        for (key, what) in OTHER_CREDENTIALS {
+            if p.get(key).is_some_and(|v| !v.is_empty()) {
+                return Err(Error::Config(format!(
+                    "profile \"{name}\" already has {what} ({key}): sign in with another profile, e.g. aws-session --profile {name}-login login"
+                )));
+            }
+        }
+    }
+    let paths = config::file_paths(|k| env.get(k).map(str::to_string), env.get("HOME"));
+    let config_path = paths.config.ok_or_else(|| {
+        Error::Config(
+            "no AWS config file to write login_session to: set HOME or AWS_CONFIG_FILE".into(),
+        )
+    })?;
+    let cache_dir = login::cache_dir(env).ok_or_else(|| {
+        Error::Config(
+            "no login token cache: HOME is not set; set HOME or AWS_LOGIN_CACHE_DIRECTORY".into(),
+        )
+    })?;
+    let timeout = match env.get("AWS_SESSION_LOGIN_TIMEOUT") {
+        None => 600,
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "AWS_SESSION_LOGIN_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
+                    v.chars().take(20).collect::<String>()
+                ))
+            })?,
+    };
+    let endpoints = session::endpoint_settings(env, &profiles, profile);
+    let client = make_client(opts, env, endpoints)?;
+    let base = client.signin_base()?;
+
+    let no_random = || Error::Local("the system gave no random bytes for the sign-in".into());
+    let key = DpopKey::generate().ok_or_else(no_random)?;
+    let verifier = signin::code_verifier(&random_bytes::<64>().ok_or_else(no_random)?);
+    let state = signin::uuid4(random_bytes::<16>().ok_or_else(no_random)?);
+    let challenge = signin::code_challenge(&verifier);
+
+    let (client_id, redirect_uri, callback) = if args.remote {
+        let redirect_uri = signin::confirmation_uri(&base);
+        let url = signin::authorize_url(
+            &base,
+            signin::CROSS_DEVICE,
+            &state,
+            &challenge,
+            &redirect_uri,
+        );
+        let mut tty = Terminal::open().map_err(|_| {
+            Error::Usage(
+                "login --remote reads the code from the terminal, and /dev/tty cannot be opened: run it in a terminal"
+                    .into(),
+            )
+        })?;
+        tty.print(&format!(
+            "Open this URL in a browser on any device and sign in:\n\n{url}\n\nThen enter the code the page shows: "
+        ))?;
+        let line = tty.read_line("while waiting for the code", &|_| None)?;
+        let (code, got) = signin::decode_pasted_code(line.as_deref().unwrap_or_default())
+            .map_err(|why| {
+                Error::Usage(format!(
+                    "the code entered cannot be used: {why}; run aws-session login --remote again and paste the whole code"
+                ))
+            })?;
+        (
+            signin::CROSS_DEVICE,
+            redirect_uri,
+            Callback::Code { code, state: got },
+        )
+    } else {
+        let server = CallbackServer::bind()?;
+        let redirect_uri = server.redirect_uri();
+        let url = signin::authorize_url(
+            &base,
+            signin::SAME_DEVICE,
+            &state,
+            &challenge,
+            &redirect_uri,
+        );
+        eprintln!(
+            "aws-session: opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
+        );
+        if let Err(e) = shell::open_browser(&url, env.get("BROWSER")) {
+            eprintln!("aws-session: note: {e}; open the URL above yourself");
+        }
+        let cb = server.wait(Instant::now() + Duration::from_secs(timeout))?;
+        (signin::SAME_DEVICE, redirect_uri, cb)
+    };
+    let code = match callback {
+        Callback::Code { code, state: got } if got == state => code,
+        Callback::Code { .. } => {
+            return Err(Error::Network(
+                "the sign-in answer's state does not match this sign-in (an answer to another request): nothing was written; run aws-session login again".into(),
+            ))
+        }
+        Callback::Refused(why) => {
+            return Err(Error::Network(format!(
+                "the sign-in did not complete ({why}): nothing was written; run aws-session login again"
+            )))
+        }
+    };
+
+    let out = client
+        .signin_token(
+            &signin::auth_code_body(client_id, &code, &verifier, &redirect_uri),
+            &key,
+        )
+        .map_err(|e| e.with_note("nothing was written; run aws-session login again"))?;
+    let claims = out.id_token.as_deref().and_then(signin::jwt_claims);
+    let sub = claims
+        .as_ref()
+        .and_then(|c| c.str("sub"))
+        .filter(|s| signin::account_of(s).is_some())
+        .ok_or_else(|| {
+            Error::Network(
+                "the sign-in service's answer names no principal (idToken sub): nothing was written; run aws-session login again".into(),
+            )
+        })?
+        .to_string();
+    let account = signin::account_of(&sub).unwrap_or_default();
+    let now = OffsetDateTime::now_utc();
+    let token = LoginToken::new(&out, client_id, account, now, &key.to_pem());
+
+    std::fs::create_dir_all(&cache_dir).map_err(|e| {
+        Error::Local(format!(
+            "cannot create {}: {e}; nothing was written",
+            cache_dir.display()
+        ))
+    })?;
+    let path = cache_dir.join(signin::cache_file_name(&sub));
+    write_atomic(&path, token.to_json().as_bytes(), 0o600, AtSymlink::Replace).map_err(|e| {
+        Error::Local(format!(
+            "cannot write the sign-in token {}: {e}; nothing was written",
+            path.display()
+        ))
+    })?;
+    let shown = config_path.display().to_string();
+    if profiles.get(name).and_then(|p| p.get("login_session")) != Some(sub.as_str()) {
+        write_atomically(&config_path, |text| {
+            config::set_property(text, FileKind::Config, &shown, name, "login_session", &sub)
+                .map_err(Error::from)
+        })
+        .map_err(|e| e.with_note(format!("the sign-in is stored; add \"login_session = {sub}\" to profile {name} in {shown} yourself")))?;
+    }
+    let until = token
+        .horizon()
+        .map(iso8601_utc)
+        .unwrap_or_else(|| "about 12 hours".into());
+    eprintln!(
+        "aws-session: signed in as {sub}; profile \"{name}\" uses it (login_session in {shown}) until {until}"
+    );
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! `logout`: delete the sign-in token of the profile's `login_session` (as `aws logout`
+//! does: the profile keeps its `login_session`, nothing is revoked at AWS).
+
+use super::{load_profiles, Options, Spec};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::session::source::login;
+
+pub const SPEC: Spec = Spec {
+    name: "logout",
+    about: "delete the sign-in token of the profile (see login)",
+    help: concat!(
+        "Usage: aws-session [--profile P] logout\n",
+        "\n",
+        "Deletes the cached sign-in token of profile P's login_session, so no tool can\n",
+        "renew its credentials. Credentials already handed out last until they expire\n",
+        "(15 minutes at most). The profile keeps login_session: aws-session login signs in again.\n",
+    ),
+    options: &[],
+    makes_session: false,
+};
+
+pub fn run(opts: &Options, env: &Env) -> Result<()> {
+    let profiles = load_profiles(env)?;
+    let name = opts.profile.as_ref().map_or("default", |(p, _)| p.as_str());
+    let Some(session) = profiles
+        .get(name)
+        .and_then(|p| p.get("login_session"))
+        .filter(|s| !s.is_empty())
+    else {
+        println!("aws-session: profile \"{name}\" has no login_session; nothing to remove");
+        return Ok(());
+    };
+    let path = login::cache_path(env, session)?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => println!(
+            "aws-session: removed the sign-in token of profile \"{name}\" ({}); credentials already handed out expire within 15 minutes",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("aws-session: profile \"{name}\" is not signed in; nothing to remove")
+        }
+        Err(e) => {
+            return Err(Error::Local(format!(
+                "cannot remove the sign-in token {}: {e}",
+                path.display()
+            )))
+        }
+    }
+    Ok(())
+}

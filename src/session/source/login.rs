@@ -1,0 +1,120 @@
+//! Credentials of a profile with `login_session` (signed in with `aws-session login` or
+//! `aws login`): the token in the AWS CLI v2's cache, refreshed with its refresh token
+//! and DPoP key when 5 minutes or less are left, and written back in place (members
+//! this code does not know are kept), atomically and 0600. The caller holds the
+//! session cache lock, so two aws-session runs do not both spend the refresh token.
+
+use crate::aws::client::Client;
+use crate::aws::dpop::DpopKey;
+use crate::aws::signin::{cache_file_name, refresh_body, LoginToken, REFRESH_MARGIN_SECS};
+use crate::credentials::SessionCredentials;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::fsutil::{write_atomic, AtSymlink};
+use std::path::{Path, PathBuf};
+use time::OffsetDateTime;
+
+/// The token cache directory: AWS_LOGIN_CACHE_DIRECTORY (a leading `~/` is the home
+/// directory), else `~/.aws/login/cache`.
+pub fn cache_dir(env: &Env) -> Option<PathBuf> {
+    let home = env.get("HOME").filter(|h| h.starts_with('/'));
+    match env
+        .get("AWS_LOGIN_CACHE_DIRECTORY")
+        .filter(|d| !d.is_empty())
+    {
+        Some(d) => match d.strip_prefix("~/") {
+            Some(rest) => home.map(|h| Path::new(h).join(rest)),
+            None => Some(PathBuf::from(d)),
+        },
+        None => home.map(|h| Path::new(h).join(".aws/login/cache")),
+    }
+}
+
+/// The cache file of `login_session`.
+pub fn cache_path(env: &Env, login_session: &str) -> Result<PathBuf> {
+    cache_dir(env)
+        .map(|d| d.join(cache_file_name(login_session)))
+        .ok_or_else(|| {
+            Error::Config(
+                "no login token cache: HOME is not set; set HOME or AWS_LOGIN_CACHE_DIRECTORY"
+                    .into(),
+            )
+        })
+}
+
+/// The credentials of a sign-in, and when the sign-in itself ends (estimated).
+pub struct LoginCredentials {
+    pub session: SessionCredentials,
+    pub horizon: Option<OffsetDateTime>,
+}
+
+/// Read the token of `login_session` (of profile `profile`); refresh it when 5 minutes
+/// or less are left, or always when `force`.
+pub fn credentials(
+    client: &Client,
+    env: &Env,
+    profile: &str,
+    login_session: &str,
+    force: bool,
+    debug: bool,
+) -> Result<LoginCredentials> {
+    let path = cache_path(env, login_session)?;
+    let shown = path.display();
+    let login_again = format!("run aws-session --profile {profile} login");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::Config(format!(
+                "profile \"{profile}\" signs in as {login_session}, but there is no sign-in token {shown}: {login_again}"
+            )))
+        }
+        Err(e) => {
+            return Err(Error::Local(format!(
+                "cannot read the sign-in token {shown}: {e}; fix its permissions or {login_again}"
+            )))
+        }
+    };
+    let bad = |why: &str| {
+        Error::Local(format!(
+            "the sign-in token {shown} cannot be used: {why}; {login_again}"
+        ))
+    };
+    let mut token = LoginToken::parse(&text).map_err(|why| bad(&why))?;
+    let now = OffsetDateTime::now_utc();
+    let session = token.session().ok_or_else(|| bad("no expiry"))?;
+    let left = (session.expiration - now).whole_seconds();
+    if !force && left > REFRESH_MARGIN_SECS {
+        if debug {
+            eprintln!("aws-session: debug: login: {shown}: {left} s left, no refresh");
+        }
+        return Ok(LoginCredentials {
+            session,
+            horizon: token.horizon(),
+        });
+    }
+    let key = DpopKey::from_pem(token.dpop_pem())
+        .ok_or_else(|| bad("its dpopKey is not a P-256 key in SEC1 or PKCS#8 PEM"))?;
+    if debug {
+        eprintln!("aws-session: debug: login: {shown}: {left} s left, refreshing");
+    }
+    let out = client
+        .signin_token(
+            &refresh_body(token.client_id(), token.refresh_token()),
+            &key,
+        )
+        .map_err(|e| match e {
+            Error::Aws(_) => e.with_note(format!("the sign-in token is unchanged; {login_again}")),
+            other => other,
+        })?;
+    token.refreshed(&out, OffsetDateTime::now_utc());
+    write_atomic(&path, token.to_json().as_bytes(), 0o600, AtSymlink::Replace).map_err(|e| {
+        Error::Local(format!(
+            "cannot write the refreshed sign-in token {shown}: {e}; fix the directory's permissions or {login_again}"
+        ))
+    })?;
+    let session = token.session().ok_or_else(|| bad("no expiry"))?;
+    Ok(LoginCredentials {
+        session,
+        horizon: token.horizon(),
+    })
+}

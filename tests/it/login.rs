@@ -1,0 +1,442 @@
+//! `login` / `logout` and profiles with `login_session`, against the sign-in peer
+//! (tests/peer/signin_peer.py, served by the AWS peer), the AWS CLI and botocore's own
+//! LoginProvider.
+
+use crate::common::pty::Pty;
+use crate::common::{stderr, stdout, venv, Peer, Sandbox, TestUser};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+/// A peer of its own (the sign-in peer's user and settings are global to it), with a
+/// user the sign-in approves.
+fn signin_peer(expires_in: u64) -> (Peer, TestUser) {
+    let peer = Peer::start();
+    let user = peer.create_user("login", false);
+    peer.control(
+        "POST",
+        "/_peer/signin/user",
+        Some(&json!({ "name": user.user_name })),
+    );
+    peer.control(
+        "POST",
+        "/_peer/signin/settings",
+        Some(&json!({ "expires_in": expires_in })),
+    );
+    (peer, user)
+}
+
+/// A browser that follows the authorization redirect to our callback (`rewrite`: a
+/// Python expression over `loc` applied to the redirect first).
+fn fake_browser(sb: &Sandbox, rewrite: &str) -> PathBuf {
+    let path = sb.home.path().join("browser");
+    let script = format!(
+        "#!{py}\nimport sys, urllib.request, urllib.error\n\
+         class NoRedirect(urllib.request.HTTPRedirectHandler):\n    def redirect_request(self, *a): return None\n\
+         opener = urllib.request.build_opener(NoRedirect)\n\
+         try:\n    opener.open(sys.argv[1])\n    sys.exit('no redirect')\n\
+         except urllib.error.HTTPError as e:\n    loc = e.headers['Location']\n\
+         loc = {rewrite}\n\
+         urllib.request.urlopen(loc).read()\n",
+        py = venv().join("bin/python").display()
+    );
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn cache_file(sb: &Sandbox, arn: &str) -> PathBuf {
+    sb.home.path().join(".aws/login/cache").join(format!(
+        "{}.json",
+        hex::encode(Sha256::digest(arn.as_bytes()))
+    ))
+}
+
+fn login(sb: &Sandbox, peer: &Peer, browser: &PathBuf) -> Output {
+    sb.command(peer)
+        .env("BROWSER", browser)
+        .env("AWS_SESSION_LOGIN_TIMEOUT", "30")
+        .args(["--profile", "dev", "login"])
+        .output()
+        .unwrap()
+}
+
+fn read_json(path: &PathBuf) -> Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn token_log(peer: &Peer) -> Vec<(String, u64)> {
+    peer.control("GET", "/_peer/signin/log", None)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["grant_type"].as_str().unwrap_or_default().to_string(),
+                e["status"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn assert_one_line_error(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("aws-session: ") && err.contains(needle),
+        "{err}"
+    );
+}
+
+/// `login` prints the URL first: the error is its last line, and the only one after.
+fn assert_login_error(o: &Output, code: i32, needle: &str) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "{err}");
+    let last = err.trim_end().lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("aws-session: ") && last.contains(needle),
+        "{err}"
+    );
+    let after_url = err.split("/v1/authorize?").nth(1).unwrap_or_default();
+    assert_eq!(
+        after_url.trim().lines().filter(|l| !l.is_empty()).count(),
+        2,
+        "{err}"
+    );
+}
+
+/// Signed in, with the config holding a comment that must survive.
+fn signed_in(expires_in: u64) -> (Peer, TestUser, Sandbox) {
+    let (peer, user) = signin_peer(expires_in);
+    let sb = Sandbox::new();
+    sb.write_config("# mine\n[profile dev]\nregion = us-east-1 # here\n");
+    let browser = fake_browser(&sb, "loc");
+    let o = login(&sb, &peer, &browser);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (peer, user, sb)
+}
+
+#[test]
+fn same_device_login_writes_the_cli_cache_and_the_profile_and_exec_runs_the_aws_cli() {
+    let (peer, user, sb) = signed_in(900);
+    let config = fs::read_to_string(&sb.config_file).unwrap();
+    assert_eq!(
+        config,
+        format!(
+            "# mine\n[profile dev]\nregion = us-east-1 # here\nlogin_session = {}\n",
+            user.arn
+        )
+    );
+    let path = cache_file(&sb, &user.arn);
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let t = read_json(&path);
+    let a = &t["accessToken"];
+    for k in [
+        "accessKeyId",
+        "secretAccessKey",
+        "sessionToken",
+        "expiresAt",
+    ] {
+        assert!(a[k].as_str().is_some_and(|v| !v.is_empty()), "{k}");
+    }
+    assert_eq!(a["accountId"], user.account_id.as_str());
+    assert_eq!(t["tokenType"], "aws_sigv4");
+    assert_eq!(t["clientId"], "arn:aws:signin:::devtools/same-device");
+    assert!(t["refreshToken"].as_str().unwrap().starts_with("ASOR"));
+    assert!(t["idToken"].as_str().unwrap().split('.').count() == 3);
+    let pem = t["dpopKey"].as_str().unwrap();
+    assert!(
+        pem.starts_with("-----BEGIN EC PRIVATE KEY-----\n")
+            && pem.ends_with("-----END EC PRIVATE KEY-----\n")
+    );
+
+    // The AWS CLI inside exec acts as the signed-in user.
+    let o = sb
+        .command(&peer)
+        .args([
+            "--profile",
+            "dev",
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&user.arn), "{}", stdout(&o));
+    // export and credential-process hand out the cached credentials (no refresh: 15 min left).
+    let key = a["accessKeyId"].as_str().unwrap();
+    for args in [
+        &["export", "--format", "json"][..],
+        &["credential-process"][..],
+    ] {
+        let o = sb
+            .command(&peer)
+            .args(["--profile", "dev"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains(key), "{}", stdout(&o));
+    }
+    assert_eq!(token_log(&peer), vec![("authorization_code".into(), 200)]);
+    // The child knows how long the sign-in lasts (12 hours from the id token's iat).
+    let o = sb
+        .command(&peer)
+        .args([
+            "--profile",
+            "dev",
+            "exec",
+            "sh",
+            "-c",
+            "echo $AWS_SESSION_LOGIN_UNTIL",
+        ])
+        .output()
+        .unwrap();
+    let until: i64 = stdout(&o).trim().parse().unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    assert!((until - now - 43200).abs() < 120, "{until}");
+    let o = sb
+        .command(&peer)
+        .env("AWS_SESSION_EXPIRATION", (now + 900).to_string())
+        .env("AWS_SESSION_LOGIN_UNTIL", until.to_string())
+        .arg("prompt")
+        .output()
+        .unwrap();
+    assert!(stdout(&o).starts_with("(aws+1"), "{}", stdout(&o));
+
+    // logout removes the token; the profile keeps login_session.
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "logout"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!path.exists());
+    assert!(fs::read_to_string(&sb.config_file)
+        .unwrap()
+        .contains("login_session"));
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, 2, "aws-session --profile dev login");
+}
+
+#[test]
+fn botocore_refreshes_our_token_and_we_refresh_the_one_botocore_wrote() {
+    // Credentials of 2 minutes: every reader refreshes (5 minutes or less left).
+    let (peer, user, sb) = signed_in(120);
+    let path = cache_file(&sb, &user.arn);
+    let first = read_json(&path);
+    let script = "import boto3\n\
+        s = boto3.Session(profile_name='dev')\n\
+        c = s.get_credentials().get_frozen_credentials()\n\
+        print(s.client('sts').get_caller_identity()['Arn'])\n";
+    let o = std::process::Command::new(venv().join("bin/python"))
+        .env_clear()
+        .envs(sb.env(&peer))
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&user.arn), "{}", stdout(&o));
+    let by_botocore = read_json(&path);
+    let refreshes = token_log(&peer).len();
+    assert_ne!(by_botocore["refreshToken"], first["refreshToken"]);
+    assert_ne!(
+        by_botocore["accessToken"]["accessKeyId"],
+        first["accessToken"]["accessKeyId"]
+    );
+    assert_eq!(by_botocore["idToken"], first["idToken"]);
+    assert_eq!(by_botocore["dpopKey"], first["dpopKey"]);
+
+    // aws-session refreshes the token botocore wrote (same key, the new refresh token).
+    let o = sb
+        .command(&peer)
+        .args([
+            "--profile",
+            "dev",
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&user.arn));
+    let ours = read_json(&path);
+    assert_eq!(token_log(&peer).len(), refreshes + 1);
+    assert_ne!(ours["refreshToken"], by_botocore["refreshToken"]);
+    assert_eq!(ours["dpopKey"], first["dpopKey"]);
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // botocore refreshes once or more (each read finds 2 minutes left), aws-session once.
+    let grants: Vec<(String, u64)> = token_log(&peer);
+    assert!(grants.len() >= 3, "{grants:?}");
+    assert_eq!(grants[0], ("authorization_code".into(), 200));
+    assert!(
+        grants[1..]
+            .iter()
+            .all(|g| *g == ("refresh_token".into(), 200)),
+        "{grants:?}"
+    );
+
+    // The sign-in ends: a refresh is refused, the token is left as it was.
+    peer.control("POST", "/_peer/signin/end", Some(&json!({})));
+    let before = fs::read(&path).unwrap();
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, 4, "TOKEN_EXPIRED");
+    assert!(
+        stderr(&o).contains("run aws-session --profile dev login"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn a_role_takes_its_credentials_from_a_login_profile_without_mfa() {
+    let (peer, _user, sb) = signed_in(900);
+    let role = peer.create_role("login-admin", 3600, &[]);
+    let mut config = fs::read_to_string(&sb.config_file).unwrap();
+    config.push_str(&format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = dev\nregion = us-east-1\n",
+        role.arn
+    ));
+    sb.write_config(&config);
+    let o = sb
+        .command(&peer)
+        .args([
+            "--profile",
+            "admin",
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(":assumed-role/"), "{}", stdout(&o));
+}
+
+#[test]
+fn cross_device_login_reads_the_pasted_code() {
+    let (peer, user) = signin_peer(900);
+    let sb = Sandbox::new();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aws-session"));
+    cmd.env_clear()
+        .envs(sb.env(&peer))
+        .args(["--profile", "dev", "login", "--remote"]);
+    let mut pty = Pty::spawn(cmd, 400, 40);
+    let shown = pty.expect("enter the code the page shows: ", Duration::from_secs(20));
+    let url = shown
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1"))
+        .expect("the URL")
+        .to_string();
+    let mut page = ureq::get(&url).call().unwrap();
+    let code = page.body_mut().read_to_string().unwrap();
+    pty.send_line(code.trim());
+    assert!(
+        pty.wait(Duration::from_secs(20)).success(),
+        "{}",
+        pty.output()
+    );
+    let config = fs::read_to_string(&sb.config_file).unwrap();
+    assert!(
+        config.contains(&format!("login_session = {}", user.arn)),
+        "{config}"
+    );
+    let t = read_json(&cache_file(&sb, &user.arn));
+    assert_eq!(t["clientId"], "arn:aws:signin:::devtools/cross-device");
+}
+
+#[test]
+fn login_with_a_wrong_state_writes_nothing() {
+    let (peer, _user) = signin_peer(900);
+    let sb = Sandbox::new();
+    sb.write_config("[profile dev]\nregion = us-east-1\n");
+    let browser = fake_browser(&sb, "loc.replace('state=', 'state=x')");
+    let o = login(&sb, &peer, &browser);
+    assert_login_error(&o, 5, "state does not match");
+    assert_eq!(
+        fs::read_to_string(&sb.config_file).unwrap(),
+        "[profile dev]\nregion = us-east-1\n"
+    );
+    assert!(!sb.home.path().join(".aws/login").exists());
+    assert!(token_log(&peer).is_empty());
+}
+
+#[test]
+fn login_with_an_expired_code_writes_nothing() {
+    let (peer, _user) = signin_peer(900);
+    peer.control(
+        "POST",
+        "/_peer/signin/settings",
+        Some(&json!({ "code_ttl": 0 })),
+    );
+    let sb = Sandbox::new();
+    let browser = fake_browser(&sb, "loc");
+    let o = login(&sb, &peer, &browser);
+    assert_login_error(&o, 4, "AUTHCODE_EXPIRED");
+    assert!(stderr(&o).contains("nothing was written"), "{}", stderr(&o));
+    assert!(!sb.config_file.exists());
+    assert!(!sb.home.path().join(".aws/login").exists());
+}
+
+#[test]
+fn login_refuses_a_profile_with_keys_before_anything_is_sent() {
+    let (peer, _user) = signin_peer(900);
+    let sb = Sandbox::new();
+    sb.write_credentials("[dev]\naws_access_key_id = AKIA1\naws_secret_access_key = s\n");
+    let browser = fake_browser(&sb, "loc");
+    let o = login(&sb, &peer, &browser);
+    assert_one_line_error(&o, 2, "already has access keys");
+    assert!(token_log(&peer).is_empty());
+}
+
+#[test]
+fn a_tampered_token_or_a_dpop_key_that_does_not_parse_is_refused_and_left_alone() {
+    let (peer, user, sb) = signed_in(900);
+    let path = cache_file(&sb, &user.arn);
+    let good = read_json(&path);
+
+    fs::write(&path, "{\"accessToken\": 1").unwrap();
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, 6, "cannot be used: it is not JSON");
+    assert_eq!(fs::read_to_string(&path).unwrap(), "{\"accessToken\": 1");
+
+    let mut bad = good.clone();
+    bad["dpopKey"] = json!("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n");
+    bad["accessToken"]["expiresAt"] = json!("2020-01-01T00:00:00Z");
+    let text = bad.to_string();
+    fs::write(&path, &text).unwrap();
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "true"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, 6, "dpopKey");
+    assert_eq!(fs::read_to_string(&path).unwrap(), text);
+    assert_eq!(token_log(&peer).len(), 1);
+}
