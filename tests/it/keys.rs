@@ -85,10 +85,13 @@ fn credential_process_keys_make_mfa_and_role_sessions_and_show_in_status() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    // The child keeps the profile for aws-session only (issue 12: no AWS_PROFILE).
+    let env = common::env_map(&o);
     assert_eq!(
-        common::env_map(&o).get("AWS_PROFILE").map(String::as_str),
+        env.get("AWS_SESSION_PROFILE").map(String::as_str),
         Some("r")
     );
+    assert!(!env.contains_key("AWS_PROFILE"), "{env:?}");
     assert!(peer
         .sessions()
         .iter()
