@@ -28,18 +28,19 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         .and_then(|p| p.get("login_session"))
         .filter(|s| !s.is_empty())
     else {
-        println!("aws-session: profile \"{name}\" has no login_session; nothing to remove");
-        return Ok(());
+        return crate::out::print(&format!(
+            "aws-session: profile \"{name}\" has no login_session; nothing to remove\n"
+        ));
     };
     let path = login::cache_path(env, session)?;
     match std::fs::remove_file(&path) {
-        Ok(()) => println!(
-            "aws-session: removed the sign-in token of profile \"{name}\" ({}); credentials already handed out expire within 15 minutes",
+        Ok(()) => crate::out::print(&format!(
+            "aws-session: removed the sign-in token of profile \"{name}\" ({}); credentials already handed out expire within 15 minutes\n",
             path.display()
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            println!("aws-session: profile \"{name}\" is not signed in; nothing to remove")
-        }
+        ))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => crate::out::print(&format!(
+            "aws-session: profile \"{name}\" is not signed in; nothing to remove\n"
+        ))?,
         Err(e) => {
             return Err(Error::Local(format!(
                 "cannot remove the sign-in token {}: {e}",

@@ -125,16 +125,15 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         )));
     }
     let dropped = drop_cached(&ctx, &old.access_key_id);
-    println!(
-        "Rotated the access key of IAM user {user} (profile \"{profile}\" in {shown}): {} replaces {}, which is deleted{}.",
+    crate::out::print(&format!(
+        "Rotated the access key of IAM user {user} (profile \"{profile}\" in {shown}): {} replaces {}, which is deleted{}.\n",
         new.access_key_id,
         old.access_key_id,
         match dropped {
             0 => String::new(),
             n => format!("; {n} cached session(s) of the old key removed"),
         }
-    );
-    Ok(())
+    ))
 }
 
 /// The profile whose keys are rotated and the credentials file that holds them; an

@@ -1,10 +1,9 @@
 //! Issue 13, "Hardening, second round": one or more tests per defect and per variant
 //! of its class, each against a real program on 127.0.0.1 (a misbehaving HTTP server
 //! in a thread of this process, a tiny SOCKS5 relay, `openssl s_server`, bash/zsh/fish)
-//! and each able to fail. They define the wanted behaviour; docs/errors-new-rows.md
-//! drafts the rows of docs/errors.md they stand for.
+//! and each able to fail. The rows of docs/errors.md name them.
 //!
-//! Decisions taken where the issue leaves a choice (see docs/errors-new-rows.md):
+//! Decisions taken where the issue left a choice:
 //! - SOCKS proxies are used (ureq's `socks-proxy` feature: no new crate, +9 KiB).
 //!   A proxy variable that is set but does not parse stops the run: exit 2 (config,
 //!   like an unusable AWS_CA_BUNDLE), naming the variable, never its password.
@@ -1869,36 +1868,4 @@ fn self_signed_ca_server_certificate_is_named() {
         !err.contains("point AWS_CA_BUNDLE at that CA"),
         "advises what is already done: {err}"
     );
-}
-
-/// Every test docs/errors-new-rows.md names (last column of its tables) is a test of
-/// this file (a renamed or deleted test cannot leave its row behind).
-#[test]
-fn every_new_row_names_a_test_here() {
-    let doc = include_str!("../../docs/errors-new-rows.md");
-    let this = include_str!("hardening.rs");
-    let mut names = 0;
-    for line in doc.lines().filter(|l| l.starts_with("| ")) {
-        let last = line
-            .trim_end()
-            .trim_end_matches('|')
-            .rsplit('|')
-            .next()
-            .unwrap_or("");
-        for (i, part) in last.split('`').enumerate() {
-            if i % 2 == 1
-                && part.contains('_')
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                names += 1;
-                assert!(
-                    this.contains(&format!("fn {part}(")),
-                    "docs/errors-new-rows.md names `{part}`, which is no test in tests/hardening.rs"
-                );
-            }
-        }
-    }
-    assert!(names >= 50, "only {names} tests named");
 }
