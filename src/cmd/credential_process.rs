@@ -1,10 +1,10 @@
 //! `credential-process`: the AWS SDKs' external process protocol.
 
 use super::{load_profiles, note_warnings, Context, Options, Spec};
-use crate::cache::json_string;
 use crate::config::Profile;
 use crate::env::{Env, Source};
 use crate::error::Result;
+use crate::json::string as json_string;
 use crate::session::Established;
 use crate::session::{roles, source::process};
 use crate::timefmt::iso8601_utc;
