@@ -141,6 +141,42 @@ fn boto3_loop_runs_through_role_renewals_with_one_code() {
 }
 
 #[test]
+fn javascript_sdk_loop_runs_through_role_renewals_with_one_code() {
+    let (peer, user, role, sb) = setup();
+    let node = common::node_bin();
+    common::node_dir();
+    let out = run(
+        {
+            let mut c = sb.command(&peer);
+            c.env("AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED", "true")
+                .args([
+                    "--profile",
+                    "role",
+                    "--code",
+                    &user.fresh_code(),
+                    "exec",
+                    "--server",
+                ])
+                .arg(&node)
+                .arg(common::sdk_client("loop.mjs"))
+                .args(["55", "1.5"]);
+            c
+        },
+        Duration::from_secs(150),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let arns = stdout(&out);
+    assert!(arns.lines().count() >= 20, "{arns}");
+    for arn in arns.lines() {
+        assert!(
+            arn.contains(&format!(":assumed-role/{}/", role.role_name)),
+            "{arns}"
+        );
+    }
+    assert_renewed_without_a_code(&peer, &user, 3);
+}
+
+#[test]
 fn aws_cli_loop_runs_through_role_renewals_with_one_code() {
     let (peer, user, role, sb) = setup();
     let script = "end=$((SECONDS+55)); while [ $SECONDS -lt $end ]; do aws sts get-caller-identity --query Arn --output text || exit 9; sleep 2; done";
