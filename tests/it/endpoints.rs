@@ -88,15 +88,11 @@ fn sts_host_with(sb: &Sandbox, peer: &Peer, env: &[(&str, &str)]) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let proxy = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let seen = std::thread::spawn(move || {
-        use std::io::Read;
-        let (mut s, _) = listener.accept().unwrap();
-        let mut buf = [0u8; 512];
-        let n = s.read(&mut buf).unwrap_or(0);
-        String::from_utf8_lossy(&buf[..n])
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string()
+        use std::io::BufRead;
+        let (s, _) = listener.accept().unwrap();
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(s).read_line(&mut line);
+        line.trim_end().to_string()
     });
     let mut c = sb.command(peer);
     c.env_remove("AWS_ENDPOINT_URL")
