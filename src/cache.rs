@@ -29,8 +29,8 @@
 use crate::credentials::{Credentials, SessionCredentials};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, euid, AtSymlink, PrivateDirError};
+use crate::json;
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
@@ -246,10 +246,10 @@ impl Entry {
         let mut out = format!("{{\"version\":{FORMAT_VERSION}");
         for (k, v) in fields {
             out.push(',');
-            out.push_str(&json_string(k));
+            out.push_str(&json::string(k));
             out.push(':');
             match v {
-                Some(v) => out.push_str(&json_string(v)),
+                Some(v) => out.push_str(&json::string(v)),
                 None => out.push_str("null"),
             }
         }
@@ -259,19 +259,22 @@ impl Entry {
 
     /// Parse [`Entry::to_json`]'s output. The error says what is wrong, never a value.
     pub fn from_json(text: &str) -> std::result::Result<Entry, String> {
-        let map = parse_object(text)?;
-        match map.get("version") {
-            Some(Json::Number(v)) if *v == FORMAT_VERSION => {}
-            Some(Json::Number(v)) => {
+        let doc = json::parse(text)?;
+        if !matches!(doc, json::Value::Object(_)) {
+            return Err("not a JSON object".into());
+        }
+        match doc.get("version") {
+            Some(v) if v.as_i64() == Some(FORMAT_VERSION as i64) => {}
+            Some(json::Value::Number(v)) => {
                 return Err(format!("format version {v}, not {FORMAT_VERSION}"))
             }
             _ => return Err("no format version".into()),
         }
         let opt = |k: &str| -> std::result::Result<Option<String>, String> {
-            match map.get(k) {
-                None | Some(Json::Null) => Ok(None),
-                Some(Json::String(s)) => Ok(Some(s.clone())),
-                Some(Json::Number(_)) => Err(format!("\"{k}\" is a number, not a string")),
+            match doc.get(k) {
+                None | Some(json::Value::Null) => Ok(None),
+                Some(json::Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(format!("\"{k}\" is not a string")),
             }
         };
         let req = |k: &str| -> std::result::Result<String, String> {
@@ -305,194 +308,6 @@ impl Entry {
                 expiration,
             },
         })
-    }
-}
-
-/// A JSON string literal for `s` (quotes, backslashes and control characters escaped).
-///
-/// ```
-/// assert_eq!(aws_session::cache::json_string("a\"b\\c\n"), r#""a\"b\\c\n""#);
-/// ```
-pub fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\u{:04x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The values of a flat JSON object: what a cache entry and a credential_process
-/// document use (no Debug: they include secrets).
-#[derive(Clone, PartialEq, Eq)]
-pub enum Json {
-    String(String),
-    Number(u64),
-    Null,
-}
-
-/// Parse one flat JSON object whose values are strings, non-negative integers or null.
-/// The error says where, never a value.
-pub fn parse_object(text: &str) -> std::result::Result<BTreeMap<String, Json>, String> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        i: 0,
-    };
-    p.ws();
-    p.expect(b'{')?;
-    let mut map = BTreeMap::new();
-    p.ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
-        loop {
-            p.ws();
-            let k = p.string()?;
-            p.ws();
-            p.expect(b':')?;
-            p.ws();
-            let v = match p.peek() {
-                Some(b'"') => Json::String(p.string()?),
-                Some(b'n') => {
-                    p.literal(b"null")?;
-                    Json::Null
-                }
-                Some(b'0'..=b'9') => Json::Number(p.number()?),
-                _ => return Err(format!("unexpected character at byte {}", p.i)),
-            };
-            if map.insert(k, v).is_some() {
-                return Err("a key appears twice".into());
-            }
-            p.ws();
-            match p.next() {
-                Some(b',') => continue,
-                Some(b'}') => break,
-                _ => return Err(format!("expected , or }} at byte {}", p.i)),
-            }
-        }
-    }
-    p.ws();
-    if p.i != p.s.len() {
-        return Err(format!("trailing data at byte {}", p.i));
-    }
-    Ok(map)
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.i).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let b = self.peek();
-        if b.is_some() {
-            self.i += 1;
-        }
-        b
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
-            self.i += 1;
-        }
-    }
-
-    fn expect(&mut self, b: u8) -> std::result::Result<(), String> {
-        if self.next() == Some(b) {
-            Ok(())
-        } else {
-            Err(format!("expected '{}' at byte {}", b as char, self.i))
-        }
-    }
-
-    fn literal(&mut self, lit: &[u8]) -> std::result::Result<(), String> {
-        if self.s[self.i..].starts_with(lit) {
-            self.i += lit.len();
-            Ok(())
-        } else {
-            Err(format!("bad literal at byte {}", self.i))
-        }
-    }
-
-    fn number(&mut self) -> std::result::Result<u64, String> {
-        let start = self.i;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
-        std::str::from_utf8(&self.s[start..self.i])
-            .ok()
-            .and_then(|d| d.parse().ok())
-            .ok_or_else(|| format!("bad number at byte {start}"))
-    }
-
-    fn hex4(&mut self) -> std::result::Result<u32, String> {
-        let digits = self
-            .s
-            .get(self.i..self.i + 4)
-            .and_then(|d| std::str::from_utf8(d).ok())
-            .and_then(|d| u32::from_str_radix(d, 16).ok())
-            .ok_or_else(|| format!("bad \\u escape at byte {}", self.i))?;
-        self.i += 4;
-        Ok(digits)
-    }
-
-    fn string(&mut self) -> std::result::Result<String, String> {
-        self.expect(b'"')?;
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            match self.next() {
-                None => return Err("unterminated string".into()),
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    let c = match self.next() {
-                        Some(b'"') => '"',
-                        Some(b'\\') => '\\',
-                        Some(b'/') => '/',
-                        Some(b'b') => '\u{8}',
-                        Some(b'f') => '\u{c}',
-                        Some(b'n') => '\n',
-                        Some(b'r') => '\r',
-                        Some(b't') => '\t',
-                        Some(b'u') => {
-                            let hi = self.hex4()?;
-                            let code = if (0xD800..0xDC00).contains(&hi) {
-                                self.literal(b"\\u")?;
-                                let lo = self.hex4()?;
-                                if !(0xDC00..0xE000).contains(&lo) {
-                                    return Err("bad surrogate pair".into());
-                                }
-                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
-                            } else {
-                                hi
-                            };
-                            char::from_u32(code).ok_or("bad \\u escape")?
-                        }
-                        _ => return Err(format!("bad escape at byte {}", self.i)),
-                    };
-                    let mut buf = [0u8; 4];
-                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-                Some(b) if b < 0x20 => return Err("control character in string".into()),
-                Some(b) => out.push(b),
-            }
-        }
-        String::from_utf8(out).map_err(|_| "string is not UTF-8".to_string())
     }
 }
 

@@ -10,6 +10,7 @@
 //! client cannot block the others, and writes nothing to disk.
 
 use crate::credentials::SessionCredentials;
+use crate::json;
 use crate::timefmt;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -336,8 +337,8 @@ fn error_response(message: &str) -> Response {
     Response {
         status: 500,
         body: Some(format!(
-            "{{\"code\":\"CredentialsUnavailable\",\"message\":\"{}\"}}",
-            json_escape(message)
+            "{{\"code\":\"CredentialsUnavailable\",\"message\":{}}}",
+            json::string(message)
         )),
     }
 }
@@ -346,30 +347,17 @@ fn error_response(message: &str) -> Response {
 pub fn credentials_json(served: &Served) -> Option<String> {
     let creds = &served.session.credentials;
     let mut out = format!(
-        "{{\"AccessKeyId\":\"{}\",\"SecretAccessKey\":\"{}\",\"Token\":\"{}\",\"Expiration\":\"{}\"",
-        json_escape(&creds.access_key_id),
-        json_escape(&creds.secret_access_key),
-        json_escape(creds.session_token.as_deref().unwrap_or("")),
+        "{{\"AccessKeyId\":{},\"SecretAccessKey\":{},\"Token\":{},\"Expiration\":\"{}\"",
+        json::string(&creds.access_key_id),
+        json::string(&creds.secret_access_key),
+        json::string(creds.session_token.as_deref().unwrap_or("")),
         timefmt::rfc3339_utc(served.session.expiration)?,
     );
     if let Some(account) = &served.account_id {
-        out.push_str(&format!(",\"AccountId\":\"{}\"", json_escape(account)));
+        out.push_str(&format!(",\"AccountId\":{}", json::string(account)));
     }
     out.push('}');
     Some(out)
-}
-
-fn json_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Equal bytes, compared without an early exit (the time does not tell how much of a

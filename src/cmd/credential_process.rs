@@ -1,9 +1,9 @@
 //! `credential-process`: the AWS SDKs' external process protocol.
 
 use super::{Context, Options, Spec};
-use crate::cache::json_string;
 use crate::env::Env;
 use crate::error::Result;
+use crate::json::string as json_string;
 use crate::session::Established;
 use crate::timefmt::iso8601_utc;
 

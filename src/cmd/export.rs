@@ -1,9 +1,9 @@
 //! `export [--format env|fish|json|credential-process]`.
 
 use super::{parse_format, render, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
-use crate::cache::json_string;
 use crate::env::Env;
 use crate::error::Result;
+use crate::json::string as json_string;
 use crate::session::{self, EnvChanges};
 
 pub const SPEC: Spec = Spec {

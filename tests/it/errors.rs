@@ -1570,41 +1570,6 @@ fn make_ca(dir: &std::path::Path) {
     );
 }
 
-/// An HTTPS server for one connection (`openssl s_server -naccept 1`) that answers
-/// with `response`; returns it (kill it when done) and its URL.
-fn tls_server(dir: &std::path::Path, response: &str) -> (std::process::Child, String) {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr").port()
-    };
-    let mut child = Command::new("openssl")
-        .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
-        .args(["-cert", "leaf.pem", "-key", "leaf.key", "-naccept", "1"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    // It prints ACCEPT when it listens; what it reads on stdin goes to the client.
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let ready = lines
-        .by_ref()
-        .take(50)
-        .any(|l| l.is_ok_and(|l| l.contains("ACCEPT")));
-    assert!(ready, "openssl s_server did not start");
-    std::thread::spawn(move || lines.for_each(drop));
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(response.as_bytes()).expect("response");
-    // Kept open (the thread ends with the server): EOF would end the server early.
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(30));
-        drop(stdin);
-    });
-    (child, format!("https://127.0.0.1:{port}"))
-}
-
 #[test]
 fn ca_bundle_is_the_trust_root() {
     let sb = sandbox(true);
@@ -1620,7 +1585,7 @@ fn ca_bundle_is_the_trust_root() {
         body.len()
     );
     // Without the bundle the test CA is unknown: the certificate is refused.
-    let (mut server, url) = tls_server(&dir, &response);
+    let (mut server, url) = crate::common::tls_server(&dir, "leaf.pem", "leaf.key", &response);
     let out = bin(&sb, &url)
         .args(["--code", "123456", "exec", "true"])
         .output()
@@ -1637,7 +1602,7 @@ fn ca_bundle_is_the_trust_root() {
         ],
     );
     // With AWS_CA_BUNDLE naming the CA, the same server is trusted.
-    let (mut server, url) = tls_server(&dir, &response);
+    let (mut server, url) = crate::common::tls_server(&dir, "leaf.pem", "leaf.key", &response);
     let out = bin(&sb, &url)
         .env("AWS_CA_BUNDLE", dir.join("ca.pem"))
         .args([

@@ -1784,35 +1784,6 @@ fn openssl(dir: &Path, args: &[&str]) {
     assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
 }
 
-/// `openssl s_server` for one connection with `cert`/`key`, answering `response`.
-fn tls_server(dir: &Path, cert: &str, key: &str, response: &str) -> (std::process::Child, String) {
-    let port = dead_port();
-    let mut child = Command::new("openssl")
-        .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
-        .args(["-cert", cert, "-key", key, "-naccept", "1"])
-        .current_dir(dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("openssl s_server");
-    let out = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(out).lines();
-    let ready = lines
-        .by_ref()
-        .take(50)
-        .any(|l| l.is_ok_and(|l| l.contains("ACCEPT")));
-    assert!(ready, "openssl s_server did not start");
-    std::thread::spawn(move || lines.for_each(drop));
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(response.as_bytes()).expect("response");
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_secs(30));
-        drop(stdin);
-    });
-    (child, format!("https://127.0.0.1:{port}"))
-}
-
 /// A self-signed CA:TRUE certificate used directly as the server's certificate, and
 /// named in AWS_CA_BUNDLE: accepted (as by the AWS CLI), or refused with a message
 /// that says exactly that, and no advice to set AWS_CA_BUNDLE (it is set).
@@ -1852,7 +1823,7 @@ fn self_signed_ca_server_certificate_is_named() {
         "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    let (mut server, url) = tls_server(&dir, "self.pem", "self.key", &response);
+    let (mut server, url) = crate::common::tls_server(&dir, "self.pem", "self.key", &response);
     let out = bin(&sb, &url)
         .env("AWS_CA_BUNDLE", dir.join("self.pem"))
         .args(["--code", "123456", "exec", "true"])

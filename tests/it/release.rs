@@ -20,9 +20,8 @@
 //! or qemu fails the test, it never skips.
 
 use crate::common::{actions_by, keys, stderr, stdout, Peer, Sandbox};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// The aarch64 binary under test: `$AWS_SESSION_AARCH64_BIN`, checked to be an
 /// aarch64 ELF file.
@@ -76,32 +75,15 @@ fn qemu() -> PathBuf {
 /// [`Sandbox::command`] sets up the built binary: only the sandbox's environment,
 /// stdin from /dev/null, a new session without a controlling terminal.
 fn aarch64_command(sb: &Sandbox, peer: &Peer) -> Command {
-    let mut command = Command::new(qemu());
+    let mut command = sb.command_for(qemu(), peer);
     command.arg(aarch64_binary());
-    in_sandbox(command, sb, peer)
+    command
 }
 
 /// The x86_64 release binary (`$AWS_SESSION_X86_64_BIN`), run natively, set up the
 /// same way.
 fn x86_64_command(sb: &Sandbox, peer: &Peer) -> Command {
-    let command = Command::new(release_binary("AWS_SESSION_X86_64_BIN", 62, "x86_64"));
-    in_sandbox(command, sb, peer)
-}
-
-fn in_sandbox(mut command: Command, sb: &Sandbox, peer: &Peer) -> Command {
-    command
-        .env_clear()
-        .envs(sb.env(peer))
-        .current_dir(sb.home.path())
-        .stdin(Stdio::null());
-    // SAFETY: setsid is async-signal-safe and touches no memory of ours.
-    unsafe {
-        command.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    command
+    sb.command_for(release_binary("AWS_SESSION_X86_64_BIN", 62, "x86_64"), peer)
 }
 
 #[test]

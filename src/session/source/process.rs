@@ -8,10 +8,10 @@
 //! ours (it has [`process::MARKER`] in its environment) refuses to run one.
 
 use super::{Origin, SourceCredentials};
-use crate::cache::{parse_object, Json};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::json::{self, Value};
 use crate::shell::process;
 
 /// Whether `command`'s program is aws-session (by its file name).
@@ -101,18 +101,20 @@ pub fn resolve(src: SourceCredentials, env: &Env) -> Result<SourceCredentials> {
 /// ```
 pub fn parse_output(bytes: &[u8]) -> std::result::Result<Credentials, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "output that is not UTF-8".to_string())?;
-    let map = parse_object(text).map_err(|e| format!("no valid JSON object ({e})"))?;
-    match map.get("Version") {
-        Some(Json::Number(1)) => {}
-        Some(Json::Number(v)) => return Err(format!("Version {v}, not 1")),
+    let doc = json::parse(text).map_err(|e| format!("no valid JSON object ({e})"))?;
+    if !matches!(doc, Value::Object(_)) {
+        return Err("no valid JSON object (not an object)".into());
+    }
+    match doc.get("Version") {
+        Some(v) if v.as_i64() == Some(1) => {}
+        Some(Value::Number(v)) => return Err(format!("Version {v}, not 1")),
         Some(_) => return Err("a Version that is not the number 1".into()),
         None => return Err("JSON without \"Version\"".into()),
     }
-    let field = |k: &str| match map.get(k) {
-        Some(Json::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-        None | Some(Json::Null) => Ok(None),
-        Some(Json::String(_)) => Ok(None),
-        Some(Json::Number(_)) => Err(format!("\"{k}\" as a number, not a string")),
+    let field = |k: &str| match doc.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+        None | Some(Value::Null) | Some(Value::String(_)) => Ok(None),
+        Some(_) => Err(format!("\"{k}\" as a number, not a string")),
     };
     let key = field("AccessKeyId")?;
     let secret = field("SecretAccessKey")?;

@@ -641,7 +641,9 @@ impl Sandbox {
         command
     }
 
-    fn command_for(&self, program: impl AsRef<std::ffi::OsStr>, peer: &Peer) -> Command {
+    /// `program` with only [`Sandbox::env`] in its environment, stdin from /dev/null and
+    /// no controlling terminal.
+    pub fn command_for(&self, program: impl AsRef<std::ffi::OsStr>, peer: &Peer) -> Command {
         let mut command = Command::new(program);
         command
             .env_clear()
@@ -705,6 +707,43 @@ pub fn actions_by(peer: &Peer, key: &str) -> Vec<String> {
         .filter(|r| r.access_key_id == key)
         .map(|r| r.action)
         .collect()
+}
+
+/// `openssl s_server` for one connection with `cert`/`key`, answering `response`.
+pub fn tls_server(
+    dir: &Path,
+    cert: &str,
+    key: &str,
+    response: &str,
+) -> (std::process::Child, String) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let mut child = Command::new("openssl")
+        .args(["s_server", "-accept", &format!("127.0.0.1:{port}")])
+        .args(["-cert", cert, "-key", key, "-naccept", "1"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("openssl s_server");
+    let out = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(out).lines();
+    let ready = lines
+        .by_ref()
+        .take(50)
+        .any(|l| l.is_ok_and(|l| l.contains("ACCEPT")));
+    assert!(ready, "openssl s_server did not start");
+    std::thread::spawn(move || lines.for_each(drop));
+    let mut stdin = child.stdin.take().expect("stdin");
+    std::io::Write::write_all(&mut stdin, response.as_bytes()).expect("response");
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(30));
+        drop(stdin);
+    });
+    (child, format!("https://127.0.0.1:{port}"))
 }
 
 #[cfg(test)]
