@@ -255,7 +255,7 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
             "AWS had a temporary failure: try again in a moment (with the next MFA code if this request carried one)".to_string()
         }
         "RegionDisabledException" | "OptInRequired" => {
-            "STS is not enabled in this region for the account: use the global endpoint (AWS_STS_REGIONAL_ENDPOINTS=legacy) or activate the region in IAM".to_string()
+            "STS is not activated in this region for the account (the regional STS endpoint is used whenever a region is set): set sts_regional_endpoints = legacy in the profile or AWS_STS_REGIONAL_ENDPOINTS=legacy to use the global endpoint, or have an administrator activate STS in this region (IAM console, Account settings)".to_string()
         }
         "MissingAuthenticationToken" | "IncompleteSignature" => {
             "the request was not signed as AWS expects: check that AWS_ENDPOINT_URL points at AWS (or a compatible service), and report this if it does".to_string()

@@ -293,6 +293,18 @@ impl Client {
         }
     }
 
+    /// Make the connection to `service`'s endpoint in the background while a person
+    /// types a code, so that only the request is left once the code is there (see
+    /// [`Transport::warm`]: nothing is sent on it); it stops when the guard is dropped.
+    pub fn warm(&self, service: Service) -> Option<crate::aws::http::Warm> {
+        let endpoint = resolve(service, &self.endpoints).ok()?;
+        self.trace(format_args!(
+            "connecting to {} while the code is typed",
+            endpoint.url
+        ));
+        Some(self.transport.warm(&endpoint.url))
+    }
+
     /// The base URL of the AWS Sign-In service for this run's endpoints.
     pub fn signin_base(&self) -> Result<String> {
         crate::aws::endpoint::signin_base(&self.endpoints)

@@ -1,8 +1,10 @@
 //! Which URL a request goes to and which region signs it (pure).
 //!
-//! STS: global `https://sts.amazonaws.com` by default, regional when
-//! `AWS_STS_REGIONAL_ENDPOINTS` / `sts_regional_endpoints` is `regional` (and always in
-//! the China and GovCloud partitions). IAM: the partition's global endpoint.
+//! STS: the regional endpoint `https://sts.REGION.amazonaws.com` when a region is set
+//! (as the AWS CLI v2 and the SDKs do: nearer than us-east-1, and its session tokens are
+//! valid in every region), the global `https://sts.amazonaws.com` without a region or
+//! when `AWS_STS_REGIONAL_ENDPOINTS` / `sts_regional_endpoints` is `legacy` (always
+//! regional in the China and GovCloud partitions). IAM: the partition's global endpoint.
 //! Overrides: `AWS_ENDPOINT_URL_STS` / `AWS_ENDPOINT_URL_IAM`, then `AWS_ENDPOINT_URL`,
 //! then the profile's `endpoint_url`. `http://` is allowed (local peers).
 
@@ -27,7 +29,8 @@ pub struct Endpoint {
 pub struct EndpointSettings {
     /// AWS_REGION / AWS_DEFAULT_REGION / profile `region`.
     pub region: Option<String>,
-    /// `regional` or `legacy` (AWS_STS_REGIONAL_ENDPOINTS / sts_regional_endpoints).
+    /// `regional` (the default) or `legacy` (AWS_STS_REGIONAL_ENDPOINTS /
+    /// sts_regional_endpoints): `legacy` keeps STS on the global endpoint.
     pub sts_regional: Option<String>,
     /// AWS_ENDPOINT_URL_STS.
     pub url_sts: Option<String>,
@@ -65,6 +68,8 @@ fn partition(region: Option<&str>) -> Partition {
 /// let e = resolve(Service::Sts, &EndpointSettings::default()).unwrap();
 /// assert_eq!(e.url, "https://sts.amazonaws.com/");
 /// assert_eq!(e.signing_region, "us-east-1");
+/// let s = EndpointSettings { region: Some("eu-west-1".into()), ..Default::default() };
+/// assert_eq!(resolve(Service::Sts, &s).unwrap().url, "https://sts.eu-west-1.amazonaws.com/");
 /// ```
 pub fn resolve(service: Service, s: &EndpointSettings) -> Result<Endpoint> {
     let region = s.region.as_deref().filter(|r| !r.is_empty());
@@ -136,12 +141,12 @@ pub fn resolve(service: Service, s: &EndpointSettings) -> Result<Endpoint> {
             (format!("sts.{r}.amazonaws.com"), r)
         }
         (Service::Sts, Partition::Aws) => {
-            let regional = s
+            let legacy = s
                 .sts_regional
                 .as_deref()
-                .is_some_and(|v| v.eq_ignore_ascii_case("regional"));
+                .is_some_and(|v| v.eq_ignore_ascii_case("legacy"));
             match region {
-                Some(r) if regional => (format!("sts.{r}.amazonaws.com"), r),
+                Some(r) if !legacy => (format!("sts.{r}.amazonaws.com"), r),
                 _ => ("sts.amazonaws.com".to_string(), "us-east-1"),
             }
         }
@@ -305,15 +310,25 @@ mod tests {
     }
 
     #[test]
-    fn sts_global_by_default_and_regional_on_request() {
+    fn sts_regional_with_a_region_and_global_on_request() {
         let e = resolve(Service::Sts, &with_region("eu-west-1")).unwrap();
-        assert_eq!(e.url, "https://sts.amazonaws.com/");
-        assert_eq!(e.signing_region, "us-east-1");
+        assert_eq!(e.url, "https://sts.eu-west-1.amazonaws.com/");
+        assert_eq!(e.signing_region, "eu-west-1");
         let mut s = with_region("eu-west-1");
         s.sts_regional = Some("regional".into());
         let e = resolve(Service::Sts, &s).unwrap();
         assert_eq!(e.url, "https://sts.eu-west-1.amazonaws.com/");
         assert_eq!(e.signing_region, "eu-west-1");
+        for legacy in ["legacy", "LEGACY"] {
+            s.sts_regional = Some(legacy.into());
+            let e = resolve(Service::Sts, &s).unwrap();
+            assert_eq!(e.url, "https://sts.amazonaws.com/");
+            assert_eq!(e.signing_region, "us-east-1");
+        }
+        // Without a region: the global endpoint, whatever the setting.
+        let e = resolve(Service::Sts, &EndpointSettings::default()).unwrap();
+        assert_eq!(e.url, "https://sts.amazonaws.com/");
+        assert_eq!(e.signing_region, "us-east-1");
     }
 
     #[test]

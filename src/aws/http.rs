@@ -9,7 +9,14 @@
 //! HTTP CONNECT and SOCKS4/4a/5/5h proxies are used.
 
 use crate::error::Error;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use ureq::unversioned::resolver::{DefaultResolver, Resolver};
+use ureq::unversioned::transport::{
+    time as utime, ConnectionDetails, Connector, DefaultConnector, NextTimeout,
+    Transport as Connection,
+};
 
 /// Largest response body accepted; AWS's answers to our calls are a few KiB.
 pub const MAX_BODY: u64 = 1024 * 1024;
@@ -102,6 +109,11 @@ impl Default for Timeouts {
 /// An HTTP agent (connection pool) with our timeouts.
 pub struct Transport {
     agent: ureq::Agent,
+    /// The agent's connector chain (proxy, TCP, TLS), for connections made ahead.
+    connector: Arc<DefaultConnector>,
+    /// Connections made ahead of a request ([`Transport::warm`]), handed to the agent
+    /// when a request needs a new connection to their host.
+    parked: Arc<Parked>,
     timeouts: Timeouts,
     /// The proxy from the environment, described without credentials.
     proxy: Option<ProxyInUse>,
@@ -315,8 +327,20 @@ impl Transport {
         }
         // Always set, also to None: ureq would otherwise read the variables itself.
         config = config.proxy(proxy.as_ref().map(|p| p.proxy.clone()));
+        let connector = Arc::new(DefaultConnector::new());
+        let parked = Arc::new(Parked::default());
+        let agent = ureq::Agent::with_parts(
+            config.build(),
+            ParkingConnector {
+                inner: connector.clone(),
+                parked: parked.clone(),
+            },
+            DefaultResolver::default(),
+        );
         Ok(Transport {
-            agent: config.build().into(),
+            agent,
+            connector,
+            parked,
             timeouts,
             proxy,
             own_roots: ca_bundle_pem.is_some(),
@@ -374,6 +398,263 @@ impl Transport {
             body: String::from_utf8_lossy(&body).into_owned(),
         })
     }
+}
+
+impl Transport {
+    /// Open the connection a request to `url` will need, in the background, while a
+    /// person types a code: DNS, TCP (through the proxy, if any) and the TLS handshake,
+    /// and not one byte of HTTP. The request that next needs a new connection to that
+    /// host takes it (waiting for it when it is still being made) after checking that
+    /// the server has not closed it; a connection not taken within [`REWARM`] is
+    /// replaced by a fresh one, for at most [`WARM_FOR`]. Dropping the returned guard
+    /// stops this and closes a connection not taken. A failure is silent: the request
+    /// then connects as usual and reports what goes wrong.
+    pub fn warm(&self, url: &str) -> Warm {
+        let stop = Arc::new(AtomicBool::new(false));
+        let guard = Warm {
+            parked: self.parked.clone(),
+            stop: stop.clone(),
+        };
+        let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+            return guard;
+        };
+        let Some(key) = pool_key(&uri) else {
+            return guard;
+        };
+        if !self.parked.begin(&key) {
+            return guard;
+        }
+        let agent = self.agent.clone();
+        let connector = self.connector.clone();
+        let parked = self.parked.clone();
+        let connect = self.timeouts.connect;
+        let thread_key = key.clone();
+        let spawned = std::thread::Builder::new()
+            .name("warm".into())
+            .spawn(move || {
+                let key = thread_key;
+                let began = Instant::now();
+                loop {
+                    let made = connect_ahead(&agent, &connector, &uri, connect).ok();
+                    let failed = made.is_none();
+                    if !parked.finish(&key, made) || failed {
+                        return;
+                    }
+                    let made_at = Instant::now();
+                    while made_at.elapsed() < REWARM {
+                        if stop.load(Ordering::Relaxed) || !parked.holds(&key) {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    if began.elapsed() > WARM_FOR {
+                        parked.forget(&key);
+                        return;
+                    }
+                }
+            });
+        if spawned.is_err() {
+            self.parked.forget(&key);
+        }
+        guard
+    }
+}
+
+/// How long a connection made ahead waits to be taken before a fresh one replaces it
+/// (servers close idle connections; ureq's own pool keeps one 15 s).
+pub const REWARM: Duration = Duration::from_secs(15);
+
+/// How long connections are made ahead for one prompt.
+pub const WARM_FOR: Duration = Duration::from_secs(300);
+
+/// While it lives, connections are made ahead (see [`Transport::warm`]).
+pub struct Warm {
+    parked: Arc<Parked>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Warm {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.parked.clear();
+    }
+}
+
+/// `scheme://authority` of `uri`: which connections may serve it.
+fn pool_key(uri: &ureq::http::Uri) -> Option<String> {
+    Some(format!(
+        "{}://{}",
+        uri.scheme_str()?,
+        uri.authority()?.as_str()
+    ))
+}
+
+/// A connection made ahead for one host, or being made.
+#[derive(Debug)]
+struct Slot {
+    key: String,
+    conn: Option<Box<dyn Connection>>,
+}
+
+/// Connections made ahead, by host; a waiting request is woken when one is ready.
+#[derive(Debug, Default)]
+struct Parked {
+    slots: Mutex<Vec<Slot>>,
+    changed: Condvar,
+}
+
+impl Parked {
+    fn lock(&self) -> MutexGuard<'_, Vec<Slot>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Mark a connection to `key` as being made; false when one already is.
+    fn begin(&self, key: &str) -> bool {
+        let mut slots = self.lock();
+        if slots.iter().any(|s| s.key == key) {
+            return false;
+        }
+        slots.push(Slot {
+            key: key.to_string(),
+            conn: None,
+        });
+        true
+    }
+
+    /// Put the connection made (`None`: it failed); false when nobody wants it any
+    /// more (it was taken, or the warming was stopped), and then it is closed.
+    fn finish(&self, key: &str, made: Option<Box<dyn Connection>>) -> bool {
+        let mut slots = self.lock();
+        let Some(i) = slots.iter().position(|s| s.key == key) else {
+            return false;
+        };
+        match made {
+            Some(conn) => slots[i].conn = Some(conn),
+            None if slots[i].conn.is_none() => {
+                slots.remove(i);
+            }
+            None => {}
+        }
+        self.changed.notify_all();
+        true
+    }
+
+    fn holds(&self, key: &str) -> bool {
+        self.lock().iter().any(|s| s.key == key)
+    }
+
+    fn forget(&self, key: &str) {
+        self.lock().retain(|s| s.key != key);
+        self.changed.notify_all();
+    }
+
+    fn clear(&self) {
+        self.lock().clear();
+        self.changed.notify_all();
+    }
+
+    /// The connection to `key` made ahead, waiting up to `wait` while it is being made;
+    /// `None` when there is none (or it came too late, or the server closed it).
+    fn take(&self, key: &str, wait: Duration) -> Option<Box<dyn Connection>> {
+        let until = Instant::now() + wait;
+        let mut slots = self.lock();
+        loop {
+            let i = slots.iter().position(|s| s.key == key)?;
+            if slots[i].conn.is_some() {
+                let mut conn = slots.remove(i).conn?;
+                drop(slots);
+                return still_open(&mut conn).then_some(conn);
+            }
+            let left = until.checked_duration_since(Instant::now())?;
+            slots = self
+                .changed
+                .wait_timeout(slots, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+}
+
+/// Whether a connection made a while ago is still usable: a short read finds nothing
+/// to read (the TLS layer takes in what the server sent after its handshake, such as
+/// session tickets). End of stream, an error or stray bytes: the server closed it or it
+/// is not ours to use.
+fn still_open(conn: &mut Box<dyn Connection>) -> bool {
+    let probe = NextTimeout {
+        after: utime::Duration::from_millis(3),
+        reason: ureq::Timeout::Global,
+        per_read: None,
+        per_write: None,
+    };
+    matches!(conn.await_input(probe), Err(ureq::Error::Timeout(_)))
+}
+
+/// The agent's connector: a connection made ahead to the request's host when there is
+/// one, else a new one from the default chain.
+#[derive(Debug)]
+struct ParkingConnector {
+    inner: Arc<DefaultConnector>,
+    parked: Arc<Parked>,
+}
+
+impl Connector<()> for ParkingConnector {
+    type Out = Box<dyn Connection>;
+
+    fn connect(
+        &self,
+        details: &ConnectionDetails,
+        chained: Option<()>,
+    ) -> Result<Option<Self::Out>, ureq::Error> {
+        if let Some(key) = pool_key(details.uri) {
+            let wait = (*details.timeout.after).min(Duration::from_secs(30));
+            if let Some(conn) = self.parked.take(&key, wait) {
+                return Ok(Some(conn));
+            }
+        }
+        self.inner.connect(details, chained)
+    }
+}
+
+/// Make a connection to `uri` the way the agent would for a request (name lookup,
+/// proxy, TCP, TLS), without sending anything on it.
+fn connect_ahead(
+    agent: &ureq::Agent,
+    connector: &Arc<DefaultConnector>,
+    uri: &ureq::http::Uri,
+    connect: Duration,
+) -> Result<Box<dyn Connection>, ureq::Error> {
+    let config = agent.config();
+    let resolver = DefaultResolver::default();
+    let timeout = NextTimeout {
+        after: utime::Duration::Exact(connect),
+        reason: ureq::Timeout::Connect,
+        per_read: None,
+        per_write: None,
+    };
+    // As ureq does: the proxy looks the name up, unless it is a SOCKS4 one or the
+    // host is excluded by NO_PROXY.
+    let addrs = match config.proxy() {
+        Some(p) if !p.is_no_proxy(uri) && !p.resolve_target() => resolver.empty(),
+        _ => resolver.resolve(uri, config, timeout)?,
+    };
+    let chain = connector.clone();
+    let details = ConnectionDetails {
+        uri,
+        addrs,
+        resolver: &resolver,
+        config,
+        request_level: false,
+        now: utime::Instant::now(),
+        timeout,
+        current_time: Arc::new(utime::Instant::now),
+        run_connector: Arc::new(move |d: &ConnectionDetails| {
+            chain.connect(d, None)?.ok_or(ureq::Error::ConnectionFailed)
+        }),
+        register_shutdown: Arc::new(|_| Ok(())),
+    };
+    connector
+        .connect(&details, None)?
+        .ok_or(ureq::Error::ConnectionFailed)
 }
 
 impl Transport {

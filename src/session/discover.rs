@@ -23,12 +23,13 @@ pub fn is_security_key(serial: &str) -> bool {
 /// the user from the key), skipping FIDO security keys (no codes).
 ///
 /// Of several devices that take codes (AWS allows up to eight) the first is used, with a
-/// one-line note that names them all and says that
+/// one-line note (returned, for the caller to show: discovery may run while the prompt
+/// is on the terminal) that names them all and says that
 /// `mfa_serial` picks one: a user whose first device is the one at hand goes on working,
 /// and one who types a code of another device learns from the note which device is
 /// asked for and how to choose (refusing to run would break setups that work today).
 /// No usable device: one GetCallerIdentity to name the user.
-pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
+pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<(String, Option<String>)> {
     let devices = list_mfa_devices(client, creds, None)?;
     let user = devices.iter().find_map(|d| d.user_name.clone());
     let (keys, usable): (Vec<String>, Vec<String>) = devices
@@ -36,15 +37,15 @@ pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<String> {
         .map(|d| d.serial_number)
         .partition(|s| is_security_key(s));
     if let Some(first) = usable.first() {
-        if usable.len() > 1 {
-            eprintln!(
+        let note = (usable.len() > 1).then(|| {
+            format!(
                 "aws-session: note: IAM user '{}' has {} MFA devices that take codes ({}): asking for a code of {first}; set mfa_serial in the profile to use another",
                 user.as_deref().unwrap_or(&creds.access_key_id),
                 usable.len(),
                 usable.join(", ")
-            );
-        }
-        return Ok(first.clone());
+            )
+        });
+        return Ok((first.clone(), note));
     }
     let who = client
         .call(&sts::get_caller_identity(), creds)

@@ -17,7 +17,8 @@ use super::discover::discover_serial;
 use super::plan::SessionPlan;
 use super::roles::{self, FirstHop, RoleStep};
 use super::source::Origin;
-use crate::aws::client::Client;
+use crate::aws::client::{Answer, Client};
+use crate::aws::query::Service;
 use crate::aws::sts;
 use crate::cache::{self, Cache, CacheLock, Entry, EntryKind, Lookup, RoleKeyPart};
 use crate::credentials::{Credentials, SessionCredentials};
@@ -210,19 +211,22 @@ impl Run<'_> {
         self.cache.get()
     }
 
-    /// Ask `codes` for a code and run `attempt` with it. While a person types the
-    /// code the cache lock is let go; once it is back, `recheck` looks at the cache
-    /// again, and a session another run stored meanwhile is used instead of spending
-    /// the code. A code AWS refuses is never sent again: while the source can give
-    /// another one (up to [`CODE_TRIES`]: the person at the terminal, or an mfa_process
-    /// once the next 30-second window has begun) the next code is asked for, else the
-    /// refusal is the error.
+    /// Ask `codes` for a code and run `attempt` with it and the device's serial. While
+    /// a person types the code the cache lock is let go and the connection to STS is
+    /// made (nothing is sent on it before the code is there); once the code is back,
+    /// `recheck` looks at the cache again, and a session another run stored meanwhile
+    /// is used instead of spending the code. `serial` gives the device after the code
+    /// is read (it may be discovered meanwhile; its failure is the error then, and
+    /// the code is not sent). A code AWS refuses is never sent again: while the source
+    /// can give another one (up to [`CODE_TRIES`]: the person at the terminal, or an
+    /// mfa_process once the next 30-second window has begun) the next code is asked
+    /// for, else the refusal is the error.
     fn with_code<T>(
         &self,
         codes: &mut dyn CodeSource,
-        serial: &str,
+        serial: &mut dyn FnMut() -> Result<String>,
         mut recheck: impl FnMut() -> Option<Entry>,
-        mut attempt: impl FnMut(&str) -> Result<T>,
+        mut attempt: impl FnMut(&str, &str) -> Result<T>,
     ) -> Result<Coded<T>> {
         let mut tries = 0;
         loop {
@@ -231,6 +235,12 @@ impl Run<'_> {
             if person {
                 self.unlock();
             }
+            // Lives until the request is sent: it takes the connection made meanwhile.
+            let _warm = if person {
+                self.rt.client.warm(Service::Sts)
+            } else {
+                None
+            };
             let code = codes.next_code("your")?;
             if person {
                 self.relock();
@@ -241,7 +251,8 @@ impl Run<'_> {
                     return Ok(Coded::Cached(Box::new(found)));
                 }
             }
-            match attempt(&code) {
+            let serial = serial()?;
+            match attempt(&serial, &code) {
                 Ok(answer) => return Ok(Coded::Answer(answer)),
                 Err(Error::Aws(e)) if e.is_code_rejected() => {
                     if tries < CODE_TRIES && codes.can_ask_again() {
@@ -253,7 +264,7 @@ impl Run<'_> {
                         codes.refused(e.message.trim())?;
                         continue;
                     }
-                    return Err(code_refused(serial, &e));
+                    return Err(code_refused(&serial, &e));
                 }
                 Err(e) => return Err(e),
             }
@@ -426,25 +437,52 @@ impl Run<'_> {
                 });
             }
         }
-        let serial = match serial {
-            Some(s) => s.to_string(),
-            None => {
-                let found = discover_serial(self.rt.client, &src.credentials)?;
-                self.debug(format_args!(
-                    "MFA device: {found} (discovered with ListMFADevices)"
-                ));
-                found
-            }
+        // Without a configured device it is discovered while the person types the code
+        // (the prompt is not held up), else before the code is asked for; the code is
+        // not sent without it.
+        let client = self.rt.client;
+        let creds = &src.credentials;
+        let person = codes.asks_a_person();
+        let said = |found: &str| {
+            self.debug(format_args!(
+                "MFA device: {found} (discovered with ListMFADevices)"
+            ))
         };
+        let (serial, coded) = std::thread::scope(|scope| -> Result<(String, Coded<Answer>)> {
+            let mut device = match serial {
+                Some(s) => Device::Known(s.to_string()),
+                None if person => {
+                    Device::Pending(Some(scope.spawn(move || discover_serial(client, creds))))
+                }
+                None => Device::Pending(None).found(discover_serial(client, creds), &said)?,
+            };
+            let mut serial_of = || device.get(&said);
+            // Another run may store the session while the code is typed.
+            let recheck = || {
+                if !read {
+                    return None;
+                }
+                match serial {
+                    Some(wanted) => self.lookup(&key_of(wanted)),
+                    None => self.cached_session_of_any_device(&key_of).map(|(e, _)| e),
+                }
+            };
+            let coded = self.with_code(codes, &mut serial_of, recheck, |serial, code| {
+                let req = sts::get_session_token(duration, Some((serial, code)));
+                self.rt.client.call_dated(&req, &src.credentials)
+            })?;
+            let serial = match &coded {
+                Coded::Answer(_) => serial_of()?,
+                Coded::Cached(e) => e
+                    .mfa_serial
+                    .clone()
+                    .or(serial.map(str::to_string))
+                    .unwrap_or_default(),
+            };
+            Ok((serial, coded))
+        })?;
         let key = key_of(&serial);
-        let recheck = || {
-            self.lookup(&key)
-                .filter(|e| read && e.mfa_serial.as_deref().is_none_or(|s| s == serial))
-        };
-        let answer = match self.with_code(codes, &serial, recheck, |code| {
-            let req = sts::get_session_token(duration, Some((&serial, code)));
-            self.rt.client.call_dated(&req, &src.credentials)
-        })? {
+        let answer = match coded {
             Coded::Answer(answer) => answer,
             Coded::Cached(e) => {
                 return Ok(MfaSession {
@@ -640,7 +678,8 @@ impl Run<'_> {
                 }
                 (FirstHop::DirectWithMfa, Some(serial)) => {
                     let recheck = || self.lookup(first_key).filter(|_| cached_steps > 0);
-                    match self.with_code(codes, serial, recheck, |code| {
+                    let mut known = || Ok(serial.to_string());
+                    match self.with_code(codes, &mut known, recheck, |serial, code| {
                         self.assume(step, d, &src.credentials, Some((serial, code)))
                     })? {
                         Coded::Answer(made) => made,
@@ -746,6 +785,59 @@ impl Run<'_> {
             iso8601_utc(session.expiration)
         ));
         Ok((session, user))
+    }
+}
+
+/// The MFA device of a GetSessionToken: configured, or being discovered (in a thread
+/// while the person types the code), or found.
+enum Device<'scope> {
+    Known(String),
+    Pending(Option<std::thread::ScopedJoinHandle<'scope, DiscoveryResult>>),
+}
+
+type DiscoveryResult = Result<(String, Option<String>)>;
+
+impl Device<'_> {
+    /// The device found by `discovered` (its note shown now), as a known one.
+    fn found(self, discovered: DiscoveryResult, debug: &dyn Fn(&str)) -> Result<Self> {
+        let (serial, note) = discovered?;
+        if let Some(note) = note {
+            eprintln!("{note}");
+        }
+        debug(&serial);
+        Ok(Device::Known(serial))
+    }
+
+    /// The serial, waiting for the discovery when it still runs; `debug` is told a
+    /// discovered one. Its failure is returned (once; after it the device is unknown).
+    fn get(&mut self, debug: &dyn Fn(&str)) -> Result<String> {
+        match self {
+            Device::Known(s) => Ok(s.clone()),
+            Device::Pending(handle) => {
+                let result = match handle.take() {
+                    Some(h) => h.join().unwrap_or_else(|_| {
+                        Err(Error::Network(
+                            "the MFA device could not be discovered (ListMFADevices failed): set mfa_serial in the profile".into(),
+                        ))
+                    }),
+                    None => Err(Error::Network(
+                        "the MFA device could not be discovered: set mfa_serial in the profile".into(),
+                    )),
+                };
+                let serial = match result {
+                    Ok((serial, note)) => {
+                        if let Some(note) = note {
+                            eprintln!("{note}");
+                        }
+                        serial
+                    }
+                    Err(e) => return Err(e),
+                };
+                debug(&serial);
+                *self = Device::Known(serial.clone());
+                Ok(serial)
+            }
+        }
     }
 }
 

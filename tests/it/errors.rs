@@ -1658,6 +1658,7 @@ fn every_row_of_the_table_names_a_test_here() {
         include_str!("errors.rs"),
         include_str!("hardening.rs"),
         include_str!("keys.rs"),
+        include_str!("latency.rs"),
         include_str!("login.rs"),
     ]
     .concat();
@@ -1680,8 +1681,36 @@ fn every_row_of_the_table_names_a_test_here() {
         rows += 1;
         assert!(
             this.contains(&format!("fn {name}(")),
-            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs, hardening.rs, keys.rs or login.rs"
+            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs, hardening.rs, keys.rs, latency.rs or login.rs"
         );
     }
     assert!(rows >= 61, "only {rows} rows found");
+}
+
+#[test]
+fn sts_deactivated_in_the_region_names_the_setting() {
+    let fake = Fake::start(|_, _| {
+        aws_error(
+            403,
+            "RegionDisabledException",
+            "STS is not activated in this region for account:123456789012. Your account administrator can activate STS in this region using the IAM Console.",
+        )
+    });
+    let sb = sandbox(false);
+    let out = bin(&sb, &fake.url)
+        .env("AWS_SESSION_MFADEVICE", "arn:aws:iam::123456789012:mfa/x")
+        .args(["--code", "123456", "exec", "true"])
+        .output()
+        .expect("run");
+    expect(
+        &out,
+        4,
+        &[
+            "GetSessionToken failed: RegionDisabledException",
+            "STS is not activated in this region",
+            "sts_regional_endpoints = legacy",
+            "AWS_STS_REGIONAL_ENDPOINTS=legacy",
+        ],
+    );
+    assert_eq!(fake.actions(), ["GetSessionToken"], "not retried");
 }

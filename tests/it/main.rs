@@ -10,6 +10,7 @@ mod errors;
 mod fuzz_regressions;
 mod hardening;
 mod keys;
+mod latency;
 mod login;
 mod no_secrets;
 mod peer_smoke;
