@@ -854,11 +854,7 @@ pub(crate) fn make_client(
 ) -> Result<Client> {
     let timeouts = timeouts(env)?;
     let ca = match env.get("AWS_CA_BUNDLE") {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
-            Error::Config(format!(
-                "cannot read AWS_CA_BUNDLE {path}: {e} (point it at a PEM file or unset it)"
-            ))
-        })?),
+        Some(path) => Some(read_ca_bundle(path)?),
         None => None,
     };
     // Every usage error before anything is sent: both endpoints, and the proxy.
@@ -871,6 +867,33 @@ pub(crate) fn make_client(
         ))
     })?;
     Ok(Client::new(transport, endpoints, opts.debug))
+}
+
+/// The largest AWS_CA_BUNDLE read (4 MiB): the whole Mozilla bundle is about 200 KiB,
+/// and a wrong path (a device, a log file) must not cost more.
+pub const MAX_CA_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The bytes of the AWS_CA_BUNDLE file `path`: only a regular file of at most
+/// [`MAX_CA_BUNDLE_BYTES`] is read, so a FIFO cannot hang the run nor a device fill
+/// memory.
+fn read_ca_bundle(path: &str) -> Result<Vec<u8>> {
+    use crate::fsutil::{read_regular_file, ReadError};
+    let fail = |why: String| {
+        Error::Config(format!(
+            "cannot read AWS_CA_BUNDLE {path}: {why} (point it at a PEM file or unset it)"
+        ))
+    };
+    match read_regular_file(std::path::Path::new(path), MAX_CA_BUNDLE_BYTES) {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(fail(
+            std::io::Error::from_raw_os_error(libc::ENOENT).to_string(),
+        )),
+        Err(ReadError::NotRegular(found)) => Err(fail(format!("not a regular file ({found})"))),
+        Err(ReadError::TooLarge(n)) => Err(fail(format!(
+            "{n} bytes, more than the 4 MiB a bundle of CA certificates may have"
+        ))),
+        Err(ReadError::Io(e)) => Err(fail(e.to_string())),
+    }
 }
 
 fn timeouts(env: &Env) -> Result<Timeouts> {

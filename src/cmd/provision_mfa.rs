@@ -486,8 +486,18 @@ pub(crate) fn write_atomically(
                     "{shown} is not a regular file: point AWS_CONFIG_FILE at a file"
                 )));
             }
+            // Bounded as load_profiles bounds it: a file that grew past the limit since
+            // it was read is not loaded whole.
             let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes).map_err(|e| local("read", e))?;
+            (&mut file)
+                .take(super::MAX_CONFIG_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| local("read", e))?;
+            if bytes.len() as u64 > super::MAX_CONFIG_BYTES {
+                return Err(Error::Local(format!(
+                    "{shown} is larger than 16 MiB: not editing it"
+                )));
+            }
             let text = String::from_utf8(bytes).map_err(|_| {
                 Error::Local(format!(
                     "{shown} is not UTF-8 text: not editing it (convert it to UTF-8 first)"

@@ -169,7 +169,13 @@ fn rotatable(ctx: &Context, env: &Env) -> Result<(String, PathBuf)> {
             "no credentials file: set HOME or AWS_SHARED_CREDENTIALS_FILE".into(),
         ));
     };
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    // Read as load_profiles reads it (a regular file, bounded); the profile's keys were
+    // found there, so a failure here leaves `in_file` empty and the run is refused below.
+    let text = crate::fsutil::read_regular_file(&path, super::MAX_CONFIG_BYTES)
+        .ok()
+        .flatten()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let in_file = config::parse(&text, FileKind::Credentials, &path.to_string_lossy())
         .ok()
         .and_then(|f| {

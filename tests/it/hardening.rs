@@ -1521,6 +1521,63 @@ fn config_file_over_16_mib_is_refused() {
     config_refused("AWS_CONFIG_FILE", &big, &["16 MiB"]);
 }
 
+/// AWS_CA_BUNDLE follows the rule of the AWS files: a FIFO cannot hang the run,
+/// /dev/zero cannot fill memory, a file over 4 MiB is refused; each names the variable.
+#[test]
+fn ca_bundle_that_is_no_regular_file_or_too_large_is_refused_quickly() {
+    let dir = tempfile::tempdir().expect("dir");
+    let fifo = dir.path().join("ca.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("cstring");
+    // SAFETY: a valid C string; mkfifo has no other preconditions.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let words = ["cannot read AWS_CA_BUNDLE", "not a regular file (a FIFO)"];
+    config_refused("AWS_CA_BUNDLE", &fifo, &words);
+    let words = ["cannot read AWS_CA_BUNDLE", "not a regular file"];
+    config_refused("AWS_CA_BUNDLE", Path::new("/dev/zero"), &words);
+    let big = dir.path().join("ca.pem");
+    std::fs::write(&big, vec![b'#'; 4 * 1024 * 1024 + 1]).expect("write");
+    config_refused(
+        "AWS_CA_BUNDLE",
+        &big,
+        &["cannot read AWS_CA_BUNDLE", "4 MiB"],
+    );
+}
+
+/// The sign-in token of a `login_session` profile follows the same rule: a FIFO in
+/// its place (AWS_LOGIN_CACHE_DIRECTORY may name any directory) is refused at once.
+#[test]
+fn login_token_that_is_a_fifo_is_refused_quickly() {
+    use sha2::{Digest, Sha256};
+    let fake = Fake::ok();
+    let sb = Sandbox::new();
+    let session = "arn:aws:iam::123456789012:user/alice";
+    sb.write_config(&format!("[profile dev]\nlogin_session = {session}\n"));
+    let dir = sb.home.path().join("tokens");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let fifo = dir.join(format!(
+        "{}.json",
+        hex::encode(Sha256::digest(session.as_bytes()))
+    ));
+    let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("cstring");
+    // SAFETY: a valid C string; mkfifo has no other preconditions.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let mut c = bin(&sb, &fake.url);
+    c.env("AWS_LOGIN_CACHE_DIRECTORY", &dir)
+        .args(["--profile", "dev", "exec", "true"]);
+    let (out, took) = limited(c);
+    let out = out.unwrap_or_else(|| panic!("still reading the token after {took:?}"));
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    expect(
+        &out,
+        6,
+        &[
+            "cannot read the sign-in token",
+            "not a regular file (a FIFO)",
+        ],
+    );
+    assert!(fake.actions().is_empty());
+}
+
 /// The limits do not refuse what people do: a config that is a symlink to a regular
 /// file (dotfile managers) is read as before.
 #[test]

@@ -10,9 +10,13 @@ use crate::aws::signin::{cache_file_name, refresh_body, LoginToken, REFRESH_MARG
 use crate::credentials::SessionCredentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fsutil::{write_atomic, AtSymlink};
+use crate::fsutil::{read_regular_file, write_atomic, AtSymlink, ReadError};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
+
+/// The largest sign-in token file read (1 MiB): a real one is a few KiB, and the
+/// directory is one AWS_LOGIN_CACHE_DIRECTORY may name.
+const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
 
 /// The token cache directory: AWS_LOGIN_CACHE_DIRECTORY (a leading `~/` is the home
 /// directory), else `~/.aws/login/cache`.
@@ -61,14 +65,27 @@ pub fn credentials(
     let path = cache_path(env, login_session)?;
     let shown = path.display();
     let login_again = format!("run aws-session --profile {profile} login");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+    let unreadable = |why: String| {
+        Error::Local(format!(
+            "cannot read the sign-in token {shown}: {why}; fix it or {login_again}"
+        ))
+    };
+    let text = match read_regular_file(&path, MAX_TOKEN_BYTES) {
+        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+        Ok(None) => {
             return Err(Error::Config(format!(
                 "profile \"{profile}\" signs in as {login_session}, but there is no sign-in token {shown}: {login_again}"
             )))
         }
-        Err(e) => {
+        Err(ReadError::NotRegular(found)) => {
+            return Err(unreadable(format!("not a regular file ({found})")))
+        }
+        Err(ReadError::TooLarge(n)) => {
+            return Err(unreadable(format!(
+                "{n} bytes, more than the 1 MiB a sign-in token may have"
+            )))
+        }
+        Err(ReadError::Io(e)) => {
             return Err(Error::Local(format!(
                 "cannot read the sign-in token {shown}: {e}; fix its permissions or {login_again}"
             )))
