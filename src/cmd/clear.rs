@@ -1,6 +1,6 @@
 //! `clear [--profile P]`: delete cached sessions.
 
-use super::status::{chosen_profile, existing_cache, ProfileFilter};
+use super::status::{existing_cache, ProfileFilter};
 use super::{Options, Spec};
 use crate::cache::Lookup;
 use crate::env::Env;
@@ -21,12 +21,12 @@ pub const SPEC: Spec = Spec {
 /// `clear [--profile P]`: delete the cached sessions of P (see `ProfileFilter`), or
 /// all of them, with whatever the cache directory holds that is not trusted.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
+    let filter = ProfileFilter::chosen(opts, env)?;
     let Some(cache) = existing_cache(env)? else {
         return crate::out::print("aws-session: the session cache is empty; nothing to clear\n");
     };
     // Wait briefly for a run that is storing a session; removal is atomic anyway.
     let _lock = cache.lock(std::time::Duration::from_secs(10), || {}).ok();
-    let filter = chosen_profile(opts).map(|p| ProfileFilter::new(p, env));
     // Only our entries and temp files are listed (and so removed): whatever else the
     // directory holds is the user's.
     let (mut sessions, mut unusable) = (0, 0);

@@ -2,9 +2,9 @@
 //! does: the profile keeps its `login_session`, nothing is revoked at AWS).
 
 use super::{load_profiles, Options, Spec};
-use crate::env::Env;
+use crate::env::{Env, Source};
 use crate::error::{Error, Result};
-use crate::session::source::login;
+use crate::session::source::{self, login};
 
 pub const SPEC: Spec = Spec {
     name: "logout",
@@ -23,6 +23,9 @@ pub const SPEC: Spec = Spec {
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
     let name = opts.profile.as_ref().map_or("default", |(p, _)| p.as_str());
+    if matches!(opts.profile, Some((_, Source::CommandLine))) && profiles.get(name).is_none() {
+        return Err(source::profile_not_found(&profiles, name));
+    }
     let Some(session) = profiles
         .get(name)
         .and_then(|p| p.get("login_session"))

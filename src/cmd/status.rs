@@ -25,7 +25,7 @@ pub const SPEC: Spec = Spec {
 
 /// The profile `status` and `clear` are about: only one given on the command line
 /// (inside an aws-session shell AWS_SESSION_PROFILE is set, and `clear` there means all).
-pub(super) fn chosen_profile(opts: &Options) -> Option<&str> {
+fn chosen_profile(opts: &Options) -> Option<&str> {
     match &opts.profile {
         Some((p, Source::CommandLine)) => Some(p.as_str()),
         _ => None,
@@ -41,17 +41,25 @@ pub(super) struct ProfileFilter {
 }
 
 impl ProfileFilter {
-    pub(super) fn new(name: &str, env: &Env) -> Self {
-        let source_key = super::load_profiles(env)
-            .ok()
-            .and_then(|ps| {
-                session::plan_session_for(env, &ps, Some((name, Source::CommandLine))).ok()
-            })
-            .map(|p| p.source.credentials.access_key_id);
-        ProfileFilter {
+    /// The filter of the profile given with `--profile`, if one was: a name the AWS
+    /// files do not define is refused as every other command refuses it (a typo must
+    /// not look like "nothing cached").
+    pub(super) fn chosen(opts: &Options, env: &Env) -> Result<Option<Self>> {
+        let Some(name) = chosen_profile(opts) else {
+            return Ok(None);
+        };
+        let profiles = super::load_profiles(env)?;
+        if profiles.get(name).is_none() {
+            return Err(session::source::profile_not_found(&profiles, name));
+        }
+        let source_key =
+            session::plan_session_for(env, &profiles, Some((name, Source::CommandLine)))
+                .ok()
+                .map(|p| p.source.credentials.access_key_id);
+        Ok(Some(ProfileFilter {
             name: name.to_string(),
             source_key,
-        }
+        }))
     }
 
     pub(super) fn matches(&self, e: &Entry) -> bool {
@@ -108,7 +116,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let mut out = String::new();
     out.push_str(&environment_status(env, now));
-    let filter = chosen_profile(opts).map(|p| ProfileFilter::new(p, env));
+    let filter = ProfileFilter::chosen(opts, env)?;
     match existing_cache(env)? {
         None => out.push_str(&format!(
             "cache: empty ({} does not exist)\n",

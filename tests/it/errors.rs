@@ -528,6 +528,49 @@ fn config_unknown_profile() {
     );
 }
 
+/// `status`, `clear` and `logout` filter on `--profile`: a name the files do not define
+/// is refused as every other command refuses it, and nothing is removed.
+#[test]
+fn status_clear_logout_refuse_an_unknown_profile() {
+    let sb = sandbox(true);
+    for command in ["status", "clear", "logout"] {
+        let out = bin(&sb, &dead_endpoint())
+            .args(["--profile", "nope", command])
+            .output()
+            .expect("run");
+        expect(
+            &out,
+            2,
+            &[
+                "profile \"nope\" not found in the AWS config or credentials file (known: default)",
+                "check --profile / AWS_PROFILE",
+            ],
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    // A profile that exists is fine, and AWS_PROFILE naming an unknown one is not
+    // checked (status and clear do not filter on it).
+    for command in ["status", "clear", "logout"] {
+        let out = bin(&sb, &dead_endpoint())
+            .args(["--profile", "default", command])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+    }
+    for command in ["status", "clear"] {
+        let out = bin(&sb, &dead_endpoint())
+            .env("AWS_PROFILE", "nope")
+            .arg(command)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{command}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn config_no_credentials_anywhere() {
     let sb = Sandbox::new();

@@ -898,8 +898,19 @@ fn status_shows_sessions_without_secrets() {
     let _ = out;
     let text = ok(&aws_session(&sb2, None, &["status", "--profile", "me"]));
     assert!(text.contains("mfa-session of profile \"me\""), "{text}");
-    let text = ok(&aws_session(&sb2, None, &["status", "--profile", "nobody"]));
-    assert!(text.contains("(no sessions)"), "{text}");
+    // A profile the files do not define is an error, not an empty list.
+    let out = aws_session(&sb2, None, &["status", "--profile", "nobody"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("profile \"nobody\" not found"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

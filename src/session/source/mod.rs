@@ -127,30 +127,36 @@ pub fn source_credentials_for(
     let explicit = matches!(choice, Some((_, Source::CommandLine)));
     let name = profile.unwrap_or("default");
     let Some(p) = profiles.get(name) else {
-        let known = profiles.names();
-        return Err(Error::Config(if profile.is_some() {
-            let known = if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            };
-            match roles::ignored_sections(profiles, name).as_slice() {
-                [] => format!(
-                    "profile \"{name}\" not found in the AWS config or credentials file (known: {known}); check --profile / AWS_PROFILE"
-                ),
-                why => format!(
-                    "profile \"{name}\" not found (known: {known}): {}",
-                    why.join("; ")
-                ),
-            }
+        return Err(if profile.is_some() {
+            profile_not_found(profiles, name)
         } else {
-            format!(
+            Error::Config(format!(
                 "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, add keys to {} (aws configure), or pick a profile with --profile",
                 credentials_file_name(env)
-            )
-        }));
+            ))
+        });
     };
     profile::profile_keys(name, p, explicit, credentials_file_name(env))
+}
+
+/// The error for a profile `name` that the AWS files do not define: the known names,
+/// and why a section that looks like it was ignored.
+pub fn profile_not_found(profiles: &ProfileSet, name: &str) -> Error {
+    let known = profiles.names();
+    let known = if known.is_empty() {
+        "none".to_string()
+    } else {
+        known.join(", ")
+    };
+    Error::Config(match roles::ignored_sections(profiles, name).as_slice() {
+        [] => format!(
+            "profile \"{name}\" not found in the AWS config or credentials file (known: {known}); check --profile / AWS_PROFILE"
+        ),
+        why => format!(
+            "profile \"{name}\" not found (known: {known}): {}",
+            why.join("; ")
+        ),
+    })
 }
 
 /// The credentials file as messages name it: AWS_SHARED_CREDENTIALS_FILE as set, else
