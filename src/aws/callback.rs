@@ -1,10 +1,11 @@
 //! The one-shot loopback listener of `login`'s same-device flow: the sign-in page sends
 //! the browser to `http://127.0.0.1:PORT/oauth/callback?code=…&state=…`, and this
-//! answers that one request with a short page and hands the code on. Bound to
-//! 127.0.0.1 only; other requests (a browser's `/favicon.ico`) get a 404 and the wait
-//! goes on until the deadline.
+//! answers that request with a short page and hands the code on. Bound to 127.0.0.1
+//! only. Only the request carrying this sign-in's state ends the wait: other paths (a
+//! browser's `/favicon.ico`) get a 404, callbacks with another state or without a code
+//! get a 400, and the wait goes on until the deadline.
 
-use crate::aws::signin::{parse_callback, Callback};
+use crate::aws::signin::{parse_callback, Callback, CallbackRequest};
 use crate::error::{Error, Result};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -37,12 +38,12 @@ impl CallbackServer {
         format!("http://127.0.0.1:{}/oauth/callback", self.port)
     }
 
-    /// Wait until `deadline` for the callback.
-    pub fn wait(&self, deadline: Instant) -> Result<Callback> {
+    /// Wait until `deadline` for the callback of the sign-in whose state is `state`.
+    pub fn wait(&self, deadline: Instant, state: &str) -> Result<Callback> {
         loop {
             match self.listener.accept() {
                 Ok((stream, _)) => {
-                    if let Some(cb) = answer(stream) {
+                    if let Some(cb) = answer(stream, state) {
                         return Ok(cb);
                     }
                 }
@@ -65,8 +66,8 @@ impl CallbackServer {
     }
 }
 
-/// Read one request and answer it; the callback it carried, if it was one.
-fn answer(mut stream: TcpStream) -> Option<Callback> {
+/// Read one request and answer it; the callback it carried, if it was this sign-in's.
+fn answer(mut stream: TcpStream, state: &str) -> Option<Callback> {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut head = Vec::new();
@@ -79,20 +80,24 @@ fn answer(mut stream: TcpStream) -> Option<Callback> {
     }
     let text = String::from_utf8_lossy(&head);
     let mut words = text.lines().next().unwrap_or_default().split(' ');
-    let callback = match (words.next(), words.next()) {
-        (Some("GET"), Some(target)) => parse_callback(target),
-        _ => None,
+    let request = match (words.next(), words.next()) {
+        (Some("GET"), Some(target)) => parse_callback(target, state),
+        _ => CallbackRequest::OtherPath,
     };
-    let (status, page) = match &callback {
-        Some(Callback::Code { .. }) => (
+    let (status, page) = match &request {
+        CallbackRequest::Answer(Callback::Code { .. }) => (
             "200 OK",
             "Signed in. You can close this tab and return to the terminal.\n",
         ),
-        Some(Callback::Refused(_)) => (
+        CallbackRequest::Answer(Callback::Refused(_)) => (
             "200 OK",
             "The sign-in did not complete. Return to the terminal.\n",
         ),
-        None => ("404 Not Found", "Not found.\n"),
+        CallbackRequest::Stray => (
+            "400 Bad Request",
+            "This is not the answer to the sign-in aws-session is waiting for; it was ignored.\n",
+        ),
+        CallbackRequest::OtherPath => ("404 Not Found", "Not found.\n"),
     };
     let _ = write!(
         stream,
@@ -100,5 +105,8 @@ fn answer(mut stream: TcpStream) -> Option<Callback> {
         page.len()
     );
     let _ = stream.flush();
-    callback
+    match request {
+        CallbackRequest::Answer(cb) => Some(cb),
+        _ => None,
+    }
 }

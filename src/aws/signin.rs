@@ -223,26 +223,52 @@ pub enum Callback {
     Refused(String),
 }
 
-/// The callback in request target `target` (`/oauth/callback?code=…&state=…`); `None`
-/// for any other request (a browser's `/favicon.ico`).
+/// A request to the callback listener, as [`parse_callback`] sorts it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum CallbackRequest {
+    /// Not the callback path (a browser's `/favicon.ico`).
+    OtherPath,
+    /// The callback path, but not this sign-in's answer: another state, no state, or
+    /// neither a code nor an error. Answered and ignored: whatever sent it (another
+    /// tab, a stale bookmark, a local program) must not end the sign-in.
+    Stray,
+    /// This sign-in's answer (its state matched).
+    Answer(Callback),
+}
+
+/// Sort request target `target` (`/oauth/callback?code=…&state=…`) for the sign-in
+/// whose state is `state`: only a request carrying that state and a code or an
+/// `error` is its answer.
 ///
 /// ```
-/// use aws_session::aws::signin::{parse_callback, Callback};
-/// assert!(parse_callback("/favicon.ico").is_none());
-/// assert!(matches!(parse_callback("/oauth/callback?code=a%2Bb&state=s"),
-///                  Some(Callback::Code { code, state }) if code == "a+b" && state == "s"));
+/// use aws_session::aws::signin::{parse_callback, Callback, CallbackRequest};
+/// assert!(parse_callback("/favicon.ico", "s") == CallbackRequest::OtherPath);
+/// assert!(matches!(parse_callback("/oauth/callback?code=a%2Bb&state=s", "s"),
+///                  CallbackRequest::Answer(Callback::Code { code, state }) if code == "a+b" && state == "s"));
+/// assert!(parse_callback("/oauth/callback?code=a&state=x", "s") == CallbackRequest::Stray);
+/// assert!(parse_callback("/oauth/callback?code=a", "s") == CallbackRequest::Stray);
+/// assert!(parse_callback("/oauth/callback?state=s", "s") == CallbackRequest::Stray);
+/// assert!(parse_callback("/oauth/callback?error=access_denied", "s") == CallbackRequest::Stray);
+/// assert!(parse_callback("/oauth/callback?error=access_denied&state=s", "s")
+///         == CallbackRequest::Answer(Callback::Refused("access_denied".into())));
 /// ```
-pub fn parse_callback(target: &str) -> Option<Callback> {
+pub fn parse_callback(target: &str, state: &str) -> CallbackRequest {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     if path != "/oauth/callback" {
-        return None;
+        return CallbackRequest::OtherPath;
+    }
+    if query_value(query, "state").as_deref() != Some(state) {
+        return CallbackRequest::Stray;
     }
     if let Some(e) = query_value(query, "error") {
-        return Some(Callback::Refused(e.chars().take(100).collect()));
+        return CallbackRequest::Answer(Callback::Refused(e.chars().take(100).collect()));
     }
-    match (query_value(query, "code"), query_value(query, "state")) {
-        (Some(code), Some(state)) if !code.is_empty() => Some(Callback::Code { code, state }),
-        _ => Some(Callback::Refused("no code in the callback".into())),
+    match query_value(query, "code") {
+        Some(code) if !code.is_empty() => CallbackRequest::Answer(Callback::Code {
+            code,
+            state: state.to_string(),
+        }),
+        _ => CallbackRequest::Stray,
     }
 }
 

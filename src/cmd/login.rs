@@ -179,7 +179,8 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         if let Err(e) = shell::open_browser(&url, env.get("BROWSER")) {
             eprintln!("aws-session: note: {e}; open the URL above yourself");
         }
-        let cb = server.wait(Instant::now() + Duration::from_secs(timeout))?;
+        // Only this sign-in's answer ends the wait (its state is checked there).
+        let cb = server.wait(Instant::now() + Duration::from_secs(timeout), &state)?;
         (signin::SAME_DEVICE, redirect_uri, cb)
     };
     let code = match callback {

@@ -367,18 +367,99 @@ fn cross_device_login_reads_the_pasted_code() {
     assert_eq!(t["clientId"], "arn:aws:signin:::devtools/cross-device");
 }
 
+/// A browser that first sends each of `strays` (Python expressions over `loc`, the
+/// real redirect) to the callback, writing the HTTP status of each to `statuses`, then
+/// (when `follow`) the real redirect.
+fn browser_with_strays(sb: &Sandbox, strays: &[&str], follow: bool) -> (PathBuf, PathBuf) {
+    let path = sb.home.path().join("browser");
+    let statuses = sb.home.path().join("statuses");
+    let strays = strays.join(", ");
+    let script = format!(
+        "#!{py}\nimport sys, urllib.request, urllib.error\n\
+         class NoRedirect(urllib.request.HTTPRedirectHandler):\n    def redirect_request(self, *a): return None\n\
+         opener = urllib.request.build_opener(NoRedirect)\n\
+         try:\n    opener.open(sys.argv[1])\n    sys.exit('no redirect')\n\
+         except urllib.error.HTTPError as e:\n    loc = e.headers['Location']\n\
+         def status(u):\n    try:\n        return urllib.request.urlopen(u).status\n    except urllib.error.HTTPError as e:\n        return e.code\n\
+         seen = [str(status(u)) for u in [{strays}]]\n\
+         open({out:?}, 'w').write(' '.join(seen))\n\
+         if {follow}:\n    urllib.request.urlopen(loc).read()\n",
+        py = venv().join("bin/python").display(),
+        out = statuses.display().to_string(),
+        follow = if follow { "True" } else { "False" },
+    );
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    (path, statuses)
+}
+
+/// Requests to the callback that are not this sign-in's answer (another state, no
+/// state, no code, an error with another state, another path) are answered and
+/// ignored; the browser's real redirect that follows signs in.
+#[test]
+fn stray_requests_to_the_callback_are_ignored_and_the_real_one_signs_in() {
+    let (peer, user) = signin_peer(900);
+    let sb = Sandbox::new();
+    let (browser, statuses) = browser_with_strays(
+        &sb,
+        &[
+            "loc.replace('state=', 'state=x')",
+            "loc.split('?')[0]",
+            "loc.split('?')[0] + '?' + [p for p in loc.split('?')[1].split('&') if p.startswith('state=')][0]",
+            "loc.replace('code=', 'error=access_denied&code=').replace('state=', 'state=x')",
+            "loc.replace('/oauth/callback', '/favicon.ico')",
+        ],
+        true,
+    );
+    let o = login(&sb, &peer, &browser);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        fs::read_to_string(&statuses).unwrap(),
+        "400 400 400 400 404"
+    );
+    let t = read_json(&cache_file(&sb, &user.arn));
+    assert_eq!(t["clientId"], "arn:aws:signin:::devtools/same-device");
+}
+
+/// A callback with another sign-in's state does not end this one: the run waits for
+/// its own answer until AWS_SESSION_LOGIN_TIMEOUT, then fails having written nothing.
 #[test]
 fn login_with_a_wrong_state_writes_nothing() {
     let (peer, _user) = signin_peer(900);
     let sb = Sandbox::new();
     sb.write_config("[profile dev]\nregion = us-east-1\n");
-    let browser = fake_browser(&sb, "loc.replace('state=', 'state=x')");
-    let o = login(&sb, &peer, &browser);
-    assert_login_error(&o, 5, "state does not match");
+    let (browser, statuses) =
+        browser_with_strays(&sb, &["loc.replace('state=', 'state=x')"], false);
+    let o = sb
+        .command(&peer)
+        .env("BROWSER", &browser)
+        .env("AWS_SESSION_LOGIN_TIMEOUT", "3")
+        .args(["--profile", "dev", "login"])
+        .output()
+        .unwrap();
+    assert_login_error(&o, 5, "no sign-in came back from the browser in time");
+    assert_eq!(fs::read_to_string(&statuses).unwrap(), "400");
     assert_eq!(
         fs::read_to_string(&sb.config_file).unwrap(),
         "[profile dev]\nregion = us-east-1\n"
     );
+    assert!(!sb.home.path().join(".aws/login").exists());
+    assert!(token_log(&peer).is_empty());
+}
+
+/// The answer with this sign-in's state and `error=…` (the user cancelled) ends the
+/// sign-in with that error, having written nothing.
+#[test]
+fn a_refused_sign_in_with_the_right_state_ends_the_login() {
+    let (peer, _user) = signin_peer(900);
+    let sb = Sandbox::new();
+    let browser = fake_browser(
+        &sb,
+        "loc.split('?')[0] + '?error=access_denied&' + [p for p in loc.split('?')[1].split('&') if p.startswith('state=')][0]",
+    );
+    let o = login(&sb, &peer, &browser);
+    assert_login_error(&o, 5, "the sign-in did not complete (access_denied)");
+    assert!(!sb.config_file.exists());
     assert!(!sb.home.path().join(".aws/login").exists());
     assert!(token_log(&peer).is_empty());
 }
