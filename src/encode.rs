@@ -1,6 +1,8 @@
 //! Percent-encoding as SigV4 and the Query API's form bodies want it (RFC 3986:
-//! everything but `A-Z a-z 0-9 - _ . ~` is encoded, upper-case hex); base64 (RFC 4648,
-//! standard and URL-safe alphabets) for the sign-in flow's PEM keys, JWTs and PKCE.
+//! everything but `A-Z a-z 0-9 - _ . ~` is encoded, upper-case hex) and its decoding
+//! (proxy user info, the sign-in callback's query); base64 (RFC 4648, standard and
+//! URL-safe alphabets) for the sign-in flow's PEM keys, JWTs and PKCE, and IAM's MFA
+//! seeds.
 
 /// Percent-encode `s`; `/` is kept as is when `keep_slash` is true (URI paths).
 ///
@@ -26,6 +28,61 @@ pub fn uri_encode(s: &str, keep_slash: bool) -> String {
         }
     }
     out
+}
+
+/// The value of ASCII hex digit `c` (either case); `None` for anything else, a `+`
+/// or `-` sign included (which `from_str_radix` would accept before the digits).
+///
+/// ```
+/// use aws_session::encode::hex_value;
+/// assert_eq!(hex_value(b'f'), Some(15));
+/// assert_eq!(hex_value(b'A'), Some(10));
+/// assert_eq!(hex_value(b'+'), None);
+/// ```
+pub fn hex_value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `s` with every `%XX` decoded (and, when `plus_is_space`, every `+` a space, as
+/// form-encoded query strings write it); `None` for a `%` not followed by two hex
+/// digits, or bytes that are not UTF-8.
+///
+/// ```
+/// use aws_session::encode::percent_decode;
+/// assert_eq!(percent_decode("a%2Bb+c", false).unwrap(), "a+b+c");
+/// assert_eq!(percent_decode("a%2Bb+c", true).unwrap(), "a+b c");
+/// assert!(percent_decode("%+1", false).is_none());
+/// assert!(percent_decode("%4", false).is_none());
+/// assert!(percent_decode("%ff", false).is_none());
+/// ```
+pub fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hi = hex_value(*b.get(i + 1)?)?;
+                let lo = hex_value(*b.get(i + 2)?)?;
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 const B64_STD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -84,6 +141,19 @@ pub fn base64_decode(text: &str, url: bool) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// [`base64_decode`] (standard alphabet) of `text` with its whitespace removed first:
+/// base64 that may be wrapped over lines (IAM's MFA seeds, PEM bodies).
+///
+/// ```
+/// use aws_session::encode::base64_decode_wrapped;
+/// assert_eq!(base64_decode_wrapped("TW\nFu").unwrap(), b"Man");
+/// assert!(base64_decode_wrapped("T*Fu").is_none());
+/// ```
+pub fn base64_decode_wrapped(text: &str) -> Option<Vec<u8>> {
+    let clean: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64_decode(&clean, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +170,31 @@ mod tests {
         assert_eq!(base64_encode(b"foobar", false), "Zm9vYmFy");
         assert_eq!(base64_encode(b"fo", false), "Zm8=");
         assert!(base64_decode("Zm8 ", false).is_none());
+    }
+
+    #[test]
+    fn percent_decoding_takes_only_two_hex_digits() {
+        assert_eq!(percent_decode("%41%4a%4A", false).unwrap(), "AJJ");
+        // from_str_radix would read "+1" as 1.
+        for bad in ["%+1", "%-1", "% 1", "%1", "%", "%g0", "%1+"] {
+            assert_eq!(percent_decode(bad, false), None, "{bad}");
+            assert_eq!(percent_decode(bad, true), None, "{bad}");
+        }
+        assert_eq!(percent_decode("%20+", true).unwrap(), "  ");
+        assert_eq!(
+            percent_decode(&uri_encode("ሴ a+b", false), false).unwrap(),
+            "ሴ a+b"
+        );
+    }
+
+    #[test]
+    fn wrapped_base64() {
+        assert_eq!(base64_decode_wrapped("").unwrap(), b"");
+        assert_eq!(base64_decode_wrapped(" TQ==\n").unwrap(), b"M");
+        assert_eq!(base64_decode_wrapped("TWFu\r\nTQ").unwrap(), b"ManM");
+        for bad in ["T", "TWFuT", "TW=u", "TQ===", "T*Fu", "é"] {
+            assert_eq!(base64_decode_wrapped(bad), None, "{bad}");
+        }
     }
 
     #[test]

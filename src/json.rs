@@ -309,6 +309,7 @@ impl Parser<'_> {
         let digits = self
             .s
             .get(self.i..self.i + 4)
+            .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
             .and_then(|d| std::str::from_utf8(d).ok())
             .and_then(|d| u32::from_str_radix(d, 16).ok())
             .ok_or_else(|| format!("bad \\u escape at byte {}", self.i))?;
@@ -385,5 +386,20 @@ mod tests {
         let deep = "[".repeat(40) + &"]".repeat(40);
         assert!(parse(&deep).is_err());
         assert_eq!(parse("\"\\ud83d\\ude00\"").unwrap().as_str(), Some("😀"));
+    }
+
+    #[test]
+    fn unicode_escapes_take_exactly_four_hex_digits() {
+        assert_eq!(parse("\"\\u0041\\u004a\"").unwrap().as_str(), Some("AJ"));
+        // from_str_radix would read "+041" as 0x41.
+        for bad in [
+            "\"\\u+041\"",
+            "\"\\u-041\"",
+            "\"\\u 041\"",
+            "\"\\u04\"",
+            "\"\\u004g\"",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -16,6 +16,7 @@
 //! terminal it comes out inverted, which is what [`Style::Ansi`] (`--qr-ansi`) is for:
 //! it sets both colours explicitly and reads the same on any theme.
 
+use crate::encode::uri_encode;
 use qrcodegen::{DataTooLong, QrCode, QrCodeEcc, QrSegment, Version};
 use std::fmt;
 
@@ -60,17 +61,6 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
-/// Percent-encode for a URI component: everything but `A-Z a-z 0-9 - . _ ~`
-/// (RFC 3986 unreserved) becomes `%XX`, spaces included (`%20`, never `+`).
-///
-/// ```
-/// assert_eq!(aws_session::qr::percent_encode("Amazon Web Services"), "Amazon%20Web%20Services");
-/// assert_eq!(aws_session::qr::percent_encode("a+b@c:d"), "a%2Bb%40c%3Ad");
-/// ```
-pub fn percent_encode(s: &str) -> String {
-    crate::encode::uri_encode(s, false)
-}
-
 /// The Key URI of a TOTP device, in the layout AWS's own QR codes use:
 /// `otpauth://totp/ISSUER:USER@ACCOUNT?secret=SEED&issuer=ISSUER`.
 ///
@@ -89,11 +79,11 @@ pub fn percent_encode(s: &str) -> String {
 /// );
 /// ```
 pub fn otpauth_uri(issuer: &str, user_name: &str, account: &str, base32_seed: &str) -> String {
-    let issuer = percent_encode(issuer);
+    let issuer = uri_encode(issuer, false);
     format!(
         "otpauth://totp/{issuer}:{}@{}?secret={}&issuer={issuer}",
-        percent_encode(user_name),
-        percent_encode(account),
+        uri_encode(user_name, false),
+        uri_encode(account, false),
         base32_seed.trim_end_matches('='),
     )
 }

@@ -258,8 +258,10 @@ fn parse_proxy(value: &str, no_proxy: Option<&str>) -> Result<(ureq::Proxy, Stri
             Some((user, pw)) => (user, Some(pw)),
             None => (u, None),
         };
-        let decode =
-            |s: &str| percent_decode(s).ok_or("the user info is not percent-encoded UTF-8");
+        let decode = |s: &str| {
+            crate::encode::percent_decode(s, false)
+                .ok_or("the user info is not percent-encoded UTF-8")
+        };
         builder = builder.username(&decode(user)?);
         if let Some(pw) = password {
             builder = builder.password(&decode(pw)?);
@@ -274,24 +276,6 @@ fn parse_proxy(value: &str, no_proxy: Option<&str>) -> Result<(ureq::Proxy, Stri
         .build()
         .map_err(|_| "it does not parse as a URL".to_string())?;
     Ok((proxy, format!("{host}:{port}")))
-}
-
-/// `%XX` decoded; `None` for a bad escape or bytes that are not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 impl Transport {

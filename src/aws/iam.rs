@@ -310,7 +310,7 @@ pub fn parse_empty_response(body: &str, expected_root: &str) -> Result<(), XmlEr
 
 /// The base32 seed from the `Base32StringSeed` text, or `None` if it is neither form.
 fn decode_seed(text: &str) -> Option<String> {
-    if let Some(bytes) = decode_base64(text) {
+    if let Some(bytes) = crate::encode::base64_decode_wrapped(text) {
         if let Ok(s) = String::from_utf8(bytes) {
             if let Some(seed) = normalize_base32(&s) {
                 return Some(seed);
@@ -330,48 +330,6 @@ fn normalize_base32(s: &str) -> Option<String> {
             .bytes()
             .all(|b| matches!(b.to_ascii_uppercase(), b'A'..=b'Z' | b'2'..=b'7'));
     ok.then(|| s.to_ascii_uppercase())
-}
-
-/// Standard base64 (RFC 4648, `+/`, padding optional, whitespace ignored).
-fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    }
-    let clean: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let data = {
-        let mut end = clean.len();
-        while end > 0 && clean[end - 1] == b'=' {
-            end -= 1;
-        }
-        if clean.len() - end > 2 {
-            return None;
-        }
-        &clean[..end]
-    };
-    if data.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(data.len() * 3 / 4);
-    for chunk in data.chunks(4) {
-        let mut acc: u32 = 0;
-        for &c in chunk {
-            acc = (acc << 6) | value(c)?;
-        }
-        match chunk.len() {
-            4 => out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]),
-            3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
-            2 => out.push((acc >> 4) as u8),
-            _ => return None,
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -570,20 +528,6 @@ mod tests {
                 .to_string(),
             "missing <CreateVirtualMFADeviceResult><VirtualMFADevice><Base32StringSeed>"
         );
-    }
-
-    #[test]
-    fn base64_decoder() {
-        assert_eq!(decode_base64("").as_deref(), Some(&b""[..]));
-        assert_eq!(decode_base64("TQ==").as_deref(), Some(&b"M"[..]));
-        assert_eq!(decode_base64("TWE=").as_deref(), Some(&b"Ma"[..]));
-        assert_eq!(decode_base64("TWFu").as_deref(), Some(&b"Man"[..]));
-        assert_eq!(decode_base64("TWFuTQ").as_deref(), Some(&b"ManM"[..]));
-        assert_eq!(decode_base64("TW\nFu").as_deref(), Some(&b"Man"[..]));
-        assert_eq!(decode_base64("+/+/").map(|v| v.len()), Some(3));
-        for bad in ["T", "TWFuT", "TW=u", "TQ===", "T*Fu", "é"] {
-            assert_eq!(decode_base64(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! botocore share (`~/.aws/login/cache/<sha256(login_session)>.json`).
 
 use crate::credentials::{Credentials, SessionCredentials};
-use crate::encode::{base64_decode, base64_encode, uri_encode};
+use crate::encode::{base64_decode, base64_encode, percent_decode, uri_encode};
 use crate::error::{AwsError, Error};
 use crate::json::{self, Value};
 use crate::timefmt::{iso8601_utc, parse_rfc3339};
@@ -181,37 +181,12 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Erro
     })
 }
 
-/// `%XX` and `+` decoded; `None` for a bad escape or bytes that are not UTF-8.
-fn form_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The value of `key` in the query string `q` (the first one).
 fn query_value(q: &str, key: &str) -> Option<String> {
     q.split('&')
         .filter_map(|kv| kv.split_once('='))
         .find(|(k, _)| *k == key)
-        .and_then(|(_, v)| form_decode(v))
+        .and_then(|(_, v)| percent_decode(v, true))
 }
 
 /// What came back to the callback URL.

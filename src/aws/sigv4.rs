@@ -14,7 +14,7 @@
 //! `Debug`/`Display` output, and the derived keys are wiped once used.
 
 use crate::credentials::Credentials;
-use crate::encode::uri_encode;
+use crate::encode::{hex_value, uri_encode};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -465,12 +465,6 @@ fn reencode(raw: &str) -> String {
     }
     out.push_str(&uri_encode(&raw[plain_start..], false));
     out
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    char::from(c)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
 }
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
