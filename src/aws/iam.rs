@@ -3,8 +3,8 @@
 //! - [`list_mfa_devices`] → [`parse_list_mfa_devices`]: which device to use.
 //! - [`create_virtual_mfa_device`] → [`parse_create_virtual_mfa_device`]: the seed to
 //!   draw as a QR code; then [`enable_mfa_device`] with two consecutive codes.
-//! - [`delete_virtual_mfa_device`], [`deactivate_mfa_device`] → [`parse_empty_response`]:
-//!   clean-up when provisioning fails.
+//! - [`delete_virtual_mfa_device`] → [`parse_empty_response`]: clean-up when
+//!   provisioning fails.
 
 use crate::aws::query::{QueryRequest, Service};
 use crate::aws::xml::{path_string, Document, XmlError};
@@ -70,18 +70,6 @@ pub fn enable_mfa_device(user_name: &str, serial: &str, code1: &str, code2: &str
 /// ```
 pub fn delete_virtual_mfa_device(serial: &str) -> QueryRequest {
     QueryRequest::new(Service::Iam, "DeleteVirtualMFADevice").param("SerialNumber", serial)
-}
-
-/// A `DeactivateMFADevice` request (detach the device from the user).
-///
-/// ```
-/// let req = aws_session::aws::iam::deactivate_mfa_device("alice", "arn:aws:iam::123456789012:mfa/alice");
-/// assert_eq!(req.action, "DeactivateMFADevice");
-/// ```
-pub fn deactivate_mfa_device(user_name: &str, serial: &str) -> QueryRequest {
-    QueryRequest::new(Service::Iam, "DeactivateMFADevice")
-        .param("UserName", user_name)
-        .param("SerialNumber", serial)
 }
 
 /// A `ListAccessKeys` request for `user_name`'s access keys.
@@ -298,7 +286,8 @@ pub fn parse_create_virtual_mfa_device(body: &str) -> Result<VirtualMfaDevice, X
 }
 
 /// Check an answer that carries nothing but its request id (`EnableMFADevice`,
-/// `DeactivateMFADevice`, `DeleteVirtualMFADevice`): the root must be `expected_root`.
+/// `DeleteVirtualMFADevice`, or any other IAM action answered so): the root must be
+/// `expected_root`.
 ///
 /// ```
 /// let body = include_str!("../../fixtures/xml/iam_enable_mfa_device.xml");
@@ -378,17 +367,10 @@ mod tests {
             "Action=DeleteVirtualMFADevice&Version=2010-05-08\
              &SerialNumber=arn%3Aaws%3Aiam%3A%3A1%3Amfa%2Falice"
         );
-        let req = deactivate_mfa_device("alice", "arn:aws:iam::1:mfa/alice");
-        assert_eq!(
-            req.form_body(),
-            "Action=DeactivateMFADevice&Version=2010-05-08&UserName=alice\
-             &SerialNumber=arn%3Aaws%3Aiam%3A%3A1%3Amfa%2Falice"
-        );
         for req in [
             list_mfa_devices(None),
             create_virtual_mfa_device("a", None),
             delete_virtual_mfa_device("s"),
-            deactivate_mfa_device("u", "s"),
         ] {
             assert_eq!(req.service, Service::Iam);
             assert!(!req.carries_mfa_code, "{}", req.action);

@@ -158,27 +158,6 @@ impl Profile {
             .map(String::as_str)
     }
 
-    /// The value of one sub-property of a property written as an indented block:
-    /// `s3 =` followed by lines like `  max_concurrent_requests = 20`. `sub` is matched
-    /// exactly (sub-property names keep their case).
-    ///
-    /// ```
-    /// # use aws_session::config::{merge, parse, FileKind};
-    /// let text = "[profile a]\ns3 =\n  addressing_style = path\n";
-    /// let set = merge(Some(parse(text, FileKind::Config, "c")?), None);
-    /// let a = set.get("a").unwrap();
-    /// assert_eq!(a.sub_property("s3", "addressing_style"), Some("path"));
-    /// assert_eq!(a.sub_property("s3", "nope"), None);
-    /// # Ok::<(), aws_session::config::ConfigError>(())
-    /// ```
-    pub fn sub_property(&self, key: &str, sub: &str) -> Option<&str> {
-        self.sub_properties(key)
-            .into_iter()
-            .rev() // the last definition wins, as for properties
-            .find(|(k, _)| *k == sub)
-            .map(|(_, v)| v)
-    }
-
     /// All sub-properties of `key`, in file order (empty when it has none).
     ///
     /// ```
@@ -551,10 +530,14 @@ mod tests {
             "[profile a]\ns3 =\n  max_concurrent_requests = 20\n  addressing_style = path\n",
         );
         let a = set.get("a").unwrap();
-        assert_eq!(a.sub_property("s3", "addressing_style"), Some("path"));
-        assert_eq!(a.sub_property("s3", "max_concurrent_requests"), Some("20"));
-        assert_eq!(a.sub_property("s3", "missing"), None);
-        assert_eq!(a.sub_property("nope", "x"), None);
+        assert_eq!(
+            a.sub_properties("s3"),
+            vec![
+                ("max_concurrent_requests", "20"),
+                ("addressing_style", "path")
+            ]
+        );
+        assert!(a.sub_properties("nope").is_empty());
     }
 
     #[test]
