@@ -143,7 +143,7 @@ pub fn cli(data: &[u8]) {
                 assert!(aws_session::tty::is_well_formed(code), "a bad code passed");
             }
             if let Some((d, _)) = o.duration {
-                assert!((cli::MIN_DURATION..=cli::MAX_DURATION).contains(&d));
+                assert!((sts::MIN_DURATION_SECS..=sts::GET_SESSION_TOKEN_MAX_SECS).contains(&d));
             }
             if let cli::Command::Help(topic) = &o.command {
                 let _ = cli::help(topic.as_deref());

@@ -15,7 +15,10 @@ use crate::error::{Error, Result};
 use crate::tty::check_code;
 use std::ffi::OsString;
 
-pub use crate::cmd::{help, Command, Options, GLOBAL_OPTIONS, MAX_DURATION, MIN_DURATION, USAGE};
+use crate::aws::sts::{
+    GET_SESSION_TOKEN_MAX_SECS as MAX_DURATION, MIN_DURATION_SECS as MIN_DURATION,
+};
+pub use crate::cmd::{help, Command, Options, GLOBAL_OPTIONS, USAGE};
 
 /// The global options as given on the command line.
 #[derive(Default)]
@@ -256,7 +259,7 @@ pub fn check_duration(v: &str, name: &str) -> Result<Option<u32>> {
     if n == 0 {
         return Ok(None);
     }
-    if !(MIN_DURATION as u64..=MAX_DURATION as u64).contains(&n) {
+    if !(u64::from(MIN_DURATION)..=u64::from(MAX_DURATION)).contains(&n) {
         return Err(Error::Usage(format!(
             "{name} {n} is out of range: AWS allows {MIN_DURATION} to {MAX_DURATION} seconds (15 minutes to 36 hours)"
         )));

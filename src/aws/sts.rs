@@ -9,10 +9,18 @@ use crate::aws::xml::{Document, Element, XmlError};
 use crate::credentials::{Credentials, SessionCredentials};
 use time::OffsetDateTime;
 
-/// The longest session GetSessionToken grants (36 h), in seconds.
-pub const GET_SESSION_TOKEN_MAX_SECS: i64 = 129_600;
-/// The longest session AssumeRole grants (12 h), in seconds.
-pub const ASSUME_ROLE_MAX_SECS: i64 = 43_200;
+// AWS's limits on DurationSeconds, in seconds: the one definition every check, message
+// and help text uses.
+
+/// The shortest session GetSessionToken and AssumeRole grant (15 min).
+pub const MIN_DURATION_SECS: u32 = 900;
+/// The longest session GetSessionToken grants an IAM user (36 h).
+pub const GET_SESSION_TOKEN_MAX_SECS: u32 = 129_600;
+/// The longest session AssumeRole grants (12 h: a role's MaxSessionDuration is at
+/// most that).
+pub const ASSUME_ROLE_MAX_SECS: u32 = 43_200;
+/// The longest role session assumed with temporary credentials (role chaining, 1 h).
+pub const ROLE_CHAINING_MAX_SECS: u32 = 3600;
 /// Slack on those maxima for clocks and rounding.
 pub const SESSION_SLACK_SECS: i64 = 300;
 
@@ -38,7 +46,7 @@ pub const SESSION_SLACK_SECS: i64 = 300;
 pub fn check_session_times(
     action: &str,
     expiration: OffsetDateTime,
-    max_secs: i64,
+    max_secs: u32,
     date: Option<OffsetDateTime>,
     local_now: OffsetDateTime,
 ) -> Result<(), crate::error::Error> {
@@ -58,7 +66,7 @@ pub fn check_session_times(
             "{action} answered with a session that ended at {exp}, before {before} ({NOT_AWS})"
         )));
     }
-    if left > max_secs.saturating_add(SESSION_SLACK_SECS) {
+    if left > i64::from(max_secs) + SESSION_SLACK_SECS {
         return Err(Error::Network(format!(
             "{action} answered with a session until {exp}, longer than AWS allows ({} h) ({NOT_AWS})",
             max_secs / 3600

@@ -270,11 +270,6 @@ pub fn help(topic: Option<&str>) -> Result<String> {
 /// The usage line of the tool.
 pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | login [--remote] | logout | export | credential-process | rotate | status | clear | prompt | completions SHELL]";
 
-/// Shortest session AWS grants (GetSessionToken DurationSeconds).
-pub const MIN_DURATION: u32 = 900;
-/// Longest session AWS grants to an IAM user (36 h).
-pub const MAX_DURATION: u32 = 129_600;
-
 /// `aws-session --help`.
 fn tool_help() -> String {
     let mut commands = String::new();
@@ -333,8 +328,8 @@ fn tool_help() -> String {
         ),
         version = env!("CARGO_PKG_VERSION"),
         usage = USAGE,
-        min = MIN_DURATION,
-        max = MAX_DURATION,
+        min = crate::aws::sts::MIN_DURATION_SECS,
+        max = crate::aws::sts::GET_SESSION_TOKEN_MAX_SECS,
         commands = commands,
     )
 }

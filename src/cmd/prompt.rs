@@ -54,3 +54,17 @@ fn prompt_text(env: &Env) -> Result<String> {
     )?;
     Ok(shell::prompt_prefix(left, color, shell::EscapeStyle::Plain))
 }
+
+#[cfg(test)]
+mod tests {
+    /// The prompt's bound (in `shell/`, which sits below `aws/` and cannot name it) is
+    /// STS's longest session plus its slack.
+    #[test]
+    fn longest_session_is_sts_longest_plus_slack() {
+        use crate::aws::sts::{GET_SESSION_TOKEN_MAX_SECS, SESSION_SLACK_SECS};
+        assert_eq!(
+            crate::shell::LONGEST_SESSION_SECS,
+            i64::from(GET_SESSION_TOKEN_MAX_SECS) + SESSION_SLACK_SECS
+        );
+    }
+}

@@ -313,7 +313,7 @@ impl Run<'_> {
             // run of ours from a true answer; it is replaced.
             Lookup::Found(e)
                 if (e.session.expiration - now).whole_seconds()
-                    > sts::GET_SESSION_TOKEN_MAX_SECS + sts::SESSION_SLACK_SECS =>
+                    > i64::from(sts::GET_SESSION_TOKEN_MAX_SECS) + sts::SESSION_SLACK_SECS =>
             {
                 eprintln!(
                     "aws-session: note: ignoring session cache entry {}/{key}.json: it expires at {}, longer than any AWS session; it will be replaced",

@@ -26,12 +26,10 @@ use crate::credentials::Credentials;
 use std::collections::HashSet;
 use std::fmt;
 
-/// AWS caps a role assumed with temporary credentials (role chaining) at one hour.
-pub const ROLE_CHAINING_MAX: u32 = 3600;
-/// Shortest role session AWS grants.
-pub const MIN_ROLE_DURATION: u32 = 900;
-/// Longest role session AWS grants (a role's MaxSessionDuration is at most 12 h).
-pub const MAX_ROLE_DURATION: u32 = 43_200;
+use crate::aws::sts::{
+    ASSUME_ROLE_MAX_SECS as MAX_ROLE_DURATION, MIN_DURATION_SECS as MIN_ROLE_DURATION,
+    ROLE_CHAINING_MAX_SECS as ROLE_CHAINING_MAX,
+};
 
 /// Where the first credentials of a plan come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

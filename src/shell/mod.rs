@@ -60,7 +60,8 @@ pub enum EscapeStyle {
     Plain,
 }
 
-/// The longest an AWS session lasts (GetSessionToken's 36 h) plus 300 s of slack: an
+/// The longest an AWS session lasts (GetSessionToken's 36 h, `aws::sts`) plus 300 s of
+/// slack (a test in `cmd/prompt.rs` keeps the two equal): an
 /// AWS_SESSION_EXPIRATION further ahead is not one aws-session set, and the prompt
 /// shows it as expired.
 pub const LONGEST_SESSION_SECS: i64 = 36 * 3600 + 300;
