@@ -30,7 +30,7 @@ use crate::cache::{self, Cache};
 use crate::config::{self, FileKind, ProfileSet};
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
-use crate::session::mfa_process::ProcessCodes;
+use crate::session::mfa_process::{self, ProcessCodes};
 use crate::session::{self, EnvChanges, Established, SessionPlan};
 use crate::tty::{CodeSource, TerminalPrompt};
 use std::ffi::OsString;
@@ -613,7 +613,8 @@ impl<'a> Context<'a> {
     ) -> Result<Self> {
         let profile = choice.map(|(p, _)| p);
         let mut plan = session::plan_session_for(env, &profiles, choice)?;
-        let mfa_process = mfa_process(env, &profiles, profile, &plan);
+        let mfa_process =
+            mfa_process::command_for(env, &profiles, profile, plan.source.origin.profile());
         if let Some((command, from)) = &mfa_process {
             // Checked now, so that a bad setting is found before anything is run or sent.
             ProcessCodes::new(None, command, from)?;
@@ -775,33 +776,6 @@ impl<'a> Context<'a> {
             self.env,
         )
     }
-}
-
-/// The mfa_process of a run and where it was set: AWS_SESSION_MFA_PROCESS, else the
-/// chosen profile's `mfa_process`, else that of the profile the keys come from.
-fn mfa_process(
-    env: &Env,
-    profiles: &ProfileSet,
-    profile: Option<&str>,
-    plan: &SessionPlan,
-) -> Option<(String, String)> {
-    if let Some(v) = env
-        .get("AWS_SESSION_MFA_PROCESS")
-        .filter(|v| !v.trim().is_empty())
-    {
-        return Some((v.to_string(), "AWS_SESSION_MFA_PROCESS".to_string()));
-    }
-    [
-        Some(profile.unwrap_or("default")),
-        plan.source.origin.profile(),
-    ]
-    .into_iter()
-    .flatten()
-    .find_map(|name| {
-        let v = profiles.get(name)?.get("mfa_process")?;
-        (!v.trim().is_empty())
-            .then(|| (v.to_string(), format!("mfa_process of profile \"{name}\"")))
-    })
 }
 
 /// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)

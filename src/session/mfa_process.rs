@@ -4,10 +4,38 @@
 //! given with --code / AWS_SESSION_MFA_CODE is used first, then the process is asked.
 //! A code AWS refuses is asked for once more, when the next 30-second window has begun.
 
+use crate::config::ProfileSet;
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::shell::process;
 use crate::tty::{is_well_formed, CodeSource};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The mfa_process command of a run and where it was set: AWS_SESSION_MFA_PROCESS
+/// (unless blank), else the `mfa_process` of the chosen `profile` (`default` when none
+/// is chosen), else that of `source_profile`, the profile the keys come from (a role
+/// profile's source). A blank setting counts as unset.
+pub fn command_for(
+    env: &Env,
+    profiles: &ProfileSet,
+    profile: Option<&str>,
+    source_profile: Option<&str>,
+) -> Option<(String, String)> {
+    if let Some(v) = env
+        .get("AWS_SESSION_MFA_PROCESS")
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Some((v.to_string(), "AWS_SESSION_MFA_PROCESS".to_string()));
+    }
+    [Some(profile.unwrap_or("default")), source_profile]
+        .into_iter()
+        .flatten()
+        .find_map(|name| {
+            let v = profiles.get(name)?.get("mfa_process")?;
+            (!v.trim().is_empty())
+                .then(|| (v.to_string(), format!("mfa_process of profile \"{name}\"")))
+        })
+}
 
 /// The TOTP time step.
 const WINDOW_SECS: u64 = 30;
@@ -102,6 +130,40 @@ impl CodeSource for ProcessCodes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_comes_from_the_environment_then_the_profile_then_its_source() {
+        use crate::config::{merge, parse, FileKind};
+        let text = "[default]\nmfa_process = d\n[profile role]\nmfa_process = \n[profile src]\nmfa_process = s\n[profile own]\nmfa_process = o\n";
+        let set = merge(Some(parse(text, FileKind::Config, "c").unwrap()), None);
+        let none = Env::from_pairs([("X", "y")]);
+        let got = |env: &Env, p, src| command_for(env, &set, p, src);
+        assert_eq!(
+            got(&none, None, None),
+            Some(("d".into(), "mfa_process of profile \"default\"".into()))
+        );
+        assert_eq!(
+            got(&none, Some("own"), Some("src")),
+            Some(("o".into(), "mfa_process of profile \"own\"".into()))
+        );
+        // A blank setting in the chosen profile falls through to the source profile.
+        assert_eq!(
+            got(&none, Some("role"), Some("src")),
+            Some(("s".into(), "mfa_process of profile \"src\"".into()))
+        );
+        assert_eq!(got(&none, Some("role"), None), None);
+        assert_eq!(got(&none, Some("missing"), None), None);
+        let env = Env::from_pairs([("AWS_SESSION_MFA_PROCESS", "e")]);
+        assert_eq!(
+            got(&env, Some("own"), None),
+            Some(("e".into(), "AWS_SESSION_MFA_PROCESS".into()))
+        );
+        let blank = Env::from_pairs([("AWS_SESSION_MFA_PROCESS", " ")]);
+        assert_eq!(
+            got(&blank, Some("own"), None).map(|c| c.0),
+            Some("o".into())
+        );
+    }
 
     #[test]
     fn codes_are_trimmed_and_checked() {
