@@ -18,7 +18,7 @@ use std::ffi::OsString;
 use crate::aws::sts::{
     GET_SESSION_TOKEN_MAX_SECS as MAX_DURATION, MIN_DURATION_SECS as MIN_DURATION,
 };
-pub use crate::cmd::{help, Command, Options, GLOBAL_OPTIONS, USAGE};
+pub use crate::cmd::{help, usage, Command, Options, GLOBAL_OPTIONS};
 
 /// The global options as given on the command line.
 #[derive(Default)]
@@ -465,7 +465,7 @@ mod tests {
             .contains("\n  credential_process = aws-session"));
         for c in cmd::COMMANDS {
             assert!(
-                USAGE.contains(c.name),
+                usage().contains(c.name),
                 "{} is not in the usage line",
                 c.name
             );
@@ -503,8 +503,23 @@ mod tests {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             assert!(p(&args).is_ok(), "--{} is not accepted", o.long);
         }
+        // The block of command options is made from the table: each option's line
+        // names every command that takes it.
+        assert!(
+            help.contains("refresh: env|fish; export: env|fish|json|credential-process\n"),
+            "{help}"
+        );
         for c in cmd::COMMANDS {
             for o in c.options {
+                assert!(
+                    help.lines()
+                        .any(|l| l.starts_with(&format!("      --{} ", o.long))
+                            && l.contains(c.name)
+                            && l.contains(o.about)),
+                    "--{} of {} is not in --help's command options",
+                    o.long,
+                    c.name
+                );
                 assert!(
                     help.contains(&format!("--{}", o.long)),
                     "--{} is not in --help",

@@ -15,6 +15,7 @@ pub const SPEC: Spec = Spec {
         "Deletes the cached sessions of the profile, or all of them without --profile.\n",
     ),
     options: &[],
+    operands: "",
     makes_session: false,
 };
 

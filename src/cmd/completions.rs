@@ -13,6 +13,7 @@ pub const SPEC: Spec = Spec {
         "Prints a completion script, e.g. aws-session completions bash > /etc/bash_completion.d/aws-session\n",
     ),
     options: &[],
+    operands: "bash|zsh|fish",
     makes_session: false,
 };
 

@@ -20,6 +20,7 @@ pub const SPEC: Spec = Spec {
         "Asks for a code on the terminal when no cached session is left.\n",
     ),
     options: &[],
+    operands: "",
     makes_session: true,
 };
 

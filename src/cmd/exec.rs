@@ -21,6 +21,7 @@ pub const SPEC: Spec = Spec {
         "             is COMMAND's (128+n for a signal).\n",
     ),
     options: &[SERVER],
+    operands: "COMMAND [ARGS...]",
     makes_session: true,
 };
 
@@ -29,7 +30,7 @@ pub const SERVER: Opt = Opt {
     short: None,
     long: "server",
     value: false,
-    about: "stay the parent and serve renewing credentials on 127.0.0.1 instead of keys",
+    about: "serve renewing credentials on 127.0.0.1 instead of keys",
 };
 
 /// The options of `exec`.

@@ -15,15 +15,16 @@ pub const SPEC: Spec = Spec {
         "Prints the session credentials (from the cache, or a new session) for eval or scripts.\n",
     ),
     options: &[FORMAT],
+    operands: "",
     makes_session: true,
 };
 
-/// `--format`, shared with `refresh`.
+/// `--format` of export (refresh has its own, with fewer formats).
 pub const FORMAT: Opt = Opt {
     short: None,
     long: "format",
     value: true,
-    about: "output format",
+    about: "env|fish|json|credential-process",
 };
 
 /// The options of `export`.

@@ -48,6 +48,7 @@ pub const SPEC: Spec = Spec {
         "or AWS_ENDPOINT_URL_SIGNIN / AWS_ENDPOINT_URL.\n",
     ),
     options: &[REMOTE],
+    operands: "",
     makes_session: false,
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: Spec = Spec {
         "(15 minutes at most). The profile keeps login_session: aws-session login signs in again.\n",
     ),
     options: &[],
+    operands: "",
     makes_session: false,
 };
 

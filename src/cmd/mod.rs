@@ -161,6 +161,9 @@ pub struct Spec {
     pub help: &'static str,
     /// The command's own options.
     pub options: &'static [Opt],
+    /// What follows the command's name and options on the command line (for the usage
+    /// line and the command list of `--help`), e.g. `COMMAND [ARGS...]`; empty for none.
+    pub operands: &'static str,
     /// Whether it makes a session (then AWS_SESSION_MFA_CODE and AWS_SESSION_DURATION
     /// are read and checked; other commands ignore them).
     pub makes_session: bool,
@@ -267,19 +270,57 @@ pub fn help(topic: Option<&str>) -> Result<String> {
     }
 }
 
-/// The usage line of the tool.
-pub const USAGE: &str = "Usage: aws-session [OPTIONS] [shell | exec COMMAND [ARGS...] | refresh | provision-mfa | login [--remote] | logout | export | credential-process | rotate | status | clear | prompt | completions SHELL]";
+/// A command as the usage line and the command list write it: its name and operands.
+fn synopsis(c: &Spec) -> String {
+    if c.operands.is_empty() {
+        c.name.to_string()
+    } else {
+        format!("{} {}", c.name, c.operands)
+    }
+}
+
+/// The usage line of the tool, from [`COMMANDS`].
+pub fn usage() -> String {
+    let commands: Vec<String> = COMMANDS.iter().map(synopsis).collect();
+    format!("Usage: aws-session [OPTIONS] [{}]", commands.join(" | "))
+}
+
+/// The "Options of one command" block of `--help`, from the options of [`COMMANDS`]:
+/// one line per option name, saying which commands take it and what it does there.
+fn command_options_help() -> String {
+    let mut seen: Vec<(&Opt, Vec<(&str, &str)>)> = Vec::new();
+    for c in COMMANDS {
+        for o in c.options {
+            match seen.iter_mut().find(|(s, _)| s.long == o.long) {
+                Some((_, uses)) => uses.push((c.name, o.about)),
+                None => seen.push((o, vec![(c.name, o.about)])),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (o, uses) in seen {
+        let mut left = format!("--{}", o.long);
+        if o.value {
+            left.push(' ');
+            left.push_str(&o.long.to_uppercase());
+        }
+        let right = if uses.iter().all(|(_, a)| *a == uses[0].1) {
+            let names: Vec<&str> = uses.iter().map(|(n, _)| *n).collect();
+            format!("{}: {}", names.join(", "), uses[0].1)
+        } else {
+            let each: Vec<String> = uses.iter().map(|(n, a)| format!("{n}: {a}")).collect();
+            each.join("; ")
+        };
+        out.push_str(&format!("      {left:<29}{right}\n"));
+    }
+    out
+}
 
 /// `aws-session --help`.
 fn tool_help() -> String {
     let mut commands = String::new();
     for c in COMMANDS {
-        let name = match c.name {
-            "exec" => "exec COMMAND [ARGS...]",
-            "completions" => "completions bash|zsh|fish",
-            n => n,
-        };
-        commands.push_str(&format!("  {name:<33}{}\n", c.about));
+        commands.push_str(&format!("  {:<33}{}\n", synopsis(c), c.about));
     }
     format!(
         concat!(
@@ -297,13 +338,7 @@ fn tool_help() -> String {
             "  -V, --version                    print the version\n",
             "\n",
             "Options of one command (see COMMAND --help):\n",
-            "      --force                      shell: start a shell even inside a live aws-session shell\n",
-            "      --server                     exec, shell: serve renewing credentials on 127.0.0.1 instead of keys\n",
-            "      --format FORMAT              refresh: env|fish; export: env|fish|json|credential-process\n",
-            "      --reuse-mfa                  refresh: renew a role session from the cached MFA session\n",
-            "      --save                       provision-mfa: write mfa_serial into the profile\n",
-            "      --qr-ansi                    provision-mfa: draw the QR code with background colours\n",
-            "      --remote                     login: paste a code instead of using a browser here\n",
+            "{command_options}",
             "\n",
             "Commands:\n",
             "{commands}",
@@ -327,7 +362,8 @@ fn tool_help() -> String {
             "exec passes on the command's own status.\n",
         ),
         version = env!("CARGO_PKG_VERSION"),
-        usage = USAGE,
+        usage = usage(),
+        command_options = command_options_help(),
         min = crate::aws::sts::MIN_DURATION_SECS,
         max = crate::aws::sts::GET_SESSION_TOKEN_MAX_SECS,
         commands = commands,

@@ -16,6 +16,7 @@ pub const SPEC: Spec = Spec {
         "a session; for starship, powerlevel10k and other prompts.\n",
     ),
     options: &[],
+    operands: "",
     makes_session: false,
 };
 

@@ -50,6 +50,7 @@ pub const SPEC: Spec = Spec {
         "--qr-ansi draws the QR code with background colours (for dark-on-light terminals).\n",
     ),
     options: &[SAVE, QR_ANSI],
+    operands: "",
     makes_session: false,
 };
 
@@ -57,14 +58,14 @@ const SAVE: Opt = Opt {
     short: None,
     long: "save",
     value: false,
-    about: "provision-mfa: write mfa_serial into the profile",
+    about: "write mfa_serial into the profile",
 };
 
 const QR_ANSI: Opt = Opt {
     short: None,
     long: "qr-ansi",
     value: false,
-    about: "provision-mfa: QR code in background colours",
+    about: "draw the QR code with background colours",
 };
 
 /// The options of `provision-mfa`.

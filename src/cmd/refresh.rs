@@ -1,6 +1,5 @@
 //! `refresh [--format env|fish] [--reuse-mfa]`: export lines for a new session.
 
-use super::export::FORMAT;
 use super::{parse_format, render, serve, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -18,14 +17,23 @@ pub const SPEC: Spec = Spec {
         "again with a still-valid cached MFA session, without a code.\n",
     ),
     options: &[FORMAT, REUSE_MFA],
+    operands: "",
     makes_session: true,
+};
+
+/// `--format` of refresh: the formats that are shell lines.
+const FORMAT: Opt = Opt {
+    short: None,
+    long: "format",
+    value: true,
+    about: "env|fish",
 };
 
 const REUSE_MFA: Opt = Opt {
     short: None,
     long: "reuse-mfa",
     value: false,
-    about: "refresh: reuse a cached MFA session for a new role session",
+    about: "renew a role session from the cached MFA session",
 };
 
 /// The options of `refresh`.

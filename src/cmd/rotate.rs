@@ -32,6 +32,7 @@ pub const SPEC: Spec = Spec {
         "when none is cached). A user who already has two keys is left as it is.\n",
     ),
     options: &[],
+    operands: "",
     makes_session: true,
 };
 

@@ -26,6 +26,7 @@ pub const SPEC: Spec = Spec {
         "             prompt shows how long the MFA session lasts, aws-session-refresh renews it\n",
     ),
     options: &[FORCE, SERVER],
+    operands: "",
     makes_session: true,
 };
 
@@ -33,7 +34,7 @@ const FORCE: Opt = Opt {
     short: None,
     long: "force",
     value: false,
-    about: "start a shell inside a live session",
+    about: "start a shell even inside a live aws-session shell",
 };
 
 /// The options of `shell`.

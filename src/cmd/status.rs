@@ -20,6 +20,7 @@ pub const SPEC: Spec = Spec {
         "environment and of the cached sessions. Never shows a secret.\n",
     ),
     options: &[],
+    operands: "",
     makes_session: false,
 };
 
