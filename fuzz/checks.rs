@@ -90,7 +90,7 @@ pub fn profile(data: &[u8]) {
     }
     // The first profile's chain (source_profile, role_arn) is resolved or refused
     // without a panic, and in time linear in its length: a long chain is kept in
-    // fixtures/fuzz/profile/long-source-profile-chain (issue 13).
+    // fixtures/fuzz/profile/long-source-profile-chain.
     if let Some(first) = names.first() {
         if let Err(e) = aws_session::session::roles::resolve(&set, first) {
             assert!(!e.to_string().is_empty());

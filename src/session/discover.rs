@@ -27,7 +27,8 @@ pub fn is_security_key(serial: &str) -> bool {
 /// is on the terminal) that names them all and says that
 /// `mfa_serial` picks one: a user whose first device is the one at hand goes on working,
 /// and one who types a code of another device learns from the note which device is
-/// asked for and how to choose (refusing to run would break setups that work today).
+/// asked for and how to choose (refusing to run would stop users with several devices
+/// who never needed to pick one).
 /// No usable device: one GetCallerIdentity to name the user.
 pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<(String, Option<String>)> {
     let devices = list_mfa_devices(client, creds, None)?;

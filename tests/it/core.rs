@@ -95,7 +95,7 @@ fn discovery_costs_two_requests_and_sets_the_environment_contract() {
         user.mfa_serial.clone().unwrap()
     );
     // The child gets the profile for aws-session only (AWS_SESSION_PROFILE); no
-    // variable that would make an SDK read the profile's long-term keys (issue 12).
+    // variable that would make an SDK read the profile's long-term keys.
     assert_eq!(env["AWS_SESSION_PROFILE"], "dev");
     for unset in ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SDK_LOAD_CONFIG"] {
         assert!(!env.contains_key(unset), "{unset} is set in the child");

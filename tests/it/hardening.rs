@@ -1,9 +1,10 @@
-//! Issue 13, "Hardening, second round": one or more tests per defect and per variant
-//! of its class, each against a real program on 127.0.0.1 (a misbehaving HTTP server
-//! in a thread of this process, a tiny SOCKS5 relay, `openssl s_server`, bash/zsh/fish)
-//! and each able to fail. The rows of docs/errors.md name them.
+//! Hostile and broken surroundings: proxies, endpoints, deadlines, stdout, files that
+//! are not what their names say, partial keys, booleans, times. Each test runs against
+//! a real program on 127.0.0.1 (a misbehaving HTTP server in a thread of this process,
+//! a tiny SOCKS5 relay, `openssl s_server`, bash/zsh/fish) and can fail. The rows of
+//! docs/errors.md name them.
 //!
-//! Decisions taken where the issue left a choice:
+//! The rules these tests hold the tool to:
 //! - SOCKS proxies are used (ureq's `socks-proxy` feature: no new crate, +9 KiB).
 //!   A proxy variable that is set but does not parse stops the run: exit 2 (config,
 //!   like an unusable AWS_CA_BUNDLE), naming the variable, never its password.
@@ -1024,7 +1025,7 @@ fn fish_completion_never_evaluates_profile_names() {
 
 fn partial(env: &[(&str, &str)], args: &[&str]) -> (Output, Fake) {
     let fake = Fake::ok();
-    // The profile has other keys: today the run silently uses them.
+    // The profile has other keys: a run that fell back to them would hide the mistake.
     let sb = sandbox(true);
     let mut c = bin(&sb, &fake.url);
     for (k, v) in env {

@@ -85,7 +85,8 @@ fn credential_process_keys_make_mfa_and_role_sessions_and_show_in_status() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    // The child keeps the profile for aws-session only (issue 12: no AWS_PROFILE).
+    // The child keeps the profile for aws-session only (no AWS_PROFILE: an SDK would
+    // read the profile's long-term keys from it).
     let env = common::env_map(&o);
     assert_eq!(
         env.get("AWS_SESSION_PROFILE").map(String::as_str),

@@ -51,7 +51,7 @@ fn nothing_reads_a_path_outside_the_repository() {
     );
 }
 
-/// Every write to stdout is checked (issue 13): `print!`/`println!` panic on a full
+/// Every write to stdout is checked: `print!`/`println!` panic on a full
 /// disk, so src/ writes to stdout only through `out.rs`.
 #[test]
 fn stdout_is_written_only_through_out() {

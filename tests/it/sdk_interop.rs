@@ -1,4 +1,4 @@
-//! Real AWS SDKs that no one here wrote use the session aws-session makes (issue 12):
+//! Real AWS SDKs that no one here wrote use the session aws-session makes:
 //! the AWS SDK for JavaScript v3 (its default chain and `fromProcess`), boto3's default
 //! chain and the AWS CLI, each calling STS GetCallerIdentity against the peer, which
 //! logs what signed every request (`credential_kind`: long-term, session or role).
