@@ -503,6 +503,21 @@ mod tests {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             assert!(p(&args).is_ok(), "--{} is not accepted", o.long);
         }
+        // Every command the unknown-command error names is in the command list.
+        let Err(crate::error::Error::Usage(unknown)) = p(&["nope"]) else {
+            panic!("nope is a command")
+        };
+        let names = unknown
+            .split_once("(commands: ")
+            .and_then(|(_, r)| r.split_once(';'))
+            .map_or("", |(l, _)| l);
+        assert!(names.contains("help"), "{unknown}");
+        for name in names.split(", ") {
+            assert!(
+                help.contains(&format!("\n  {name} ")),
+                "{name} is not in --help's command list"
+            );
+        }
         // The block of command options is made from the table: each option's line
         // names every command that takes it.
         assert!(

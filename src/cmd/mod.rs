@@ -322,6 +322,12 @@ fn tool_help() -> String {
     for c in COMMANDS {
         commands.push_str(&format!("  {:<33}{}\n", synopsis(c), c.about));
     }
+    // `help` is no entry of the table (it takes no options and makes nothing), but the
+    // command line takes it, the completions offer it and errors list it.
+    commands.push_str(&format!(
+        "  {:<33}{}\n",
+        "help [COMMAND]", "this help, or one command's (as COMMAND --help)"
+    ));
     format!(
         concat!(
             "aws-session {version}: run a shell or a command with temporary AWS MFA credentials\n",
