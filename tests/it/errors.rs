@@ -407,7 +407,7 @@ fn args_unexpected_argument() {
     expect(
         &usage(&["refresh", "extra"], &[]),
         1,
-        &["unexpected argument \"extra\""],
+        &["unexpected argument \"extra\" (only exec takes arguments; see aws-session refresh --help)"],
     );
 }
 
