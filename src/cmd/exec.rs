@@ -55,6 +55,20 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
         args.help = true;
         return Ok(Args::default());
     }
+    // A command never starts with `-`: an option here was meant for aws-session, and
+    // running on without it could spend a code on the wrong profile.
+    if let Some(first) = rest
+        .first()
+        .filter(|a| a.to_string_lossy().starts_with('-'))
+    {
+        if first != "--" {
+            let shown = first.to_string_lossy();
+            return Err(Error::Usage(format!(
+                "{shown} after exec is not a command: options go before exec (aws-session {shown} … exec COMMAND), or end them with -- if COMMAND starts with -",
+                shown = shown.chars().take(40).collect::<String>()
+            )));
+        }
+    }
     let rest: Vec<OsString> = if rest.first().is_some_and(|a| a == "--") {
         rest.into_iter().skip(1).collect()
     } else {

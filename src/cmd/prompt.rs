@@ -8,11 +8,11 @@ use std::io::IsTerminal;
 
 pub const SPEC: Spec = Spec {
     name: "prompt",
-    about: "print the prompt prefix, e.g. (aws+12h)",
+    about: "print the prompt prefix, e.g. (aws+11h)",
     help: concat!(
         "Usage: aws-session prompt\n",
         "\n",
-        "Prints the prompt prefix for the current environment, e.g. (aws+12h), or nothing outside\n",
+        "Prints the prompt prefix for the current environment, e.g. (aws+11h), or nothing outside\n",
         "a session; for starship, powerlevel10k and other prompts.\n",
     ),
     options: &[],

@@ -16,7 +16,7 @@ pub const SPEC: Spec = Spec {
         "Usage: aws-session [OPTIONS] shell [--force] [--server]\n",
         "\n",
         "Starts $SHELL -i with temporary credentials in its environment. In bash, zsh and fish the\n",
-        "prompt shows the time left, e.g. (aws+12h), and the aws function refreshes expired\n",
+        "prompt shows the time left, e.g. (aws+11h), and the aws function refreshes expired\n",
         "credentials; aws-session-refresh gets a new session at any time.\n",
         "Refused inside a live aws-session shell unless --force is given.\n",
         "\n",

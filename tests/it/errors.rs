@@ -390,11 +390,24 @@ fn args_exec_without_command() {
 }
 
 #[test]
+fn args_option_after_exec() {
+    // Before any code is asked for: the option was meant for aws-session.
+    expect(
+        &usage(&["exec", "--profile", "admin", "aws", "sts"], &[]),
+        1,
+        &[
+            "--profile after exec is not a command",
+            "options go before exec",
+        ],
+    );
+}
+
+#[test]
 fn args_unexpected_argument() {
     expect(
         &usage(&["refresh", "extra"], &[]),
         1,
-        &["unexpected argument \"extra\""],
+        &["unexpected argument \"extra\" (only exec takes arguments; see aws-session refresh --help)"],
     );
 }
 
