@@ -521,3 +521,41 @@ fn a_tampered_token_or_a_dpop_key_that_does_not_parse_is_refused_and_left_alone(
     assert_eq!(fs::read_to_string(&path).unwrap(), text);
     assert_eq!(token_log(&peer).len(), 1);
 }
+
+/// A sign-in's 15-minute credentials (here 40 s) served to a long job by `exec --server`:
+/// the server renews them with the refresh token while boto3 keeps calling, and the job
+/// never sees an expired key.
+#[test]
+fn exec_server_renews_a_sign_in_for_a_long_job() {
+    let (peer, user, sb) = signed_in(40);
+    let script = r#"
+import sys, time, boto3
+sts = boto3.client("sts")
+end = time.time() + 55
+while time.time() < end:
+    print(sts.get_caller_identity()["Arn"], flush=True)
+    time.sleep(2)
+"#;
+    let python = venv().join("bin/python");
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "--server"])
+        .arg(&python)
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let arns = stdout(&o);
+    assert!(arns.lines().count() >= 20, "{arns}");
+    assert!(arns.lines().all(|a| a == user.arn), "{arns}");
+    // The login's code, then at least one refresh while the job ran.
+    let log = token_log(&peer);
+    assert_eq!(log[0], ("authorization_code".into(), 200), "{log:?}");
+    assert!(
+        log.iter()
+            .filter(|(g, s)| g == "refresh_token" && *s == 200)
+            .count()
+            >= 1,
+        "the server renewed the sign-in: {log:?}"
+    );
+}
