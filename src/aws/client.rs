@@ -100,6 +100,8 @@ impl Client {
         // no answer came back: it is never sent again, and the user is told why.
         let code_note = if req.carries_mfa_code {
             "; not retried because the request carried an MFA code that AWS may have used: wait for the next code and try again"
+        } else if req.sent_once {
+            "; not retried because AWS may have carried it out: check what exists before trying again"
         } else {
             ""
         };
@@ -220,7 +222,7 @@ impl Client {
                     let retryable = match &aws {
                         Some(e) => e.is_throttling() || resp.status >= 500,
                         None => resp.status >= 500 || resp.status == 429,
-                    } && !req.carries_mfa_code;
+                    } && !req.sent_once;
                     match aws {
                         Some(e) if retryable && attempt < self.attempts => {
                             format!("{} (HTTP {})", e.code, resp.status)
@@ -257,11 +259,12 @@ impl Client {
                         req.service.name(),
                         req.action,
                     ));
-                    // Lost connections are retried, but not with a code that may be spent;
+                    // Lost connections are retried, but not a request that may have taken
+                    // effect (a code spent, a key made);
                     // a refused one never carried anything. Timeouts are not retried:
                     // the user already waited the whole AWS_SESSION_TIMEOUT.
-                    let retryable = e.never_sent()
-                        || (matches!(e, TransportError::Lost(_)) && !req.carries_mfa_code);
+                    let retryable =
+                        e.never_sent() || (matches!(e, TransportError::Lost(_)) && !req.sent_once);
                     if !retryable || attempt >= self.attempts {
                         let note =
                             if matches!(e, TransportError::Lost(_) | TransportError::Timeout(_)) {

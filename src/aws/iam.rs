@@ -41,6 +41,7 @@ pub fn list_mfa_devices_after(user_name: Option<&str>, marker: Option<&str>) -> 
 /// ```
 pub fn create_virtual_mfa_device(name: &str, path: Option<&str>) -> QueryRequest {
     QueryRequest::new(Service::Iam, "CreateVirtualMFADevice")
+        .creates()
         .param("VirtualMFADeviceName", name)
         .opt_param("Path", path)
 }
@@ -84,7 +85,9 @@ pub fn list_access_keys(user_name: &str) -> QueryRequest {
 
 /// A `CreateAccessKey` request for `user_name`.
 pub fn create_access_key(user_name: &str) -> QueryRequest {
-    QueryRequest::new(Service::Iam, "CreateAccessKey").param("UserName", user_name)
+    QueryRequest::new(Service::Iam, "CreateAccessKey")
+        .creates()
+        .param("UserName", user_name)
 }
 
 /// A `DeleteAccessKey` request for `user_name`'s key `access_key_id`.

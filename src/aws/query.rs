@@ -75,9 +75,12 @@ pub struct QueryRequest {
     pub action: &'static str,
     /// Parameters in the order they are sent, e.g. `("DurationSeconds", "3600")`.
     pub params: Vec<(&'static str, String)>,
-    /// True when a parameter is an MFA code (`TokenCode`, `AuthenticationCode1/2`):
-    /// the HTTP layer must never retry such a request once it may have reached AWS.
+    /// True when a parameter is an MFA code (`TokenCode`, `AuthenticationCode1/2`).
     pub carries_mfa_code: bool,
+    /// True when sending it twice could do twice what it does: an MFA code (AWS accepts
+    /// it once) or a call that creates something ([`QueryRequest::creates`]). Such a
+    /// request is never sent again once it may have reached AWS.
+    pub sent_once: bool,
 }
 
 impl QueryRequest {
@@ -94,6 +97,7 @@ impl QueryRequest {
             action,
             params: Vec::new(),
             carries_mfa_code: false,
+            sent_once: false,
         }
     }
 
@@ -107,8 +111,21 @@ impl QueryRequest {
     pub fn param(mut self, name: &'static str, value: impl Into<String>) -> Self {
         if MFA_CODE_PARAMS.contains(&name) {
             self.carries_mfa_code = true;
+            self.sent_once = true;
         }
         self.params.push((name, value.into()));
+        self
+    }
+
+    /// Mark a call that creates something (an access key, an MFA device): a second one
+    /// after a lost answer would create a second thing, so it is sent at most once.
+    ///
+    /// ```
+    /// use aws_session::aws::query::{QueryRequest, Service};
+    /// assert!(QueryRequest::new(Service::Iam, "CreateAccessKey").creates().sent_once);
+    /// ```
+    pub fn creates(mut self) -> Self {
+        self.sent_once = true;
         self
     }
 
@@ -171,6 +188,7 @@ impl fmt::Debug for QueryRequest {
             .field("action", &self.action)
             .field("params", &params)
             .field("carries_mfa_code", &self.carries_mfa_code)
+            .field("sent_once", &self.sent_once)
             .finish()
     }
 }

@@ -1053,6 +1053,42 @@ fn server_error_on_a_request_with_a_code_is_not_retried() {
 }
 
 #[test]
+fn server_error_on_a_call_that_creates_is_not_retried() {
+    // rotate's CreateAccessKey answered 500: AWS may have made the key, so it is not
+    // asked for a second one; the credentials file keeps the key that works.
+    let fake = Fake::start(|_, s| match s.action.as_str() {
+        "GetSessionToken" => ok_session(),
+        "GetCallerIdentity" => xml(200, &fixture("sts_get_caller_identity.xml")),
+        "ListAccessKeys" => xml(
+            200,
+            &format!(
+                "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata><member>\
+                 <AccessKeyId>{KEY}</AccessKeyId><Status>Active</Status></member>\
+                 </AccessKeyMetadata></ListAccessKeysResult></ListAccessKeysResponse>"
+            ),
+        ),
+        _ => aws_error(500, "InternalFailure", "We encountered an internal error."),
+    });
+    let sb = sandbox(true);
+    let before = std::fs::read_to_string(&sb.credentials_file).expect("read");
+    let out = bin(&sb, &fake.url)
+        .args(["--code", "123456", "rotate"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "{}", stderr(&out));
+    let creates = fake
+        .actions()
+        .iter()
+        .filter(|a| *a == "CreateAccessKey")
+        .count();
+    assert_eq!(creates, 1, "sent once: {:?}", fake.actions());
+    assert_eq!(
+        std::fs::read_to_string(&sb.credentials_file).expect("read"),
+        before
+    );
+}
+
+#[test]
 fn server_error_without_a_code_is_retried() {
     let fake = Fake::start(|n, s| {
         if n < 2 {
