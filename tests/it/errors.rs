@@ -7,12 +7,15 @@
 //! page, a 64 MiB body, a far-off Date header, throttles, resets connections, and
 //! counts what it was sent so the retry rules can be checked.
 
+use crate::common::{
+    bare_command as bin, example_sandbox as sandbox, EXAMPLE_KEY as KEY, EXAMPLE_SECRET as SECRET,
+    EXAMPLE_SERIAL as SERIAL,
+};
 use crate::common::{keys, stderr, Peer, Sandbox};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,10 +23,6 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
-const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 
 /// Assert the run failed with `code`, its stderr is one `aws-session: ` line holding
 /// every word of `words`, and it does not hold the example secret key.
@@ -41,43 +40,6 @@ fn expect(o: &Output, code: i32, words: &[&str]) -> String {
     // For docs/errors.md: `cargo test --test it errors:: -- --nocapture --test-threads 1`.
     eprintln!("MESSAGE {code}: {}", lines[0]);
     err
-}
-
-/// A sandbox whose default profile has the example keys and a known MFA serial
-/// (so the first request is GetSessionToken, carrying the code) or none (so the
-/// first request is ListMFADevices, which carries nothing to use up).
-fn sandbox(known_serial: bool) -> Sandbox {
-    let sb = Sandbox::new();
-    sb.write_credentials(&format!(
-        "[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"
-    ));
-    if known_serial {
-        sb.write_config(&format!("[default]\nmfa_serial = {SERIAL}\n"));
-    }
-    sb
-}
-
-/// The binary in `sb`, with every endpoint at `endpoint`, no terminal, and nothing
-/// of this machine's environment (as [`Sandbox::command`], without a peer).
-fn bin(sb: &Sandbox, endpoint: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_aws-session"));
-    c.env_clear()
-        .env("HOME", sb.home.path())
-        .env("PATH", "/usr/bin:/bin")
-        .env("AWS_CONFIG_FILE", &sb.config_file)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &sb.credentials_file)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("LANG", "C.UTF-8")
-        .current_dir(sb.home.path())
-        .stdin(Stdio::null());
-    // SAFETY: setsid is async-signal-safe; no terminal means no prompt can hang.
-    unsafe {
-        c.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    c
 }
 
 /// An endpoint nothing listens on (a port just released).

@@ -25,6 +25,10 @@
 //!   AWS_SESSION_EXPIRATION that is not a time between now and 36 h from now.
 
 use crate::common::pty::Pty;
+use crate::common::{
+    bare_command as bin, example_sandbox as sandbox, EXAMPLE_KEY as KEY, EXAMPLE_SECRET as SECRET,
+    EXAMPLE_SERIAL as SERIAL,
+};
 use crate::common::{stderr, stdout, Sandbox};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -42,9 +46,6 @@ use std::time::{Duration, Instant};
 // Helpers
 // ---------------------------------------------------------------------------
 
-const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
-const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
-const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 /// A password put in URLs: it must never be printed.
 const URL_PASSWORD: &str = "s3cretPW";
 
@@ -69,42 +70,6 @@ fn expect(o: &Output, code: i32, words: &[&str]) -> String {
 #[track_caller]
 fn ok(o: &Output) {
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(o));
-}
-
-/// A sandbox whose default profile has the example keys, and a known MFA serial when
-/// `known_serial` (then the first request is GetSessionToken).
-fn sandbox(known_serial: bool) -> Sandbox {
-    let sb = Sandbox::new();
-    sb.write_credentials(&format!(
-        "[default]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n"
-    ));
-    if known_serial {
-        sb.write_config(&format!("[default]\nmfa_serial = {SERIAL}\n"));
-    }
-    sb
-}
-
-/// The binary in `sb`, every endpoint at `endpoint`, no terminal, nothing of this
-/// machine's environment.
-fn bin(sb: &Sandbox, endpoint: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_aws-session"));
-    c.env_clear()
-        .env("HOME", sb.home.path())
-        .env("PATH", "/usr/bin:/bin")
-        .env("AWS_CONFIG_FILE", &sb.config_file)
-        .env("AWS_SHARED_CREDENTIALS_FILE", &sb.credentials_file)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("LANG", "C.UTF-8")
-        .current_dir(sb.home.path())
-        .stdin(Stdio::null());
-    // SAFETY: setsid is async-signal-safe; no terminal means no prompt can hang.
-    unsafe {
-        c.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    c
 }
 
 /// Run `c`, killing it after `limit`; the output (None when killed) and the time taken.

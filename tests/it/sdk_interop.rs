@@ -22,7 +22,6 @@ use crate::common::{Peer, Sandbox, SignedRequest, TestUser};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::Read;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
@@ -42,42 +41,9 @@ fn peer() -> &'static Peer {
 // Running things
 // ---------------------------------------------------------------------------
 
-/// Run `cmd` to its end; fail the test after two minutes (a prompt that waits for a
-/// terminal, or a credential_process calling itself, would hang).
-fn run(mut cmd: Command) -> Output {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    let t_out = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let t_err = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not end within two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: t_out.join().expect("stdout thread"),
-        stderr: t_err.join().expect("stderr thread"),
-    }
+/// Run `cmd` to its end; fail the test if it hangs.
+fn run(cmd: Command) -> Output {
+    crate::common::run_within(cmd, Duration::from_secs(120))
 }
 
 /// `program` in the sandbox's environment (as `Sandbox::command` builds it: nothing

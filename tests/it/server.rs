@@ -4,9 +4,11 @@
 //! issues sessions 50 times shorter than asked (`/_peer/lifetime`), so a role session
 //! of 900 s lasts 18 s.
 
-use crate::common::{self, keys, pty::Pty, stderr, stdout, Peer, Sandbox, TestRole, TestUser};
+use crate::common::{
+    self, keys, pty::Pty, run_within as run, stderr, stdout, Peer, Sandbox, TestRole, TestUser,
+};
 use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SCALE: f64 = 0.02;
@@ -27,30 +29,6 @@ fn setup() -> (Peer, TestUser, TestRole, Sandbox) {
         user.mfa_serial.as_deref().unwrap()
     ));
     (peer, user, role, sb)
-}
-
-/// Run to the end, failing after `limit`.
-fn run(mut cmd: Command, limit: Duration) -> Output {
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = cmd.spawn().expect("spawn aws-session");
-    let pid = child.id();
-    let watchdog = std::thread::spawn(move || {
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            std::thread::sleep(Duration::from_millis(200));
-            if unsafe { libc::kill(pid as i32, 0) } != 0 {
-                return false;
-            }
-        }
-        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-        true
-    });
-    let out = child.wait_with_output().expect("wait");
-    assert!(
-        !watchdog.join().unwrap(),
-        "did not end within {limit:?}: {out:?}"
-    );
-    out
 }
 
 fn python() -> String {

@@ -746,6 +746,93 @@ pub fn tls_server(
     (child, format!("https://127.0.0.1:{port}"))
 }
 
+// ---------------------------------------------------------------------------
+// AWS's documented example keys, and the binary without a peer
+// ---------------------------------------------------------------------------
+
+/// AWS's documented example access key id (no real credential).
+pub const EXAMPLE_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+/// AWS's documented example secret access key.
+pub const EXAMPLE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+/// An MFA serial for the example user.
+pub const EXAMPLE_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+
+/// A sandbox whose default profile has the example keys and, when `known_serial`, a
+/// known MFA serial (so the first request is GetSessionToken, carrying the code; else
+/// ListMFADevices, which carries nothing to use up).
+pub fn example_sandbox(known_serial: bool) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write_credentials(&format!(
+        "[default]\naws_access_key_id = {EXAMPLE_KEY}\naws_secret_access_key = {EXAMPLE_SECRET}\n"
+    ));
+    if known_serial {
+        sb.write_config(&format!("[default]\nmfa_serial = {EXAMPLE_SERIAL}\n"));
+    }
+    sb
+}
+
+/// The binary in `sb`, with every endpoint at `endpoint` (a misbehaving server, say),
+/// no terminal, and nothing of this machine's environment (as [`Sandbox::command`],
+/// without a peer).
+pub fn bare_command(sb: &Sandbox, endpoint: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_aws-session"));
+    c.env_clear()
+        .env("HOME", sb.home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_CONFIG_FILE", &sb.config_file)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &sb.credentials_file)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("LANG", "C.UTF-8")
+        .current_dir(sb.home.path())
+        .stdin(Stdio::null());
+    // SAFETY: setsid is async-signal-safe; no terminal means no prompt can hang.
+    unsafe {
+        c.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    c
+}
+
+/// Run `cmd` to its end; fail the test after `limit` (a prompt that waits for a
+/// terminal, or a credential_process calling itself, would hang).
+pub fn run_within(mut cmd: Command, limit: Duration) -> Output {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut v);
+        v
+    });
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: t_out.join().expect("stdout thread"),
+        stderr: t_err.join().expect("stderr thread"),
+    }
+}
+
 #[cfg(test)]
 mod harness_tests {
     use super::*;
