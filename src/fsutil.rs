@@ -216,6 +216,47 @@ pub enum ReadError {
 /// ```
 pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, ReadError> {
     use std::io::Read;
+    let Some(opened) = open_regular_file(path, limit)? else {
+        return Ok(None);
+    };
+    let Some((file, len)) = opened else {
+        return Ok(Some(Vec::new()));
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(Some(bytes))
+}
+
+/// The checks of [`read_regular_file`] without the read: `Ok(None)` when there is no
+/// file, else its size (0 for `/dev/null`). For a file that is read later, when needed:
+/// a wrong path is refused at once, and a run that never needs the file never reads it.
+///
+/// ```
+/// use aws_session::fsutil::{regular_file_len, ReadError};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("f");
+/// std::fs::write(&path, b"12345").unwrap();
+/// assert_eq!(regular_file_len(&path, 5).unwrap(), Some(5));
+/// assert!(matches!(regular_file_len(&path, 4), Err(ReadError::TooLarge(5))));
+/// assert!(regular_file_len(&dir.path().join("none"), 4).unwrap().is_none());
+/// assert!(matches!(regular_file_len(std::path::Path::new("/dev/zero"), 4), Err(ReadError::NotRegular(_))));
+/// ```
+pub fn regular_file_len(path: &Path, limit: u64) -> Result<Option<u64>, ReadError> {
+    Ok(open_regular_file(path, limit)?.map(|opened| opened.map_or(0, |(_, len)| len)))
+}
+
+/// Open `path` without blocking and check it: `None` when there is no file,
+/// `Some(None)` for `/dev/null`, else the file and its size.
+#[allow(clippy::type_complexity)]
+fn open_regular_file(
+    path: &Path,
+    limit: u64,
+) -> Result<Option<Option<(fs::File, u64)>>, ReadError> {
     use std::os::unix::fs::FileTypeExt;
     let file = match OpenOptions::new()
         .read(true)
@@ -230,7 +271,7 @@ pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, Rea
     let ft = meta.file_type();
     // /dev/null is the usual way to say "no such file" (AWS_CONFIG_FILE=/dev/null).
     if ft.is_char_device() && fs::metadata("/dev/null").is_ok_and(|n| n.rdev() == meta.rdev()) {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(None));
     }
     if !ft.is_file() {
         return Err(ReadError::NotRegular(if ft.is_dir() {
@@ -250,14 +291,7 @@ pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, Rea
     if meta.len() > limit {
         return Err(ReadError::TooLarge(meta.len()));
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::Io)?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge(bytes.len() as u64));
-    }
-    Ok(Some(bytes))
+    Ok(Some(Some((file, meta.len()))))
 }
 
 #[cfg(test)]

@@ -68,6 +68,13 @@ impl Client {
         self.spent_ms.store(0, Ordering::Relaxed);
     }
 
+    /// Read the trust roots and set up HTTPS now, before a one-time resource (an MFA
+    /// code, a browser sign-in) is spent: a bundle that cannot be used is a config
+    /// error. Every request does it first; until then a run has done none of it.
+    pub fn prepare(&self) -> Result<()> {
+        self.transport.prepare().map_err(Error::Config)
+    }
+
     /// Send `req` signed with `creds`; the 2xx body, or the error AWS gave.
     pub fn call(&self, req: &QueryRequest, creds: &Credentials) -> Result<String> {
         self.call_dated(req, creds).map(|a| a.body)
@@ -88,6 +95,7 @@ impl Client {
         creds: &Credentials,
         began: Instant,
     ) -> Result<Answer> {
+        self.prepare()?;
         let endpoint = resolve(req.service, &self.endpoints)?;
         let body = req.form_body();
         let spent_before = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
@@ -317,6 +325,7 @@ impl Client {
     /// fresh DPoP proof of `key` (no SigV4). Sent once: an authorization code is used
     /// up by the first attempt, and a refresh token is replaced by each answer.
     pub fn signin_token(&self, body: &str, key: &DpopKey) -> Result<TokenOutput> {
+        self.prepare()?;
         let action = "CreateOAuth2Token";
         let url = token_url(&self.signin_base()?);
         let jti = random_bytes::<16>().map(uuid4);

@@ -10,7 +10,7 @@
 
 use crate::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use ureq::unversioned::resolver::{DefaultResolver, Resolver};
 use ureq::unversioned::transport::{
@@ -106,19 +106,32 @@ impl Default for Timeouts {
     }
 }
 
-/// An HTTP agent (connection pool) with our timeouts.
+/// An HTTP agent (connection pool) with our timeouts, built when the first request or
+/// connection needs it: a run that sends nothing (a cache hit, `--version`) never reads
+/// the CA bundle nor sets up TLS.
 pub struct Transport {
-    agent: ureq::Agent,
-    /// The agent's connector chain (proxy, TCP, TLS), for connections made ahead.
-    connector: Arc<DefaultConnector>,
+    /// The agent and its connector chain, or why they cannot be made (a message for
+    /// people, a config error).
+    built: OnceLock<Result<Built, String>>,
+    /// Where the trust roots come from: the built-in ones, or the PEM bundle the loader
+    /// reads (AWS_CA_BUNDLE).
+    ca_bundle: Option<CaBundleLoader>,
     /// Connections made ahead of a request ([`Transport::warm`]), handed to the agent
     /// when a request needs a new connection to their host.
     parked: Arc<Parked>,
     timeouts: Timeouts,
     /// The proxy from the environment, described without credentials.
     proxy: Option<ProxyInUse>,
-    /// Whether AWS_CA_BUNDLE replaced the trust roots (advice then differs).
-    own_roots: bool,
+}
+
+/// Reads the PEM bytes of a CA bundle; its error is the whole message for people.
+pub type CaBundleLoader = Box<dyn Fn() -> Result<Vec<u8>, String> + Send + Sync>;
+
+/// What [`Transport`] builds on first use.
+struct Built {
+    agent: ureq::Agent,
+    /// The agent's connector chain (proxy, TCP, TLS), for connections made ahead.
+    connector: Arc<DefaultConnector>,
 }
 
 /// A proxy from the environment: where it is (no user or password) and its variable.
@@ -279,30 +292,55 @@ fn parse_proxy(value: &str, no_proxy: Option<&str>) -> Result<(ureq::Proxy, Stri
 }
 
 impl Transport {
-    /// A transport with the given timeouts; `ca_bundle_pem` replaces the trust roots;
-    /// `proxy` (from [`proxy_from_env`]) carries every request not excluded by NO_PROXY.
+    /// A transport with the given timeouts; the bundle `ca_bundle` reads replaces the
+    /// trust roots; `proxy` (from [`proxy_from_env`]) carries every request not excluded
+    /// by NO_PROXY. Nothing is read or set up before [`Transport::prepare`] or the first
+    /// request.
     pub fn new(
         timeouts: Timeouts,
-        ca_bundle_pem: Option<&[u8]>,
+        ca_bundle: Option<CaBundleLoader>,
         proxy: Option<ProxyInUse>,
-    ) -> Result<Self, TransportError> {
+    ) -> Self {
+        Transport {
+            built: OnceLock::new(),
+            ca_bundle,
+            parked: Arc::new(Parked::default()),
+            timeouts,
+            proxy,
+        }
+    }
+
+    /// Read the CA bundle and set up the agent now (once): a caller about to spend a
+    /// one-time resource (an MFA code, a browser sign-in) learns first that no request
+    /// could be sent. The error is a message for people (a config error).
+    pub fn prepare(&self) -> Result<(), String> {
+        self.built().map(|_| ())
+    }
+
+    fn built(&self) -> Result<&Built, String> {
+        self.built
+            .get_or_init(|| self.build())
+            .as_ref()
+            .map_err(String::clone)
+    }
+
+    fn build(&self) -> Result<Built, String> {
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_connect(Some(timeouts.connect))
-            .timeout_global(Some(timeouts.total))
+            .timeout_connect(Some(self.timeouts.connect))
+            .timeout_global(Some(self.timeouts.total))
             .max_redirects(0)
             .user_agent(concat!("aws-session/", env!("CARGO_PKG_VERSION")));
-        if let Some(pem) = ca_bundle_pem {
-            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(pem)
+        if let Some(load) = &self.ca_bundle {
+            let pem = load()?;
+            let certs: Vec<ureq::tls::Certificate<'static>> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
                     _ => None,
                 })
                 .collect();
             if certs.is_empty() {
-                return Err(TransportError::Other(
-                    "AWS_CA_BUNDLE holds no PEM certificate".into(),
-                ));
+                return Err("cannot set up HTTPS: AWS_CA_BUNDLE holds no PEM certificate (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)".into());
             }
             let tls = ureq::tls::TlsConfig::builder()
                 .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
@@ -310,25 +348,17 @@ impl Transport {
             config = config.tls_config(tls);
         }
         // Always set, also to None: ureq would otherwise read the variables itself.
-        config = config.proxy(proxy.as_ref().map(|p| p.proxy.clone()));
+        config = config.proxy(self.proxy.as_ref().map(|p| p.proxy.clone()));
         let connector = Arc::new(DefaultConnector::new());
-        let parked = Arc::new(Parked::default());
         let agent = ureq::Agent::with_parts(
             config.build(),
             ParkingConnector {
                 inner: connector.clone(),
-                parked: parked.clone(),
+                parked: self.parked.clone(),
             },
             DefaultResolver::default(),
         );
-        Ok(Transport {
-            agent,
-            connector,
-            parked,
-            timeouts,
-            proxy,
-            own_roots: ca_bundle_pem.is_some(),
-        })
+        Ok(Built { agent, connector })
     }
 
     /// The timeouts this transport was made with.
@@ -352,6 +382,8 @@ impl Transport {
         time_left: Duration,
     ) -> Result<HttpResponse, TransportError> {
         let mut builder = self
+            .built()
+            .map_err(TransportError::Other)?
             .agent
             .post(&req.url)
             .config()
@@ -405,11 +437,14 @@ impl Transport {
         let Some(key) = pool_key(&uri) else {
             return guard;
         };
+        let Ok(built) = self.built() else {
+            return guard;
+        };
         if !self.parked.begin(&key) {
             return guard;
         }
-        let agent = self.agent.clone();
-        let connector = self.connector.clone();
+        let agent = built.agent.clone();
+        let connector = built.connector.clone();
         let parked = self.parked.clone();
         let connect = self.timeouts.connect;
         let thread_key = key.clone();
@@ -679,10 +714,10 @@ impl Transport {
                         TransportError::Lost(format!("connection lost ({io}){via}"))
                     }
                     K::TimedOut | K::WouldBlock => TransportError::Deadline,
-                    _ => other_error(io.to_string(), &via, self.own_roots),
+                    _ => other_error(io.to_string(), &via, self.ca_bundle.is_some()),
                 }
             }
-            other => other_error(other.to_string(), &via, self.own_roots),
+            other => other_error(other.to_string(), &via, self.ca_bundle.is_some()),
         }
     }
 }

@@ -127,6 +127,8 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let endpoints = session::endpoint_settings(env, &profiles, profile);
     let client = make_client(opts, env, endpoints)?;
     let base = client.signin_base()?;
+    // Before the browser is opened: a sign-in whose token could not be fetched is lost.
+    client.prepare()?;
 
     let no_random = || Error::Local("the system gave no random bytes for the sign-in".into());
     let key = DpopKey::generate().ok_or_else(no_random)?;

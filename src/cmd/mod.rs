@@ -864,19 +864,16 @@ pub(crate) fn make_client(
     endpoints: endpoint::EndpointSettings,
 ) -> Result<Client> {
     let timeouts = timeouts(env)?;
+    // Checked now (a stat, no read), read and parsed when the first request needs it.
     let ca = match env.get("AWS_CA_BUNDLE") {
-        Some(path) => Some(read_ca_bundle(path)?),
+        Some(path) => Some(ca_bundle_loader(path)?),
         None => None,
     };
     // Every usage error before anything is sent: both endpoints, and the proxy.
     endpoint::resolve(Service::Sts, &endpoints)?;
     endpoint::resolve(Service::Iam, &endpoints)?;
     let proxy = crate::aws::http::proxy_from_env(|k| env.get(k).map(str::to_string))?;
-    let transport = Transport::new(timeouts, ca.as_deref(), proxy).map_err(|e| {
-        Error::Config(format!(
-            "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
-        ))
-    })?;
+    let transport = Transport::new(timeouts, ca, proxy);
     Ok(Client::new(transport, endpoints, opts.debug))
 }
 
@@ -884,27 +881,47 @@ pub(crate) fn make_client(
 /// and a wrong path (a device, a log file) must not cost more.
 pub const MAX_CA_BUNDLE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// The bytes of the AWS_CA_BUNDLE file `path`: only a regular file of at most
-/// [`MAX_CA_BUNDLE_BYTES`] is read, so a FIFO cannot hang the run nor a device fill
-/// memory.
+/// The reader of the AWS_CA_BUNDLE file `path`, once `path` was found to be a regular
+/// file of at most [`MAX_CA_BUNDLE_BYTES`] (so a FIFO cannot hang the run nor a device
+/// fill memory, and a wrong path is refused before a code is asked for). The reader
+/// checks again when it reads.
+fn ca_bundle_loader(path: &str) -> Result<crate::aws::http::CaBundleLoader> {
+    use crate::fsutil::regular_file_len;
+    match regular_file_len(std::path::Path::new(path), MAX_CA_BUNDLE_BYTES) {
+        Ok(Some(_)) => {}
+        Ok(None) => return Err(ca_bundle_error(path, None)),
+        Err(e) => return Err(ca_bundle_error(path, Some(e))),
+    }
+    let path = path.to_string();
+    Ok(Box::new(move || {
+        read_ca_bundle(&path).map_err(|e| e.to_string())
+    }))
+}
+
+/// The bytes of the AWS_CA_BUNDLE file `path` (see [`ca_bundle_loader`]).
 fn read_ca_bundle(path: &str) -> Result<Vec<u8>> {
-    use crate::fsutil::{read_regular_file, ReadError};
-    let fail = |why: String| {
-        Error::Config(format!(
-            "cannot read AWS_CA_BUNDLE {path}: {why} (point it at a PEM file or unset it)"
-        ))
-    };
+    use crate::fsutil::read_regular_file;
     match read_regular_file(std::path::Path::new(path), MAX_CA_BUNDLE_BYTES) {
         Ok(Some(bytes)) => Ok(bytes),
-        Ok(None) => Err(fail(
-            std::io::Error::from_raw_os_error(libc::ENOENT).to_string(),
-        )),
-        Err(ReadError::NotRegular(found)) => Err(fail(format!("not a regular file ({found})"))),
-        Err(ReadError::TooLarge(n)) => Err(fail(format!(
-            "{n} bytes, more than the 4 MiB a bundle of CA certificates may have"
-        ))),
-        Err(ReadError::Io(e)) => Err(fail(e.to_string())),
+        Ok(None) => Err(ca_bundle_error(path, None)),
+        Err(e) => Err(ca_bundle_error(path, Some(e))),
     }
+}
+
+/// Why the AWS_CA_BUNDLE file `path` cannot be used (`None`: there is no such file).
+fn ca_bundle_error(path: &str, e: Option<crate::fsutil::ReadError>) -> Error {
+    use crate::fsutil::ReadError;
+    let why = match e {
+        None => std::io::Error::from_raw_os_error(libc::ENOENT).to_string(),
+        Some(ReadError::NotRegular(found)) => format!("not a regular file ({found})"),
+        Some(ReadError::TooLarge(n)) => {
+            format!("{n} bytes, more than the 4 MiB a bundle of CA certificates may have")
+        }
+        Some(ReadError::Io(e)) => e.to_string(),
+    };
+    Error::Config(format!(
+        "cannot read AWS_CA_BUNDLE {path}: {why} (point it at a PEM file or unset it)"
+    ))
 }
 
 fn timeouts(env: &Env) -> Result<Timeouts> {

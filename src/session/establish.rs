@@ -228,6 +228,9 @@ impl Run<'_> {
         mut recheck: impl FnMut() -> Option<Entry>,
         mut attempt: impl FnMut(&str, &str) -> Result<T>,
     ) -> Result<Coded<T>> {
+        // A code is a one-time resource: whatever would stop the request (an unusable
+        // AWS_CA_BUNDLE) is found before it is asked for.
+        self.rt.client.prepare()?;
         let mut tries = 0;
         loop {
             tries += 1;
