@@ -9,6 +9,8 @@ use crate::aws::signin::{parse_callback, Callback, CallbackRequest};
 use crate::error::{Error, Result};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// Largest request head read (a callback URL is well under 4 KiB).
@@ -39,21 +41,48 @@ impl CallbackServer {
     }
 
     /// Wait until `deadline` for the callback of the sign-in whose state is `state`.
+    /// Each connection is read on a thread of its own within [`HEAD_DEADLINE`] (and
+    /// never past `deadline`), so a slow or silent client delays neither the browser's
+    /// answer nor the end of the wait; at most [`MAX_READERS`] are read at once, more
+    /// wait in the listen backlog.
     pub fn wait(&self, deadline: Instant, state: &str) -> Result<Callback> {
+        let (found, answers) = mpsc::channel();
+        let readers = Arc::new(AtomicUsize::new(0));
         loop {
+            match answers.try_recv() {
+                Ok(cb) => return Ok(cb),
+                Err(_) if Instant::now() >= deadline => {
+                    return Err(Error::Network(
+                        "no sign-in came back from the browser in time; run aws-session login again (or login --remote to paste a code)".into(),
+                    ));
+                }
+                Err(_) => {}
+            }
+            if readers.load(Ordering::SeqCst) >= MAX_READERS {
+                std::thread::sleep(POLL);
+                continue;
+            }
             match self.listener.accept() {
                 Ok((stream, _)) => {
-                    if let Some(cb) = answer(stream, state) {
-                        return Ok(cb);
+                    let (found, mine, state) =
+                        (found.clone(), Arc::clone(&readers), state.to_string());
+                    readers.fetch_add(1, Ordering::SeqCst);
+                    let spawned = std::thread::Builder::new()
+                        .name("login-callback".into())
+                        .spawn(move || {
+                            if let Some(cb) = answer(stream, &state, deadline) {
+                                let _ = found.send(cb);
+                            }
+                            mine.fetch_sub(1, Ordering::SeqCst);
+                        });
+                    if spawned.is_err() {
+                        readers.fetch_sub(1, Ordering::SeqCst);
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    if Instant::now() >= deadline {
-                        return Err(Error::Network(
-                            "no sign-in came back from the browser in time; run aws-session login again (or login --remote to paste a code)".into(),
-                        ));
+                    if let Ok(cb) = answers.recv_timeout(POLL) {
+                        return Ok(cb);
                     }
-                    std::thread::sleep(Duration::from_millis(50));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -66,15 +95,28 @@ impl CallbackServer {
     }
 }
 
+/// How long a client may take to send its whole request head.
+const HEAD_DEADLINE: Duration = Duration::from_secs(5);
+/// Connections read at once.
+const MAX_READERS: usize = 32;
+/// How often the wait looks for a new connection or the end of its deadline.
+const POLL: Duration = Duration::from_millis(20);
+
 /// Read one request and answer it; the callback it carried, if it was this sign-in's.
-fn answer(mut stream: TcpStream, state: &str) -> Option<Callback> {
+fn answer(mut stream: TcpStream, state: &str, deadline: Instant) -> Option<Callback> {
     let _ = stream.set_nonblocking(false);
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let until = deadline.min(Instant::now() + HEAD_DEADLINE);
+    let _ = stream.set_write_timeout(Some(HEAD_DEADLINE));
     let mut head = Vec::new();
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < MAX_HEAD {
+        // The deadline is the whole head's, however the bytes trickle in.
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return None;
+        }
         match stream.read(&mut buf) {
-            Ok(0) | Err(_) => break,
+            Ok(0) | Err(_) => return None,
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
     }

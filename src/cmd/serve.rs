@@ -71,6 +71,11 @@ pub(crate) fn run(
                 "cannot start the credential server on 127.0.0.1: {e}"
             ))
         })?;
+    server.hold_port_in_children().map_err(|e| {
+        Error::Local(format!(
+            "cannot hand the credential server's port on to the command: {e}"
+        ))
+    })?;
     let config_copy = write_config_copy(ctx)?;
     let mut changes = ctx.child_environment(&est);
     changes.extend(server_changes(ctx, &est, &server, &config_copy));
