@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod hardening;
 mod keys;
 mod latency;
+mod listeners;
 mod login;
 mod no_secrets;
 mod peer_smoke;
