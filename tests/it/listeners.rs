@@ -2,7 +2,8 @@
 //! `exec --server` (a burst of 256 clients, keep-alive, silent and trickling clients,
 //! the Host check, a renewal that fails while valid credentials are still served, the
 //! port held while the child's processes live) and `login`'s callback (slow clients
-//! cannot keep it past its deadline). Every wait is bounded; nothing here is timed for
+//! cannot keep it past its deadline); and the CA bundle, read only when a request is
+//! needed, still refused before a code is asked. Every wait is bounded; nothing here is timed for
 //! speed (scripts/bench measures that).
 
 use crate::common::{keys, run_within, stderr, venv, Peer, Sandbox, TestUser};
@@ -591,4 +592,43 @@ fn slow_clients_on_the_login_callback_delay_neither_the_sign_in_nor_the_deadline
         took < Duration::from_secs(5),
         "the wait took {took:?} for a 3 s limit"
     );
+}
+
+// ---------------------------------------------------------------------------
+// What is read only when a request is needed, and still refused before a code
+// ---------------------------------------------------------------------------
+
+/// The CA bundle is parsed only when a request is about to be made; a bundle without a
+/// certificate is still a config error before the code is asked on the terminal.
+#[test]
+fn a_ca_bundle_without_certificates_is_refused_before_the_code_is_asked() {
+    let peer = Peer::shared();
+    let user = peer.create_user("lazy-ca", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    sb.write_config(&format!(
+        "[default]\nmfa_serial = {}\n",
+        user.mfa_serial.as_deref().unwrap()
+    ));
+    let pem = sb.home.path().join("empty.pem");
+    std::fs::write(&pem, "not a certificate\n").unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aws-session"));
+    cmd.env_clear()
+        .envs(sb.env(peer))
+        .env("AWS_CA_BUNDLE", &pem)
+        .current_dir(sb.home.path())
+        .args(["exec", "true"]);
+    let mut pty = crate::common::pty::Pty::spawn(cmd, 120, 40);
+    let status = pty.wait(Duration::from_secs(30));
+    let out = pty.output();
+    assert_eq!(status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("cannot set up HTTPS: AWS_CA_BUNDLE holds no PEM certificate"),
+        "{out}"
+    );
+    assert!(!out.contains("MFA code"), "the code was asked for: {out}");
+    assert!(peer
+        .log()
+        .iter()
+        .all(|r| r.access_key_id != user.access_key_id));
 }
