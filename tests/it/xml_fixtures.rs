@@ -29,6 +29,7 @@ fn advice(action: &str, e: &ParsedAwsError) -> String {
         access_key_id: None,
         session_token_sent: false,
         service: "sts",
+        credentials_file: None,
     })
     .unwrap_or_default()
 }
