@@ -389,9 +389,14 @@ fn module_of(rel: &Path) -> Vec<String> {
 
 /// The paths a `use` tree names: `a::{b, c::{d, self}}` → `a::b`, `a::c::d`, `a::c`.
 fn expand_use_tree(tree: &str) -> Vec<String> {
-    let tree: String = tree.chars().filter(|c| !c.is_whitespace()).collect();
+    // `x as y` names x: the rename is cut before the blanks go.
+    let tree: String = tree
+        .replace(" as ", "@")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     let Some(open) = tree.find('{') else {
-        let path = tree.split(" as ").next().unwrap_or(&tree);
+        let path = tree.split('@').next().unwrap_or(&tree);
         return vec![path.trim_end_matches("::*").to_string()];
     };
     let prefix = tree[..open].trim_end_matches("::");
@@ -460,6 +465,8 @@ fn named_paths(text: &str) -> Vec<String> {
             out.push(path.trim_end_matches(':').to_string());
         }
     }
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -531,7 +538,7 @@ fn use_trees_are_expanded() {
     );
     assert_eq!(
         named_paths("use super::x::Y;\nfn f() { crate::aws::url::redact_url(u) }"),
-        ["super::x::Y", "crate::aws::url::redact_url"]
+        ["crate::aws::url::redact_url", "super::x::Y"]
     );
 }
 
