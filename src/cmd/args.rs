@@ -385,8 +385,15 @@ impl<'a> CmdArgs<'a> {
             .collect();
         match owners.as_slice() {
             [] => Error::Usage(format!(
-                "unknown option {} (see aws-session {cmd} --help)",
-                arg.name()
+                "unknown option {}{} (see aws-session {cmd} --help)",
+                arg.name(),
+                super::suggest::option_hint(
+                    &arg,
+                    self.commands
+                        .iter()
+                        .filter(|c| c.name == cmd)
+                        .flat_map(|c| c.options)
+                )
             )),
             [first, ..] => Error::Usage(format!(
                 "{} is an option of {}, not of {cmd}; see aws-session {first} --help",
@@ -419,7 +426,11 @@ pub fn string_value(parser: &mut lexopt::Parser, name: &str) -> Result<String> {
 pub fn usage_error(e: lexopt::Error) -> Error {
     let text = match &e {
         lexopt::Error::UnexpectedOption(o) => {
-            format!("unknown option {o} (see aws-session --help)")
+            let hint = match o.strip_prefix("--") {
+                Some(long) => super::suggest::any_option_hint(&Arg::Long(long.into())),
+                None => String::new(),
+            };
+            format!("unknown option {o}{hint} (see aws-session --help)")
         }
         lexopt::Error::MissingValue { option: Some(o) } => {
             format!("{o} needs a value (see aws-session --help)")

@@ -26,7 +26,8 @@ pub fn help(topic: Option<&str>) -> Result<String> {
         Some(name) => spec(name).map(|c| c.help.to_string()).ok_or_else(|| {
             let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
             Error::Usage(format!(
-                "no help for unknown command \"{name}\" (commands: {})",
+                "no help for unknown command \"{name}\"{} (commands: {})",
+                super::suggest::command_hint(name),
                 names.join(", ")
             ))
         }),

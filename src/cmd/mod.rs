@@ -24,6 +24,7 @@ pub mod refresh;
 pub mod rotate;
 pub mod shell;
 pub mod status;
+pub mod suggest;
 
 pub use args::{
     check_duration, string_value, usage_error, Arg, CmdArgs, Command, Given, GlobalOpt, Help, Opt,
@@ -175,7 +176,8 @@ pub fn command_option(arg: &Arg) -> Option<&'static Opt> {
 pub fn unknown_command(name: &str) -> Error {
     let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
     Error::Usage(format!(
-        "unknown command \"{name}\" (commands: {}, help; see aws-session --help)",
+        "unknown command \"{name}\"{} (commands: {}, help; see aws-session --help)",
+        suggest::command_hint(name),
         names.join(", ")
     ))
 }

@@ -279,7 +279,8 @@ pub fn make_client(env: &Env, endpoints: endpoint::EndpointSettings) -> Result<C
             "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
         ))
     })?;
-    Ok(Client::new(transport, endpoints))
+    Ok(Client::new(transport, endpoints)
+        .naming_credentials_file(super::source::credentials_file_name(env)))
 }
 
 /// The largest AWS_CA_BUNDLE read (4 MiB): the whole Mozilla bundle is about 200 KiB,
