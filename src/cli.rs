@@ -228,6 +228,7 @@ fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
         Command::Prompt => "prompt",
         Command::Export(_) => "export",
         Command::Login(_) => "login",
+        Command::Console(_) => "console",
         Command::Logout => "logout",
         Command::CredentialProcess => "credential-process",
         Command::Rotate => "rotate",

@@ -4,13 +4,15 @@
 //! meet. [`credential_server`] is the other side: the container credentials endpoint
 //! that `--server` serves to the SDKs on loopback; [`callback`] the one-shot loopback
 //! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
-//! [`signin`] (pure) and [`dpop`] (its key and proofs).
+//! [`signin`] (pure) and [`dpop`] (its key and proofs); the federation endpoint of
+//! `console` is [`federation`] (pure).
 
 pub mod callback;
 pub mod client;
 pub mod credential_server;
 pub mod dpop;
 pub mod endpoint;
+pub mod federation;
 pub mod http;
 pub mod iam;
 pub mod query;

@@ -9,6 +9,7 @@
 
 pub mod clear;
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod exec;
 pub mod export;
@@ -57,6 +58,8 @@ pub enum Command {
     Export(export::Args),
     /// Sign in through the browser (AWS Sign-In).
     Login(login::Args),
+    /// Open the AWS console signed in with the profile's credentials.
+    Console(console::Args),
     /// Delete the profile's sign-in token.
     Logout,
     /// Print the `credential_process` JSON for SDKs.
@@ -177,6 +180,7 @@ pub const COMMANDS: &[Spec] = &[
     provision_mfa::SPEC,
     login::SPEC,
     logout::SPEC,
+    console::SPEC,
     export::SPEC,
     credential_process::SPEC,
     rotate::SPEC,
@@ -212,6 +216,7 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "provision-mfa" => Command::ProvisionMfa(provision_mfa::parse(args)?),
         "export" => Command::Export(export::parse(args)?),
         "login" => Command::Login(login::parse(args)?),
+        "console" => Command::Console(console::parse(args)?),
         "logout" => no_arguments(args).map(|_| Command::Logout)?,
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
         "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
@@ -247,6 +252,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::ProvisionMfa(args) => provision_mfa::run(args, opts, env),
         Command::Export(args) => export::run(args, opts, env),
         Command::Login(args) => login::run(args, opts, env),
+        Command::Console(args) => console::run(args, opts, env),
         Command::Logout => logout::run(opts, env),
         Command::CredentialProcess => credential_process::run(opts, env),
         Command::Rotate => rotate::run(opts, env),
