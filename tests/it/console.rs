@@ -473,3 +473,22 @@ fn inside_a_shell_of_a_plain_user_the_refusal_says_what_to_run() {
     login_url(&o);
     assert!(stderr(&o).contains("no MFA context"), "{}", stderr(&o));
 }
+
+#[test]
+fn inside_an_ended_shell_session_it_says_what_to_run() {
+    let sb = Sandbox::new();
+    let mut cmd = console(&sb, &["console", "--print"]);
+    cmd.env("AWS_ACCESS_KEY_ID", "ASIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", crate::common::EXAMPLE_SECRET)
+        .env("AWS_SESSION_TOKEN", "token")
+        .env("AWS_SESSION_EXPIRATION", "1000")
+        .env("AWS_SESSION_PROFILE", "me");
+    let o = run(cmd);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("has ended") && err.contains("aws-session --profile me console"),
+        "{err}"
+    );
+    assert!(!err.contains(crate::common::EXAMPLE_SECRET));
+}
