@@ -257,7 +257,15 @@ fn role_session(
         _ => Credential::ChainedRole,
     };
     plan.roles = Some(role_plan);
-    let est = ctx.establish_plan(&plan, CacheReads::AllButFinal)?;
+    let est = ctx
+        .establish_plan(&plan, CacheReads::AllButFinal)
+        .map_err(|e| match (duration, &e) {
+            (Some(d), Error::Aws(aws)) if aws.message.contains("MaxSessionDuration") => e
+                .with_note(format!(
+                    "console --duration {d} asks for a role session that long: use the role's maximum or less"
+                )),
+            _ => e,
+        })?;
     Ok(ForConsole {
         creds: est.session.credentials,
         kind,

@@ -492,3 +492,33 @@ fn inside_an_ended_shell_session_it_says_what_to_run() {
     );
     assert!(!err.contains(crate::common::EXAMPLE_SECRET));
 }
+
+#[test]
+fn a_duration_beyond_the_roles_maximum_names_the_roles_limit() {
+    let user = peer().create_user("console-max", true);
+    let role = peer().create_role("console-max", 3600, &[]);
+    let sb = role_sandbox(&user, &role);
+    let code = user.fresh_code();
+    let o = run(console(
+        &sb,
+        &[
+            "--profile",
+            "admin",
+            "--code",
+            &code,
+            "console",
+            "--print",
+            "--duration",
+            "7200",
+        ],
+    ));
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("MaxSessionDuration") && err.contains("console --duration 7200"),
+        "{err}"
+    );
+    assert_eq!(stdout(&o), "");
+    no_secrets(&o, &user);
+}
