@@ -138,11 +138,11 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     )
     .map_err(Error::Usage)?;
     if let Some(shell) = shell_session(args, opts, env)? {
-        let client = make_client(opts, env, endpoints)?;
+        let client = make_client(env, endpoints)?;
         let url = signin_url(&client, &shell, args.duration, &destination)?;
         return deliver(args, env, &url, None);
     }
-    super::note_warnings(&profiles, opts.debug);
+    super::note_warnings(&profiles);
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
     let ctx = Context::with_profiles(opts, env, profiles, choice)?;
     let got = credentials_for(&ctx, args.duration)?;
@@ -293,10 +293,10 @@ fn federation_token(ctx: &Context, duration: Option<u32>) -> Result<ForConsole> 
     let body = ctx.client.call(&req, keys)?;
     let (session, arn) =
         sts::parse_get_federation_token(&body).map_err(|e| xml_error("GetFederationToken", e))?;
-    eprintln!(
-        "aws-session: note: the console session is a federation token of {}: it carries no MFA context, so policies that require aws:MultiFactorAuthPresent deny it (a role profile with mfa_serial gives one with MFA)",
+    crate::msg::note(format_args!(
+        "the console session is a federation token of {}: it carries no MFA context, so policies that require aws:MultiFactorAuthPresent deny it (a role profile with mfa_serial gives one with MFA)",
         id.arn
-    );
+    ));
     Ok(ForConsole {
         creds: session.credentials,
         kind: Credential::FederationToken,
@@ -338,13 +338,13 @@ fn deliver(args: &Args, env: &Env, url: &str, arn: Option<&str>) -> Result<()> {
     let who = arn.map(|a| format!(" as {a}")).unwrap_or_default();
     match crate::shell::open_browser(url, env.get("BROWSER")) {
         Ok(()) => {
-            eprintln!("aws-session: opened the AWS console{who} in your browser");
+            crate::msg::say(format_args!("opened the AWS console{who} in your browser"));
             Ok(())
         }
         Err(why) => {
-            eprintln!(
-                "aws-session: no browser could be opened ({why}): open the URL below within 15 minutes (it signs in whoever opens it; --print writes only the URL)"
-            );
+            crate::msg::say(format_args!(
+                "no browser could be opened ({why}): open the URL below within 15 minutes (it signs in whoever opens it; --print writes only the URL)"
+            ));
             crate::out::print(&format!("{url}\n"))
         }
     }

@@ -6,6 +6,7 @@ mod common;
 
 mod console;
 mod core;
+mod daily;
 mod endpoints;
 mod errors;
 mod fuzz_regressions;
