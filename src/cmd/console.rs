@@ -12,16 +12,18 @@
 //! - anything else (a sign-in, temporary keys, the session of the enclosing
 //!   `aws-session shell`): used as it is; a refusal says why and what works instead.
 
-use super::{load_profiles, make_client, CmdArgs, Context, Opt, Options, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec};
 use crate::aws::client::Client;
 use crate::aws::endpoint::console_domain;
 use crate::aws::federation::{self, Credential};
 use crate::aws::sts;
+use crate::config::files::{load_profiles, note_warnings};
 use crate::credentials::Credentials;
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
+use crate::session::context::make_client;
 use crate::session::roles::{self, FirstHop};
-use crate::session::{self, CacheReads, Origin};
+use crate::session::{self, CacheReads, Context, Origin};
 use time::OffsetDateTime;
 
 pub const SPEC: Spec = Spec {
@@ -52,7 +54,15 @@ pub const SPEC: Spec = Spec {
     options: &[PRINT, DURATION, DESTINATION],
     operands: "",
     makes_session: true,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 const PRINT: Opt = Opt {
     short: None,
@@ -142,9 +152,9 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         let url = signin_url(&client, &shell, args.duration, &destination)?;
         return deliver(args, env, &url, None);
     }
-    super::note_warnings(&profiles);
+    note_warnings(&profiles);
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
-    let ctx = Context::with_profiles(opts, env, profiles, choice)?;
+    let ctx = Context::with_profiles(&opts.settings(), env, profiles, choice)?;
     let got = credentials_for(&ctx, args.duration)?;
     let url = signin_url(&ctx.client, &got, args.duration, &destination)?;
     deliver(args, env, &url, got.arn.as_deref())
