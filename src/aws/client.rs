@@ -382,6 +382,7 @@ impl Client {
         duration: Option<u32>,
     ) -> Result<std::result::Result<String, String>> {
         use crate::aws::federation::{parse_signin_token, signin_token_url};
+        self.prepare()?;
         let action = "getSigninToken";
         let base = self.federation_base()?;
         let shown = format!("{base}/federation");

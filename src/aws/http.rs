@@ -394,6 +394,8 @@ impl Transport {
         let shown = url.split('?').next().unwrap_or_default();
         let scrub = |e: TransportError| scrub_error(e, url, shown);
         let mut response = self
+            .built()
+            .map_err(TransportError::Other)?
             .agent
             .get(url)
             .config()
