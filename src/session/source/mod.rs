@@ -273,6 +273,43 @@ mod tests {
     use crate::config::{self, FileKind};
     use crate::env::Env;
 
+    #[test]
+    fn every_source_answers_for_itself() {
+        let login = Origin::Login {
+            profile: "p".into(),
+            session: "arn:aws:iam::1:user/u".into(),
+        };
+        let process = Origin::Process {
+            profile: "p".into(),
+            command: "pass".into(),
+        };
+        // Only the environment's keys are handed to the child for a refresh.
+        assert!(Origin::Environment.kind().child_keeps_keys);
+        assert!(Origin::ParentStash.kind().child_keeps_keys);
+        assert!(!Origin::Profile("p".into()).kind().child_keeps_keys);
+        assert!(!login.kind().child_keeps_keys);
+        // A sign-in's key id names no long-term keys.
+        assert!(!login.kind().long_term_keys);
+        assert!(process.kind().long_term_keys);
+        // Rotation applies to a profile's own keys only.
+        assert_eq!(Origin::Profile("p".into()).no_rotation(), None);
+        assert!(process
+            .no_rotation()
+            .is_some_and(|m| m.contains("profile \"p\" come from its credential_process")));
+        assert!(login
+            .no_rotation()
+            .is_some_and(|m| m.contains("profile \"p\" signs in")));
+        assert!(Origin::Environment.no_rotation().is_some());
+        // Every source's settings are left out of a --server child's copy.
+        for kind in KINDS {
+            for s in kind.settings {
+                assert!(is_credential_setting(s), "{s}");
+            }
+        }
+        assert!(is_credential_setting("login_session") && is_credential_setting("role_arn"));
+        assert!(!is_credential_setting("region"));
+    }
+
     fn profiles(creds: &str, conf: &str) -> ProfileSet {
         config::merge(
             Some(config::parse(conf, FileKind::Config, "config").unwrap()),
