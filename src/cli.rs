@@ -452,7 +452,7 @@ mod tests {
     fn value_for(long: &str) -> &'static str {
         match long {
             "code" => "123456",
-            "session-duration" => "900",
+            "session-duration" | "duration" => "900",
             "format" => "env",
             _ => "x",
         }

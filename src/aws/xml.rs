@@ -98,7 +98,7 @@ impl XmlError {
     /// assert!(e.to_string().contains("GetSessionToken"));
     /// ```
     pub fn into_error(self, action: &str) -> crate::error::Error {
-        crate::error::Error::Network(format!(
+        crate::error::Error::NotAws(format!(
             "{action} answered with an unusable document: {self} (not what AWS sends: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network)"
         ))
     }
