@@ -659,7 +659,7 @@ impl<'a> Context<'a> {
             mfa_process::command_for(env, &profiles, profile, plan.source.origin.profile());
         if let Some((command, from)) = &mfa_process {
             // Checked now, so that a bad setting is found before anything is run or sent.
-            ProcessCodes::new(None, command, from)?;
+            ProcessCodes::new(None, command, from, env)?;
         }
         let endpoints = session::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
@@ -746,7 +746,7 @@ impl<'a> Context<'a> {
         let mut last_minutes = None;
         let codes: &mut dyn CodeSource = match &self.mfa_process {
             Some((command, from)) => {
-                process = ProcessCodes::new(given, command, from)?;
+                process = ProcessCodes::new(given, command, from, self.env)?;
                 &mut process
             }
             None => {

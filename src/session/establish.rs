@@ -229,6 +229,9 @@ impl Run<'_> {
         mut attempt: impl FnMut(&str, &str) -> Result<T>,
     ) -> Result<Coded<T>> {
         let mut tries = 0;
+        // Codes AWS refused in this run: a code is accepted once, so a refused one is
+        // never sent again, whichever source gives it a second time.
+        let mut refused: Vec<String> = Vec::new();
         loop {
             tries += 1;
             let person = codes.asks_a_person();
@@ -251,10 +254,23 @@ impl Run<'_> {
                     return Ok(Coded::Cached(Box::new(found)));
                 }
             }
+            if refused.contains(&code) {
+                if tries < CODE_TRIES && codes.can_ask_again() {
+                    if codes.asks_a_person() {
+                        self.unlock();
+                    }
+                    codes.refused(REFUSED_AGAIN)?;
+                    continue;
+                }
+                return Err(Error::MfaCode(format!(
+                    "the MFA code given again is the one AWS refused a moment ago, and AWS accepts a code once: it was not sent again; check the clock of the MFA device (or of the mfa_process), then try again with the next code"
+                )));
+            }
             let serial = serial()?;
             match attempt(&serial, &code) {
                 Ok(answer) => return Ok(Coded::Answer(answer)),
                 Err(Error::Aws(e)) if e.is_code_rejected() => {
+                    refused.push(code);
                     if tries < CODE_TRIES && codes.can_ask_again() {
                         // The source may wait for the next 30-second window: not under
                         // the lock.
@@ -850,6 +866,9 @@ enum Coded<T> {
 
 /// How many codes a run asks for before it gives up on a device.
 const CODE_TRIES: u32 = 3;
+
+/// Why a code was not sent, for the code source's note.
+const REFUSED_AGAIN: &str = "the same code as the one AWS refused, so it was not sent: AWS accepts a code once";
 
 fn code_refused(serial: &str, e: &AwsError) -> Error {
     Error::MfaCode(format!(
