@@ -271,7 +271,10 @@ mod tests {
         assert_eq!(default.get("services"), Some("local"));
         assert_eq!(default.get("ca_bundle"), Some("/etc/ca.pem"));
         assert_eq!(default.get("mfa_serial"), None);
-        assert_eq!(default.sub_properties("s3"), vec![("addressing_style", "path")]);
+        assert_eq!(
+            default.sub_properties("s3"),
+            vec![("addressing_style", "path")]
+        );
         let local = reread.services("local").map(|s| s.sub_properties("sts"));
         assert_eq!(local, Some(vec![("endpoint_url", "http://127.0.0.1:5000")]));
         assert!(reread.services("other").is_none());

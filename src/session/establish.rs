@@ -262,9 +262,9 @@ impl Run<'_> {
                     codes.refused(REFUSED_AGAIN)?;
                     continue;
                 }
-                return Err(Error::MfaCode(format!(
-                    "the MFA code given again is the one AWS refused a moment ago, and AWS accepts a code once: it was not sent again; check the clock of the MFA device (or of the mfa_process), then try again with the next code"
-                )));
+                return Err(Error::MfaCode(
+                    "the MFA code given again is the one AWS refused a moment ago, and AWS accepts a code once: it was not sent again; check the clock of the MFA device (or of the mfa_process), then try again with the next code".to_string(),
+                ));
             }
             let serial = serial()?;
             match attempt(&serial, &code) {
@@ -868,7 +868,8 @@ enum Coded<T> {
 const CODE_TRIES: u32 = 3;
 
 /// Why a code was not sent, for the code source's note.
-const REFUSED_AGAIN: &str = "the same code as the one AWS refused, so it was not sent: AWS accepts a code once";
+const REFUSED_AGAIN: &str =
+    "the same code as the one AWS refused, so it was not sent: AWS accepts a code once";
 
 fn code_refused(serial: &str, e: &AwsError) -> Error {
     Error::MfaCode(format!(

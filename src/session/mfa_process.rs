@@ -186,9 +186,11 @@ mod tests {
     #[test]
     fn codes_are_trimmed_and_checked() {
         let none = Env::from_pairs([("X", "y")]);
-        let mut c = ProcessCodes::new(None, "echo ' 123456 '", "AWS_SESSION_MFA_PROCESS", &none).unwrap();
+        let mut c =
+            ProcessCodes::new(None, "echo ' 123456 '", "AWS_SESSION_MFA_PROCESS", &none).unwrap();
         assert_eq!(c.next_code("your").unwrap(), "123456");
-        let mut c = ProcessCodes::new(None, "echo 12345x", "AWS_SESSION_MFA_PROCESS", &none).unwrap();
+        let mut c =
+            ProcessCodes::new(None, "echo 12345x", "AWS_SESSION_MFA_PROCESS", &none).unwrap();
         let e = c.next_code("your").unwrap_err();
         assert!(e.to_string().contains("6 characters") && !e.to_string().contains("12345x"));
         assert_eq!(e.exit_code(), 3);

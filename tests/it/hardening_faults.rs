@@ -77,8 +77,14 @@ fn mfa_process_that_runs_aws_session_is_not_run_again_inside_it() {
         .args(["--no-cache", "exec", "true"]);
     let o = run_within(cmd, Duration::from_secs(30));
     let err = stderr(&o);
-    let started = fs::read_to_string(&runs).unwrap_or_default().lines().count();
-    assert_eq!(started, 1, "the mfa_process was started {started} times: {err}");
+    let started = fs::read_to_string(&runs)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    assert_eq!(
+        started, 1,
+        "the mfa_process was started {started} times: {err}"
+    );
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(!err.contains("internal error"), "{err}");
     // The inner run's refusal (its stderr is the user's), then the outer run's error.
@@ -114,7 +120,14 @@ fn credential_process_that_leaves_a_child_holding_stdout_is_done_when_it_exits()
         user.mfa_serial.as_deref().unwrap()
     ));
     let mut cmd = sb.command(peer);
-    cmd.args(["--profile", "p", "--code", &user.fresh_code(), "exec", "true"]);
+    cmd.args([
+        "--profile",
+        "p",
+        "--code",
+        &user.fresh_code(),
+        "exec",
+        "true",
+    ]);
     let started = Instant::now();
     let o = run_within(cmd, Duration::from_secs(50));
     let took = started.elapsed();
@@ -271,7 +284,10 @@ fn exec_server_checks_a_private_dir_another_user_made_before_the_code() {
     one_line_error(
         &o,
         6,
-        &[&planted.display().to_string(), "not a directory owned by you"],
+        &[
+            &planted.display().to_string(),
+            "not a directory owned by you",
+        ],
     );
     assert!(common::actions_by(peer, &user.access_key_id).is_empty());
 }
@@ -283,7 +299,10 @@ fn caller_identity_in_server_child(sb: &Sandbox, peer: &Peer, code: &str) -> Out
     let mut cmd = sb.command(peer);
     cmd.args(["--profile", "p", "--code", code, "exec", "--server"])
         .args(["env", "-u", "AWS_ENDPOINT_URL"])
-        .args(["HTTPS_PROXY=http://127.0.0.1:9", "HTTP_PROXY=http://127.0.0.1:9"])
+        .args([
+            "HTTPS_PROXY=http://127.0.0.1:9",
+            "HTTP_PROXY=http://127.0.0.1:9",
+        ])
         .args(["NO_PROXY=127.0.0.1", "AWS_MAX_ATTEMPTS=1"])
         .args(["aws", "sts", "get-caller-identity", "--output", "text"]);
     run_within(cmd, Duration::from_secs(60))

@@ -573,7 +573,14 @@ fn concurrent_refreshes_without_the_cache_are_one_refresh() {
     let runs: Vec<_> = (0..4)
         .map(|_| {
             sb.command(&peer)
-                .args(["--profile", "dev", "--no-cache", "export", "--format", "json"])
+                .args([
+                    "--profile",
+                    "dev",
+                    "--no-cache",
+                    "export",
+                    "--format",
+                    "json",
+                ])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()

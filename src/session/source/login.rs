@@ -13,7 +13,9 @@ use crate::aws::signin::{cache_file_name, refresh_body, LoginToken, REFRESH_MARG
 use crate::credentials::SessionCredentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fsutil::{lock_regular_file, read_regular_file, write_atomic, AtSymlink, Locked, ReadError};
+use crate::fsutil::{
+    lock_regular_file, read_regular_file, write_atomic, AtSymlink, Locked, ReadError,
+};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 

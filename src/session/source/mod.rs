@@ -13,8 +13,8 @@ pub use environment::env_source;
 use crate::config::ProfileSet;
 use crate::credentials::Credentials;
 use crate::env::{Env, Source};
-use crate::error::{capped_list, Error};
 use crate::error::Result;
+use crate::error::{capped_list, Error};
 use crate::session::roles;
 
 /// Where the long-term keys came from.

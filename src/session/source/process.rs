@@ -167,7 +167,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.session_token.as_deref(), Some("t"));
         let past = r#"{"Version":1,"AccessKeyId":"ASIA","SecretAccessKey":"s","SessionToken":"t","Expiration":"2025-12-31T23:59:59Z"}"#;
-        assert!(e(past).contains("expired at 2025-12-31T23:59:59Z"), "{}", e(past));
+        assert!(
+            e(past).contains("expired at 2025-12-31T23:59:59Z"),
+            "{}",
+            e(past)
+        );
         let at_now = past.replace("2025-12-31T23:59:59Z", "2026-01-01T00:00:00Z");
         assert!(e(&at_now).contains("expired"));
         assert!(e(&past.replace("2025-12-31T23:59:59Z", "soon")).contains("RFC 3339"));
