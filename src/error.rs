@@ -162,11 +162,12 @@ pub fn is_code_refusal_message(message: &str) -> bool {
 
 /// The most items of a list a message names; the rest are counted.
 pub const LIST_ITEMS: usize = 10;
-/// The most characters of one item a message shows.
-const ITEM_CHARS: usize = 64;
+/// The most characters of one item a message shows (an item may be a sentence, such
+/// as why a section was ignored, naming a path).
+const ITEM_CHARS: usize = 256;
 
 /// `items` joined with `sep` for a message: at most [`LIST_ITEMS`] of them, each cut
-/// to 64 characters, and "and N more" for the rest, so that a file of 100,000 profiles
+/// to 256 characters, and "and N more" for the rest, so that a file of 100,000 profiles
 /// makes a one-line message, not a megabyte.
 ///
 /// ```

@@ -5,7 +5,8 @@
 //! the environment's keys, the shared credentials file and the profile's credential
 //! settings first. So the child gets no keys and no profile, AWS_SHARED_CREDENTIALS_FILE
 //! points at an empty file, and AWS_CONFIG_FILE at a private copy of the chosen
-//! profile's other settings (region, output, service settings) as `[default]`. The real
+//! profile's other settings (region, output, service settings) as `[default]`, with
+//! the `[services X]` section its `services = X` names. The real
 //! files stay reachable to aws-session itself through AWS_SESSION_CONFIG_FILE and
 //! AWS_SESSION_CREDENTIALS_FILE.
 //!

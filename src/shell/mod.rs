@@ -407,7 +407,10 @@ pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(),
         .stdout(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
-    std::thread::spawn(move || child.wait());
+    // Without a thread (the process limit) the browser is reaped when we exit.
+    let _ = std::thread::Builder::new()
+        .name("browser".into())
+        .spawn(move || child.wait());
     Ok(())
 }
 
