@@ -34,7 +34,7 @@ extern "C" fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, _: *mut l
     let from_a_process = !info.is_null() && is_passed_on(unsafe { (*info).si_code });
     let pid = CHILD.load(Ordering::SeqCst);
     if pid > 0 && from_a_process {
-        // kill(2) is async-signal-safe.
+        // SAFETY: kill(2) is async-signal-safe and takes plain integers.
         unsafe {
             libc::kill(pid, signal);
         }
