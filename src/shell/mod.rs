@@ -162,18 +162,7 @@ function __aws_session_flag {{
   esac
   [ "$2" = on ]
 }}
-# $1 as a decimal number, as `aws-session prompt` reads it, in __aws_session_num:
-# leading zeros dropped (never octal); a negative number, or one longer than 11 digits
-# (so no arithmetic on it can overflow), is 0. False when $1 is empty or not digits.
-function __aws_session_num {{
-  local v=${{1#-}}
-  case $v in (''|*[!0-9]*) return 1 ;; esac
-  v=${{v#"${{v%%[!0]*}}"}}
-  case $1 in (-*) v=0 ;; esac
-  case $v in (''|????????????*) v=0 ;; esac
-  __aws_session_num=$v
-}}
-# AWS_SESSION_EXPIRATION as a number (0 and false when it is none).
+{numbers}# AWS_SESSION_EXPIRATION as a number (0 and false when it is none).
 function __aws_session_exp {{
   __aws_session_exp=0
   __aws_session_num "${{AWS_SESSION_EXPIRATION-}}" || return 1
@@ -233,9 +222,25 @@ function aws {{
 }}
 "#,
         margin = REFRESH_MARGIN_SECS,
-        longest = LONGEST_SESSION_SECS
+        longest = LONGEST_SESSION_SECS,
+        numbers = NUMBER_RC
     )
 }
+
+/// How bash and zsh read a number of ours (AWS_SESSION_EXPIRATION): as
+/// `aws-session prompt` reads it.
+const NUMBER_RC: &str = r#"# $1 as a decimal number, as `aws-session prompt` reads it, in __aws_session_num:
+# leading zeros dropped (never octal); a negative number, or one longer than 11 digits
+# (so no arithmetic on it can overflow), is 0. False when $1 is empty or not digits.
+function __aws_session_num {
+  local v=${1#-}
+  case $v in (''|*[!0-9]*) return 1 ;; esac
+  v=${v#"${v%%[!0]*}"}
+  case $1 in (-*) v=0 ;; esac
+  case $v in (''|????????????*) v=0 ;; esac
+  __aws_session_num=$v
+}
+"#;
 
 /// The bash rc file: the user's `~/.bashrc` first, then our functions and hook.
 ///
