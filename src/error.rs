@@ -167,6 +167,41 @@ pub fn is_code_refusal_message(message: &str) -> bool {
     m.contains("multifactorauthentication failed") || m.contains("one time pass code")
 }
 
+/// The most items of a list a message names; the rest are counted.
+pub const LIST_ITEMS: usize = 10;
+/// The most characters of one item a message shows (an item may be a sentence, such
+/// as why a section was ignored, naming a path).
+const ITEM_CHARS: usize = 256;
+
+/// `items` joined with `sep` for a message: at most [`LIST_ITEMS`] of them, each cut
+/// to 256 characters, and "and N more" for the rest, so that a file of 100,000 profiles
+/// makes a one-line message, not a megabyte.
+///
+/// ```
+/// use aws_session::error::capped_list;
+/// assert_eq!(capped_list(&["a", "b"], ", "), "a, b");
+/// let many: Vec<String> = (0..25).map(|i| format!("p{i}")).collect();
+/// assert_eq!(capped_list(&many, ", "), "p0, p1, p2, p3, p4, p5, p6, p7, p8, p9 and 15 more");
+/// ```
+pub fn capped_list<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    let mut text = items
+        .iter()
+        .take(LIST_ITEMS)
+        .map(|item| {
+            let item = item.as_ref();
+            match item.char_indices().nth(ITEM_CHARS) {
+                Some((cut, _)) => format!("{}…", &item[..cut]),
+                None => item.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(sep);
+    if items.len() > LIST_ITEMS {
+        text.push_str(&format!(" and {} more", items.len() - LIST_ITEMS));
+    }
+    text
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

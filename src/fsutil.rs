@@ -294,6 +294,72 @@ fn open_regular_file(
     Ok(Some(Some((file, meta.len()))))
 }
 
+/// How [`lock_regular_file`] got its lock.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Locked {
+    /// At once: nobody held it.
+    AtOnce,
+    /// After another process let it go.
+    AfterWaiting,
+}
+
+/// An exclusive flock(2) on the regular file at `path` (opened read-only, never
+/// through a symlink, never blocking on a FIFO), waiting up to `wait` for another
+/// process to let it go; held until the returned file is closed. `Ok(None)`: there is
+/// no regular file there to lock (the caller's read says why). The error says the
+/// wait ran out, or why the lock failed.
+///
+/// ```
+/// use aws_session::fsutil::{lock_regular_file, Locked};
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("token.json");
+/// assert!(lock_regular_file(&path, std::time::Duration::ZERO).unwrap().is_none());
+/// std::fs::write(&path, "{}").unwrap();
+/// let (_file, how) = lock_regular_file(&path, std::time::Duration::ZERO).unwrap().unwrap();
+/// assert_eq!(how, Locked::AtOnce);
+/// ```
+pub fn lock_regular_file(
+    path: &Path,
+    wait: std::time::Duration,
+) -> io::Result<Option<(File, Locked)>> {
+    use std::os::fd::AsRawFd;
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(_) => return Ok(None),
+    };
+    if !file.metadata()?.is_file() {
+        return Ok(None);
+    }
+    let deadline = std::time::Instant::now() + wait;
+    let mut how = Locked::AtOnce;
+    loop {
+        // SAFETY: the descriptor is open; flock has no memory effects.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(Some((file, how)));
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => {}
+            Some(libc::EWOULDBLOCK) if std::time::Instant::now() < deadline => {
+                how = Locked::AfterWaiting;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Some(libc::EWOULDBLOCK) => {
+                return Err(io::Error::new(
+                    ErrorKind::WouldBlock,
+                    format!("another process held its lock for {} s", wait.as_secs()),
+                ))
+            }
+            _ => return Err(e),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,25 +208,49 @@ const BASH: &str = r#"# bash completion for aws-session
 # Install: aws-session completions bash > ~/.local/share/bash-completion/completions/aws-session
 # or add to ~/.bashrc: eval "$(aws-session completions bash)"
 
+# The profile names of the AWS files: the real ones inside `--server`, where
+# AWS_CONFIG_FILE is the child's copy of one profile (AWS_SESSION_CONFIG_FILE).
 _aws_session_profiles() {
     local f
-    for f in "${AWS_CONFIG_FILE:-$HOME/.aws/config}" "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"; do
+    for f in "${AWS_SESSION_CONFIG_FILE:-${AWS_CONFIG_FILE:-$HOME/.aws/config}}" \
+             "${AWS_SESSION_CREDENTIALS_FILE:-${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}}"; do
         [ -r "$f" ] || continue
         sed -n -e 's/^[[:space:]]*\[profile[[:space:]][[:space:]]*\([^]]*\)\].*/\1/p' \
                -e 's/^[[:space:]]*\[\([^] ]*\)\].*/\1/p' "$f"
     done | sed -e 's/[[:space:]]*$//' | sort -u
 }
 
-# The profile names that start with $cur, each quoted for the command line, put in
+# The profile names that start with $1, each quoted for the command line, put in
 # COMPREPLY one per line of _aws_session_profiles: never split into words, never
-# expanded or evaluated (a name may hold $(...), backticks or ;).
+# expanded or evaluated (a name may hold $(...), backticks or ;). bash splits the
+# word at a ':' (COMP_WORDBREAKS) and replaces only the part after the last one: the
+# part before it is taken off each name.
 _aws_session_profile_reply() {
-    local name quoted
+    local name quoted strip=
+    if [[ "$COMP_WORDBREAKS" == *:* && "$1" == *:* ]]; then strip="${1%"${1##*:}"}"; fi
     while IFS= read -r name; do
-        [[ -n "$name" && "$name" == "$cur"* ]] || continue
+        [[ -n "$name" && "$name" == "$1"* ]] || continue
         printf -v quoted '%q' "$name"
-        COMPREPLY+=("$quoted")
+        [[ -z "$strip" || "$quoted" == "$strip"* ]] || continue
+        COMPREPLY+=("${quoted#"$strip"}")
     done < <(_aws_session_profiles)
+}
+
+# The word being completed and the one before it, from the line itself (in
+# __aws_session_cur, __aws_session_prev): COMP_WORDS has a profile name like
+# team:dev split at its ':'. Profile names hold no spaces.
+_aws_session_line_words() {
+    local line="${COMP_LINE:0:COMP_POINT}" n
+    local -a words
+    read -ra words <<< "$line"
+    n=${#words[@]}
+    if [[ -z "$line" || "$line" == *[[:space:]] ]]; then
+        __aws_session_cur=
+        __aws_session_prev="${words[n-1]}"
+    else
+        __aws_session_cur="${words[n-1]}"
+        __aws_session_prev="${words[n-2]}"
+    fi
 }
 
 _aws_session() {
@@ -253,9 +277,18 @@ _aws_session() {
                 ;;
         esac
     done
+    if [[ -n "${COMP_LINE-}" ]]; then
+        _aws_session_line_words
+        case "$__aws_session_prev" in
+            -p|--profile)
+                _aws_session_profile_reply "$__aws_session_cur"
+                return 0
+                ;;
+        esac
+    fi
     case "$prev" in
         -p|--profile)
-            _aws_session_profile_reply
+            _aws_session_profile_reply "$cur"
             return 0
             ;;
         --format)
@@ -286,14 +319,18 @@ const ZSH: &str = r#"#compdef aws-session
 # Install: aws-session completions zsh > "${fpath[1]}/_aws-session"
 # or add to ~/.zshrc (after compinit): eval "$(aws-session completions zsh)"
 
+# The real files inside `--server` (AWS_SESSION_CONFIG_FILE); a ':' in a name is
+# escaped, since _describe reads what follows a ':' as the description.
 _aws_session_profiles() {
     local -a profiles
     local f
-    for f in "${AWS_CONFIG_FILE:-$HOME/.aws/config}" "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}"; do
+    for f in "${AWS_SESSION_CONFIG_FILE:-${AWS_CONFIG_FILE:-$HOME/.aws/config}}" \
+             "${AWS_SESSION_CREDENTIALS_FILE:-${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}}"; do
         [[ -r $f ]] || continue
         profiles+=(${(f)"$(sed -n -e 's/^[[:space:]]*\[profile[[:space:]][[:space:]]*\([^]]*\)\].*/\1/p' \
                                   -e 's/^[[:space:]]*\[\([^] ]*\)\].*/\1/p' "$f")"})
     done
+    profiles=("${(@)profiles//:/\\:}")
     _describe -t profiles 'AWS profile' profiles
 }
 
@@ -340,10 +377,13 @@ const FISH_HEAD: &str = r#"# fish completion for aws-session
 # Install: aws-session completions fish > ~/.config/fish/completions/aws-session.fish
 
 function __aws_session_profiles
+    # The real files inside `--server` (AWS_SESSION_CONFIG_FILE).
     set -l config ~/.aws/config
     set -q AWS_CONFIG_FILE; and set config $AWS_CONFIG_FILE
+    test -n "$AWS_SESSION_CONFIG_FILE"; and set config $AWS_SESSION_CONFIG_FILE
     set -l credentials ~/.aws/credentials
     set -q AWS_SHARED_CREDENTIALS_FILE; and set credentials $AWS_SHARED_CREDENTIALS_FILE
+    test -n "$AWS_SESSION_CREDENTIALS_FILE"; and set credentials $AWS_SESSION_CREDENTIALS_FILE
     for f in $config $credentials
         test -r $f; or continue
         string match -r -g '^\s*\[(?:profile\s+)?([^\]]*[^\]\s])\s*\]' < $f

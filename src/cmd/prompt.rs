@@ -40,10 +40,11 @@ pub fn run(env: &Env) -> Result<()> {
 /// session (login) it shows how long the sign-in lasts (AWS_SESSION_LOGIN_UNTIL), not
 /// its 15-minute credentials, which the shell's `aws` function renews.
 fn prompt_text(env: &Env) -> Result<String> {
-    // Text that is no number at all is not ours: no prefix.
+    // Text that is no number at all (empty, spaces, other characters) is not ours: no
+    // prefix. Leading zeros are decimal. The shell's prompt hook reads it alike.
     let number = |k: &str| {
         env.get(k).filter(|v| {
-            let digits = v.trim().strip_prefix('-').unwrap_or(v.trim());
+            let digits = v.strip_prefix('-').unwrap_or(v);
             !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
         })
     };
@@ -55,7 +56,6 @@ fn prompt_text(env: &Env) -> Result<String> {
     // Any number but a time from now to the longest session ahead shows as expired
     // (`(aws!exp) `); the subtraction is checked, so no value can overflow.
     let left = value
-        .trim()
         .parse::<i64>()
         .ok()
         .and_then(|exp| exp.checked_sub(now))

@@ -8,8 +8,8 @@
 //! The rules, in short:
 //! - `[profile name]` in the config file, `[name]` in the credentials file; `[default]`
 //!   in both. In the config file `[profile default]` wins: when it is present, `[default]`
-//!   sections of that file are ignored. `[sso-session name]` sections (config only) are
-//!   kept apart from profiles. Sections with an invalid name, an unprefixed name in the
+//!   sections of that file are ignored. `[sso-session name]` and `[services name]` sections
+//!   (config only) are kept apart from profiles. Sections with an invalid name, an unprefixed name in the
 //!   config file or a `profile` prefix in the credentials file are ignored (with a warning).
 //! - `key = value`; keys are case-insensitive (stored lowercase), keys and values are
 //!   trimmed, values may contain `=`. Keys with characters outside
@@ -209,6 +209,7 @@ impl Profile {
 pub struct ParsedFile {
     profiles: BTreeMap<String, Profile>,
     sso_sessions: BTreeMap<String, Profile>,
+    services: BTreeMap<String, Profile>,
     warnings: Vec<String>,
 }
 
@@ -243,6 +244,7 @@ impl ParsedFile {
 pub struct ProfileSet {
     profiles: BTreeMap<String, Profile>,
     sso_sessions: BTreeMap<String, Profile>,
+    services: BTreeMap<String, Profile>,
     warnings: Vec<String>,
 }
 
@@ -285,6 +287,21 @@ impl ProfileSet {
         self.sso_sessions.get(name)
     }
 
+    /// The `[services name]` section called `name` (config file only): per-service
+    /// settings, such as endpoint URLs, that a profile's `services = name` selects.
+    ///
+    /// ```
+    /// # use aws_session::config::{merge, parse, FileKind};
+    /// let text = "[services local]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n";
+    /// let set = merge(Some(parse(text, FileKind::Config, "c")?), None);
+    /// let sts = set.services("local").map(|s| s.sub_properties("sts"));
+    /// assert_eq!(sts, Some(vec![("endpoint_url", "http://127.0.0.1:5000")]));
+    /// # Ok::<(), aws_session::config::ConfigError>(())
+    /// ```
+    pub fn services(&self, name: &str) -> Option<&Profile> {
+        self.services.get(name)
+    }
+
     /// Names of all sso-sessions, sorted.
     ///
     /// ```
@@ -324,6 +341,7 @@ pub fn merge(config: Option<ParsedFile>, credentials: Option<ParsedFile>) -> Pro
     for file in [config, credentials].into_iter().flatten() {
         merge_sections(&mut set.profiles, file.profiles);
         merge_sections(&mut set.sso_sessions, file.sso_sessions);
+        merge_sections(&mut set.services, file.services);
         set.warnings.extend(file.warnings);
     }
     set

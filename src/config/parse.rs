@@ -85,6 +85,7 @@ pub(super) fn is_identifier(s: &str) -> bool {
 pub(super) enum SectionId {
     Profile { name: String, prefixed: bool },
     SsoSession(String),
+    Services(String),
 }
 
 /// Interprets the inside of a section header, or says why the section is ignored.
@@ -108,6 +109,7 @@ pub(super) fn section_id(inner: &str, kind: FileKind) -> Result<SectionId, Strin
                     prefixed: true,
                 }),
                 "sso-session" => Ok(SectionId::SsoSession(name.to_string())),
+                "services" => Ok(SectionId::Services(name.to_string())),
                 other => Err(format!(
                     "`{other}` sections are not profiles (write [profile {name}] for a profile)"
                 )),
@@ -311,6 +313,10 @@ fn normalize(raw: Vec<RawSection<'_>>, kind: FileKind, path: &str) -> ParsedFile
             }
             SectionId::SsoSession(name) => parsed
                 .sso_sessions
+                .entry(name)
+                .or_insert_with_key(|n| Profile::new(n)),
+            SectionId::Services(name) => parsed
+                .services
                 .entry(name)
                 .or_insert_with_key(|n| Profile::new(n)),
         };

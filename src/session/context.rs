@@ -75,7 +75,7 @@ impl Context {
             mfa_process::command_for(env, &profiles, profile, plan.source.origin.profile());
         if let Some((command, from)) = &mfa_process {
             // Checked now, so that a bad setting is found before anything is run or sent.
-            ProcessCodes::new(None, command, from)?;
+            ProcessCodes::new(None, command, from, env)?;
         }
         let endpoints = super::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
@@ -159,7 +159,7 @@ impl Context {
         let mut last_minutes = None;
         let codes: &mut dyn CodeSource = match &self.mfa_process {
             Some((command, from)) => {
-                process = ProcessCodes::new(given, command, from)?;
+                process = ProcessCodes::new(given, command, from, &self.env)?;
                 &mut process
             }
             None => {

@@ -4,7 +4,7 @@ use crate::aws::client::Client;
 use crate::aws::iam::{self, MfaDevice};
 use crate::aws::sts;
 use crate::credentials::Credentials;
-use crate::error::{Error, Result};
+use crate::error::{capped_list, Error, Result};
 
 /// Whether an MFA serial is a FIDO security key's (`arn:aws:iam::ACCOUNT:u2f/...`):
 /// it makes no codes, so GetSessionToken and AssumeRole cannot use it.
@@ -43,7 +43,7 @@ pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<(String, 
                 "aws-session: note: IAM user '{}' has {} MFA devices that take codes ({}): asking for a code of {first}; set mfa_serial in the profile to use another",
                 user.as_deref().unwrap_or(&creds.access_key_id),
                 usable.len(),
-                usable.join(", ")
+                capped_list(&usable, ", ")
             )
         });
         return Ok((first.clone(), note));
@@ -58,7 +58,7 @@ pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<(String, 
     if !keys.is_empty() {
         return Err(Error::NoMfaDevice(format!(
             "IAM user '{name}' has only FIDO security keys as MFA devices ({}), and a security key makes no codes for STS sessions: add a virtual or hardware TOTP MFA device to the user (IAM console), then set mfa_serial in the profile to it",
-            keys.join(", ")
+            capped_list(&keys, ", ")
         )));
     }
     Err(Error::NoMfaDevice(format!(

@@ -50,12 +50,20 @@ pub struct ProcessCodes {
     from: String,
     /// Whether a refused code was already asked for again.
     retried: bool,
+    /// Whether this run was itself started by a helper of aws-session
+    /// ([`process::MARKER`]): then the command is not run (it may be what started us).
+    inside_helper: bool,
 }
 
 impl ProcessCodes {
     /// The codes of `command`, set in `from`; an error when it cannot be split into
-    /// words or is empty.
-    pub fn new(given: Option<String>, command: &str, from: &str) -> Result<ProcessCodes> {
+    /// words or is empty. `env` tells whether this run was started by a helper.
+    pub fn new(
+        given: Option<String>,
+        command: &str,
+        from: &str,
+        env: &Env,
+    ) -> Result<ProcessCodes> {
         let words = process::split_words(command).map_err(|why| {
             Error::Config(format!(
                 "{from} cannot be split into words: {why}; fix its quoting"
@@ -71,6 +79,7 @@ impl ProcessCodes {
             words,
             from: from.to_string(),
             retried: false,
+            inside_helper: env.get(process::MARKER).is_some(),
         })
     }
 }
@@ -81,6 +90,15 @@ impl CodeSource for ProcessCodes {
             return Ok(code);
         }
         let program = self.words.first().cloned().unwrap_or_default();
+        if self.inside_helper {
+            // An mfa_process that runs aws-session would otherwise start itself again,
+            // and so on, until the process limit.
+            return Err(Error::Config(format!(
+                "{}: \"{program}\" not run, because this aws-session was itself started by a credential_process or mfa_process ({} is set): an mfa_process must not need aws-session; give the code with --code or AWS_SESSION_MFA_CODE there",
+                self.from,
+                process::MARKER
+            )));
+        }
         let out = process::run_capture(&self.words, process::TIMEOUT).map_err(|e| {
             Error::MfaCode(format!(
                 "{}; check the command, or pass --code",
@@ -167,20 +185,30 @@ mod tests {
 
     #[test]
     fn codes_are_trimmed_and_checked() {
-        let mut c = ProcessCodes::new(None, "echo ' 123456 '", "AWS_SESSION_MFA_PROCESS").unwrap();
+        let none = Env::from_pairs([("X", "y")]);
+        let mut c =
+            ProcessCodes::new(None, "echo ' 123456 '", "AWS_SESSION_MFA_PROCESS", &none).unwrap();
         assert_eq!(c.next_code("your").unwrap(), "123456");
-        let mut c = ProcessCodes::new(None, "echo 12345x", "AWS_SESSION_MFA_PROCESS").unwrap();
+        let mut c =
+            ProcessCodes::new(None, "echo 12345x", "AWS_SESSION_MFA_PROCESS", &none).unwrap();
         let e = c.next_code("your").unwrap_err();
         assert!(e.to_string().contains("6 characters") && !e.to_string().contains("12345x"));
         assert_eq!(e.exit_code(), 3);
-        let mut c = ProcessCodes::new(Some("654321".into()), "false", "x").unwrap();
+        let mut c = ProcessCodes::new(Some("654321".into()), "false", "x", &none).unwrap();
         assert_eq!(c.next_code("your").unwrap(), "654321");
         assert!(c
             .next_code("your")
             .unwrap_err()
             .to_string()
             .contains("exit status 1"));
-        assert!(ProcessCodes::new(None, "'", "x").is_err());
-        assert!(ProcessCodes::new(None, "  ", "x").is_err());
+        assert!(ProcessCodes::new(None, "'", "x", &none).is_err());
+        assert!(ProcessCodes::new(None, "  ", "x", &none).is_err());
+        // Inside a helper of ours the command is not run: the code given still is.
+        let inside = Env::from_pairs([(process::MARKER, "1")]);
+        let mut c = ProcessCodes::new(Some("654321".into()), "echo 123456", "x", &inside).unwrap();
+        assert_eq!(c.next_code("your").unwrap(), "654321");
+        let e = c.next_code("your").unwrap_err();
+        assert!(e.to_string().contains(process::MARKER), "{e}");
+        assert_eq!(e.exit_code(), 2);
     }
 }

@@ -23,6 +23,7 @@
 
 use crate::config::{Profile, ProfileSet};
 use crate::credentials::Credentials;
+use crate::error::capped_list;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -203,16 +204,16 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
                     let known = profiles.names();
                     format!(
                         "profile `{name}` not found in the AWS config or credentials file (known: {}); check --profile / AWS_PROFILE",
-                        known.join(", ")
+                        capped_list(&known, ", ")
                     )
                 }
-                (None, why) => format!("profile `{name}` not found: {}", why.join("; ")),
+                (None, why) => format!("profile `{name}` not found: {}", capped_list(why, "; ")),
                 (Some(from), []) => format!(
                     "could not find source profile {name} referenced from {from}: add a [profile {name}] section, or fix source_profile in profile `{from}`"
                 ),
                 (Some(from), why) => format!(
                     "could not find source profile {name} referenced from {from}: {}",
-                    why.join("; ")
+                    capped_list(why, "; ")
                 ),
             }));
         };
@@ -220,7 +221,7 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
             visited.push(name);
             return Err(RoleError::Invalid(format!(
                 "profile formed an infinite loop: {} (fix source_profile so the chain ends at a profile with keys)",
-                visited.join(" -> ")
+                capped_list(&visited, " -> ")
             )));
         }
         visited.push(name.clone());

@@ -5,7 +5,8 @@
 //! the environment's keys, the shared credentials file and the profile's credential
 //! settings first. So the child gets no keys and no profile, AWS_SHARED_CREDENTIALS_FILE
 //! points at an empty file, and AWS_CONFIG_FILE at a private copy of the chosen
-//! profile's other settings (region, output, service settings) as `[default]`. The real
+//! profile's other settings (region, output, service settings) as `[default]`, with
+//! the `[services X]` section its `services = X` names. The real
 //! files stay reachable to aws-session itself through AWS_SESSION_CONFIG_FILE and
 //! AWS_SESSION_CREDENTIALS_FILE.
 //!
@@ -34,6 +35,10 @@ pub const MFA_ENDED: &str = "the MFA session of aws-session has ended and there 
 /// The context of a `--server` run, shared with the server's threads, which renew
 /// sessions with it until the child ends.
 pub fn context(settings: &Settings, env: &Env) -> Result<Arc<Context>> {
+    // The child's config copy goes into the private directory: one that cannot be
+    // used (made by another user, say) is found before a credential_process runs or a
+    // code is asked for and spent.
+    shell::private_dir(env.get("XDG_RUNTIME_DIR"), env.get("TMPDIR"))?;
     Ok(Arc::new(Context::load(settings, env)?))
 }
 
@@ -180,26 +185,49 @@ fn write_config_copy(ctx: &Context) -> Result<PathBuf> {
         .as_ref()
         .map(|(p, _)| p.as_str())
         .unwrap_or("default");
+    let text = config_copy(&ctx.profiles, name);
+    let dir = shell::private_dir(ctx.env.get("XDG_RUNTIME_DIR"), ctx.env.get("TMPDIR"))?;
+    shell::write_private(&dir.join(format!("config-{}", std::process::id())), &text)
+}
+
+/// The text of the child's config file: profile `name`'s settings but its credential
+/// settings, as `[default]`, and every section a setting of it names (`services = X`
+/// selects `[services X]`), so that the child's SDKs see what the profile means.
+fn config_copy(profiles: &config::ProfileSet, name: &str) -> String {
     let mut text = format!(
         "# aws-session --server: the settings of profile \"{name}\" without its credentials,\n# so that the SDKs take their credentials from the server. Removed when the command ends.\n[default]\n"
     );
-    if let Some(profile) = ctx.profiles.get(name) {
-        for (key, value) in profile.properties() {
-            if is_credential_setting(key) || key.starts_with("sso_") {
-                continue;
+    let Some(profile) = profiles.get(name) else {
+        return text;
+    };
+    let kept = profile
+        .properties()
+        .filter(|(key, _)| !is_credential_setting(key) && !key.starts_with("sso_"));
+    write_properties(&mut text, profile, kept);
+    let services = profile.get("services").filter(|s| !s.is_empty());
+    if let Some((svc, section)) = services.and_then(|s| Some((s, profiles.services(s)?))) {
+        text.push_str(&format!("[services {svc}]\n"));
+        write_properties(&mut text, section, section.properties());
+    }
+    text
+}
+
+/// `key = value` lines (and indented sub-properties) of `section`, for `keys`.
+fn write_properties<'a>(
+    text: &mut String,
+    section: &config::Profile,
+    keys: impl Iterator<Item = (&'a str, &'a str)>,
+) {
+    for (key, value) in keys {
+        if value.contains('\n') {
+            text.push_str(&format!("{key} =\n"));
+            for (sub, v) in section.sub_properties(key) {
+                text.push_str(&format!("  {sub} = {v}\n"));
             }
-            if value.contains('\n') {
-                text.push_str(&format!("{key} =\n"));
-                for (sub, v) in profile.sub_properties(key) {
-                    text.push_str(&format!("  {sub} = {v}\n"));
-                }
-            } else {
-                text.push_str(&format!("{key} = {value}\n"));
-            }
+        } else {
+            text.push_str(&format!("{key} = {value}\n"));
         }
     }
-    let dir = shell::private_dir(ctx.env.get("XDG_RUNTIME_DIR"), ctx.env.get("TMPDIR"))?;
-    shell::write_private(&dir.join(format!("config-{}", std::process::id())), &text)
 }
 
 #[cfg(test)]
@@ -217,5 +245,26 @@ mod tests {
             assert!(is_credential_setting(key), "{key}");
         }
         assert!(!is_credential_setting("region"));
+    }
+
+    #[test]
+    fn the_copy_keeps_the_services_section_the_profile_names() {
+        use crate::config::{merge, parse, FileKind};
+        let text = "[profile dev]\nregion = eu-west-1\nservices = local\nca_bundle = /etc/ca.pem\nmfa_serial = arn:x\ns3 =\n  addressing_style = path\n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:5000\n[services other]\niam =\n  endpoint_url = http://127.0.0.1:1\n";
+        let set = merge(Some(parse(text, FileKind::Config, "c").unwrap()), None);
+        let copy = config_copy(&set, "dev");
+        let reread = merge(Some(parse(&copy, FileKind::Config, "copy").unwrap()), None);
+        let default = reread.get("default").unwrap();
+        assert_eq!(default.get("services"), Some("local"));
+        assert_eq!(default.get("ca_bundle"), Some("/etc/ca.pem"));
+        assert_eq!(default.get("mfa_serial"), None);
+        assert_eq!(
+            default.sub_properties("s3"),
+            vec![("addressing_style", "path")]
+        );
+        let local = reread.services("local").map(|s| s.sub_properties("sts"));
+        assert_eq!(local, Some(vec![("endpoint_url", "http://127.0.0.1:5000")]));
+        assert!(reread.services("other").is_none());
+        assert!(reread.warnings().is_empty(), "{:?}", reread.warnings());
     }
 }

@@ -162,11 +162,11 @@ function __aws_session_flag {{
   esac
   [ "$2" = on ]
 }}
-# AWS_SESSION_EXPIRATION as a number: 0 when unset, not a number or longer than 11
-# digits (so no arithmetic on it can overflow).
+{numbers}# AWS_SESSION_EXPIRATION as a number (0 and false when it is none).
 function __aws_session_exp {{
-  __aws_session_exp=${{AWS_SESSION_EXPIRATION:-0}}
-  case $__aws_session_exp in (*[!0-9]*|????????????*) __aws_session_exp=0 ;; esac
+  __aws_session_exp=0
+  __aws_session_num "${{AWS_SESSION_EXPIRATION-}}" || return 1
+  __aws_session_exp=$__aws_session_num
 }}
 # True while the session has more than {margin} s left.
 function aws-session-valid {{
@@ -182,11 +182,13 @@ function aws-session-refresh {{
 }}
 function __aws_session_set_prefix {{
   local exp t sym=+ clr= rst= end
+  __aws_session_prefix=
   __aws_session_now
-  __aws_session_exp
+  # No number: not a session of ours, no prefix (as `aws-session prompt`).
+  __aws_session_exp || return 0
   # A sign-in (login) shows how long it lasts, not its 15-minute credentials.
   end=$__aws_session_exp
-  case ${{AWS_SESSION_LOGIN_UNTIL-}} in (''|*[!0-9]*|????????????*) ;; (*) end=$AWS_SESSION_LOGIN_UNTIL ;; esac
+  if __aws_session_num "${{AWS_SESSION_LOGIN_UNTIL-}}"; then end=$__aws_session_num; fi
   (( exp = end - __aws_session_now ))
   (( exp <= {longest} )) || exp=0
   if (( exp >= 6000 )); then t="$(( exp / 3600 ))h"
@@ -220,9 +222,25 @@ function aws {{
 }}
 "#,
         margin = REFRESH_MARGIN_SECS,
-        longest = LONGEST_SESSION_SECS
+        longest = LONGEST_SESSION_SECS,
+        numbers = NUMBER_RC
     )
 }
+
+/// How bash and zsh read a number of ours (AWS_SESSION_EXPIRATION): as
+/// `aws-session prompt` reads it.
+const NUMBER_RC: &str = r#"# $1 as a decimal number, as `aws-session prompt` reads it, in __aws_session_num:
+# leading zeros dropped (never octal); a negative number, or one longer than 11 digits
+# (so no arithmetic on it can overflow), is 0. False when $1 is empty or not digits.
+function __aws_session_num {
+  local v=${1#-}
+  case $v in (''|*[!0-9]*) return 1 ;; esac
+  v=${v#"${v%%[!0]*}"}
+  case $1 in (-*) v=0 ;; esac
+  case $v in (''|????????????*) v=0 ;; esac
+  __aws_session_num=$v
+}
+"#;
 
 /// The bash rc file: the user's `~/.bashrc` first, then our functions and hook.
 ///
@@ -409,7 +427,10 @@ pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(),
             Err(_) => break,
         }
     }
-    std::thread::spawn(move || child.wait());
+    // Without a thread (the process limit) the browser is reaped when we exit.
+    let _ = std::thread::Builder::new()
+        .name("browser".into())
+        .spawn(move || child.wait());
     Ok(())
 }
 

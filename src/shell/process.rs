@@ -6,8 +6,8 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Set to 1 in the environment of every process started here: an aws-session run
 /// inside one refuses to start another (`credential_process` of a profile that names
@@ -108,9 +108,15 @@ pub enum RunError {
     Read(std::io::Error),
 }
 
+/// After the process exited, how long the rest of its output may take to arrive: a
+/// background child it left holding stdout must not keep the run waiting for an end
+/// of output that only comes when that child ends.
+pub const AFTER_EXIT: Duration = Duration::from_millis(500);
+
 /// Run `words` (program and arguments; the program is looked up in PATH) without a
 /// shell, with [`MARKER`] set, and return its stdout once it exited with status 0.
-/// Killed after `timeout`.
+/// Killed after `timeout`. Done when the output has ended, or [`AFTER_EXIT`] after the
+/// process exited (whatever it printed by then is its output).
 pub fn run_capture(words: &[String], timeout: Duration) -> Result<Vec<u8>, RunError> {
     let Some((program, args)) = words.split_first() else {
         return Err(RunError::NotFound);
@@ -126,43 +132,67 @@ pub fn run_capture(words: &[String], timeout: Duration) -> Result<Vec<u8>, RunEr
             std::io::ErrorKind::NotFound => RunError::NotFound,
             _ => RunError::CannotStart(e),
         })?;
-    let Some(mut out) = child.stdout.take() else {
+    let stop = |child: &mut std::process::Child, e: RunError| {
         let _ = child.kill();
         let _ = child.wait();
-        return Err(RunError::Read(std::io::Error::other("no stdout pipe")));
+        Err(e)
     };
-    // The reading thread ends at end of output; it is left behind (and ends when the
-    // pipe closes) if the process outlives its timeout.
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let r = Read::take(&mut out, MAX_OUTPUT as u64 + 1)
-            .read_to_end(&mut buf)
-            .map(|_| buf);
-        let _ = tx.send(r);
-    });
-    let output = match rx.recv_timeout(timeout) {
+    let Some(out) = child.stdout.take() else {
+        return stop(
+            &mut child,
+            RunError::Read(std::io::Error::other("no stdout pipe")),
+        );
+    };
+    let reader = match spawn_reader(out) {
         Ok(r) => r,
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(RunError::TimedOut);
+        Err(e) => return stop(&mut child, RunError::CannotStart(e)),
+    };
+    let started = Instant::now();
+    let mut exited: Option<(std::process::ExitStatus, Instant)> = None;
+    let ended = loop {
+        match reader.done.recv_timeout(POLL) {
+            Ok(r) => break Some(r),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                break Some(Err(std::io::Error::other("the reader stopped")))
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if exited.is_none() {
+            match child.try_wait() {
+                Ok(Some(status)) => exited = Some((status, Instant::now())),
+                Ok(None) => {}
+                Err(e) => return stop(&mut child, RunError::Read(e)),
+            }
+        }
+        match exited {
+            // Exited, and the output did not end soon after: a background child
+            // holds the pipe. What was read is the output.
+            Some((_, at)) if at.elapsed() >= AFTER_EXIT => break None,
+            None if started.elapsed() >= timeout => return stop(&mut child, RunError::TimedOut),
+            _ => {}
         }
     };
-    let output = match output {
-        Ok(b) if b.len() > MAX_OUTPUT => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(RunError::TooLarge);
-        }
-        Ok(b) => b,
-        Err(e) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(RunError::Read(e));
-        }
+    let output = match ended {
+        Some(Err(e)) => return stop(&mut child, RunError::Read(e)),
+        _ => std::mem::take(&mut *reader.buf.lock().unwrap_or_else(|p| p.into_inner())),
     };
-    let status = child.wait().map_err(RunError::Read)?;
+    if output.len() > MAX_OUTPUT {
+        return stop(&mut child, RunError::TooLarge);
+    }
+    let status = match exited {
+        Some((status, _)) => status,
+        // The output ended; the process may still run (it closed its stdout).
+        None => loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if started.elapsed() >= timeout => {
+                    return stop(&mut child, RunError::TimedOut)
+                }
+                Ok(None) => std::thread::sleep(POLL),
+                Err(e) => return stop(&mut child, RunError::Read(e)),
+            }
+        },
+    };
     if status.success() {
         return Ok(output);
     }
@@ -172,6 +202,44 @@ pub fn run_capture(words: &[String], timeout: Duration) -> Result<Vec<u8>, RunEr
         (None, Some(s)) => format!("killed by signal {s}"),
         _ => "failure".to_string(),
     }))
+}
+
+/// How often a running helper is looked at.
+const POLL: Duration = Duration::from_millis(20);
+
+/// The output read so far, and word when it has ended (or failed).
+struct Reader {
+    buf: Arc<Mutex<Vec<u8>>>,
+    done: mpsc::Receiver<std::io::Result<()>>,
+}
+
+/// Read `out` in a thread of its own, at most [`MAX_OUTPUT`] + 1 bytes. The thread is
+/// left behind, and ends when the pipe closes, if the run stops waiting for it.
+fn spawn_reader(mut out: std::process::ChildStdout) -> std::io::Result<Reader> {
+    let buf = Arc::new(Mutex::new(Vec::new()));
+    let (tx, done) = mpsc::channel();
+    let shared = Arc::clone(&buf);
+    std::thread::Builder::new()
+        .name("helper-stdout".into())
+        .spawn(move || {
+            let mut chunk = [0u8; 8192];
+            let r = loop {
+                match out.read(&mut chunk) {
+                    Ok(0) => break Ok(()),
+                    Ok(n) => {
+                        let mut b = shared.lock().unwrap_or_else(|p| p.into_inner());
+                        b.extend_from_slice(&chunk[..n]);
+                        if b.len() > MAX_OUTPUT {
+                            break Ok(());
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => break Err(e),
+                }
+            };
+            let _ = tx.send(r);
+        })?;
+    Ok(Reader { buf, done })
 }
 
 /// `what` (e.g. "credential_process of profile \"dev\"") failed: the message, with no
@@ -265,5 +333,18 @@ mod tests {
             run_capture(&w("head -c 70000 /dev/zero"), TIMEOUT),
             Err(RunError::TooLarge)
         ));
+    }
+
+    #[test]
+    fn a_background_child_holding_stdout_does_not_keep_the_run_waiting() {
+        let started = std::time::Instant::now();
+        let out = run_capture(&w("sh -c 'printf done; sleep 20 &'"), TIMEOUT).unwrap();
+        assert_eq!(out, b"done");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(matches!(
+            run_capture(&w("sh -c 'sleep 20 & exit 4'"), TIMEOUT),
+            Err(RunError::Failed(s)) if s == "exit status 4"
+        ));
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

@@ -1741,6 +1741,7 @@ fn every_row_of_the_table_names_a_test_here() {
         include_str!("login.rs"),
         include_str!("console.rs"),
         include_str!("listeners.rs"),
+        include_str!("hardening_faults.rs"),
     ]
     .concat();
     let mut rows = 0;
@@ -1762,7 +1763,7 @@ fn every_row_of_the_table_names_a_test_here() {
         rows += 1;
         assert!(
             this.contains(&format!("fn {name}(")),
-            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs, hardening.rs, keys.rs, latency.rs, login.rs, console.rs or listeners.rs"
+            "docs/errors.md names `{name}`, which is no test in the files of tests/it listed here"
         );
     }
     assert!(rows >= 61, "only {rows} rows found");

@@ -609,3 +609,42 @@ fn console_refuses_a_sign_in_as_it_is_and_takes_a_role_on_it() {
     assert_eq!(last["chained"], true, "{last}");
     assert_eq!(last["session_duration"], Value::Null, "{last}");
 }
+
+#[test]
+fn concurrent_refreshes_without_the_cache_are_one_refresh() {
+    // Signed in with a token of 120 s (less than the 5 minutes a run wants): every run
+    // refreshes; the refreshed one lasts 15 minutes.
+    let (peer, _user, sb) = signed_in(120);
+    peer.control(
+        "POST",
+        "/_peer/signin/settings",
+        Some(&json!({ "expires_in": 900 })),
+    );
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            sb.command(&peer)
+                .args([
+                    "--profile",
+                    "dev",
+                    "--no-cache",
+                    "export",
+                    "--format",
+                    "json",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for run in runs {
+        let o = run.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("AWS_ACCESS_KEY_ID"), "no keys printed");
+    }
+    let refreshes: Vec<_> = token_log(&peer)
+        .into_iter()
+        .filter(|(g, _)| g == "refresh_token")
+        .collect();
+    assert_eq!(refreshes, vec![("refresh_token".to_string(), 200)]);
+}

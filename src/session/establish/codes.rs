@@ -32,6 +32,9 @@ pub(super) fn with_code<T>(
     // AWS_CA_BUNDLE) is found before it is asked for.
     client.prepare()?;
     let mut tries = 0;
+    // Codes AWS refused in this run: a code is accepted once, so a refused one is
+    // never sent again, whichever source gives it a second time.
+    let mut refused: Vec<String> = Vec::new();
     loop {
         tries += 1;
         let person = codes.asks_a_person();
@@ -54,10 +57,23 @@ pub(super) fn with_code<T>(
                 return Ok(Coded::Cached(Box::new(found)));
             }
         }
+        if refused.contains(&code) {
+            if tries < CODE_TRIES && codes.can_ask_again() {
+                if codes.asks_a_person() {
+                    cache.borrow_mut().unlock();
+                }
+                codes.refused(REFUSED_AGAIN)?;
+                continue;
+            }
+            return Err(Error::MfaCode(
+                "the MFA code given again is the one AWS refused a moment ago, and AWS accepts a code once: it was not sent again; check the clock of the MFA device (or of the mfa_process), then try again with the next code".to_string(),
+            ));
+        }
         let serial = serial()?;
         match attempt(&serial, &code) {
             Ok(answer) => return Ok(Coded::Answer(answer)),
             Err(Error::Aws(e)) if e.is_code_rejected() => {
+                refused.push(code);
                 if tries < CODE_TRIES && codes.can_ask_again() {
                     // The source may wait for the next 30-second window: not under
                     // the lock.
@@ -83,6 +99,10 @@ pub(super) enum Coded<T> {
 
 /// How many codes a run asks for before it gives up on a device.
 pub(super) const CODE_TRIES: u32 = 3;
+
+/// Why a code was not sent, for the code source's note.
+const REFUSED_AGAIN: &str =
+    "the same code as the one AWS refused, so it was not sent: AWS accepts a code once";
 
 fn code_refused(serial: &str, e: &AwsError) -> Error {
     Error::MfaCode(format!(

@@ -269,9 +269,14 @@ impl Run<'_> {
         let (serial, coded) = std::thread::scope(|scope| -> Result<(String, Coded<Answered>)> {
             let mut device = match serial {
                 Some(s) => Device::Known(s.to_string()),
-                None if person => {
-                    Device::Pending(Some(scope.spawn(move || discover_serial(client, creds))))
-                }
+                None if person => match std::thread::Builder::new()
+                    .name("discover".into())
+                    .spawn_scoped(scope, move || discover_serial(client, creds))
+                {
+                    Ok(handle) => Device::Pending(Some(handle)),
+                    // No thread to be had (the process limit): discover it first.
+                    Err(_) => Device::Pending(None).found(discover_serial(client, creds), &said)?,
+                },
                 None => Device::Pending(None).found(discover_serial(client, creds), &said)?,
             };
             let mut serial_of = || device.get(&said);

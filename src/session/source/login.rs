@@ -1,8 +1,11 @@
 //! Credentials of a profile with `login_session` (signed in with `aws-session login` or
 //! `aws login`): the token in the AWS CLI v2's cache, refreshed with its refresh token
 //! and DPoP key when 5 minutes or less are left, and written back in place (members
-//! this code does not know are kept), atomically and 0600. The caller holds the
-//! session cache lock, so two aws-session runs do not both spend the refresh token.
+//! this code does not know are kept), atomically and 0600. A refresh is single-flight
+//! whatever the session cache setting: the refresh token changes with each refresh, so
+//! a run refreshes only under a lock on the token file ([`lock_regular_file`]) and,
+//! once it has the lock, reads the token again: a run that waited uses what the other
+//! one wrote.
 
 use super::Kind;
 use crate::aws::client::Client;
@@ -11,7 +14,9 @@ use crate::aws::signin::{cache_file_name, refresh_body, LoginToken, REFRESH_MARG
 use crate::credentials::SessionCredentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fsutil::{read_regular_file, write_atomic, AtSymlink, ReadError};
+use crate::fsutil::{
+    lock_regular_file, read_regular_file, write_atomic, AtSymlink, Locked, ReadError,
+};
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
@@ -29,6 +34,10 @@ pub const KIND: Kind = Kind {
 /// The largest sign-in token file read (1 MiB): a real one is a few KiB, and the
 /// directory is one AWS_LOGIN_CACHE_DIRECTORY may name.
 const MAX_TOKEN_BYTES: u64 = 1024 * 1024;
+
+/// How long a run waits for another one refreshing the same sign-in token: longer
+/// than a refresh can take (its requests end within the run's network deadline).
+const TOKEN_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// The token cache directory: AWS_LOGIN_CACHE_DIRECTORY (a leading `~/` is the home
 /// directory), else `~/.aws/login/cache`.
@@ -74,6 +83,15 @@ pub fn credentials(
     force: bool,
 ) -> Result<LoginCredentials> {
     let path = cache_path(env, login_session)?;
+    // Held until the token is read, refreshed and written back (the end of this call).
+    let lock = lock_regular_file(&path, TOKEN_LOCK_WAIT).map_err(|e| {
+        Error::Local(format!(
+            "cannot lock the sign-in token {} for its refresh: {e}; try again, or run aws-session --profile {profile} login",
+            path.display()
+        ))
+    })?;
+    // Another run held the token: it has just refreshed it (or found it fresh).
+    let force = force && !matches!(lock, Some((_, Locked::AfterWaiting)));
     let shown = path.display();
     let login_again = format!("run aws-session --profile {profile} login");
     let unreadable = |why: String| {

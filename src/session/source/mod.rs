@@ -19,8 +19,8 @@ pub use environment::env_source;
 use crate::config::ProfileSet;
 use crate::credentials::Credentials;
 use crate::env::{Env, Source};
-use crate::error::Error;
 use crate::error::Result;
+use crate::error::{capped_list, Error};
 use crate::session::roles;
 
 /// What a kind of key source says about itself.
@@ -215,7 +215,7 @@ pub fn profile_not_found(profiles: &ProfileSet, name: &str) -> Error {
     let known = if known.is_empty() {
         "none".to_string()
     } else {
-        known.join(", ")
+        capped_list(&known, ", ")
     };
     Error::Config(match roles::ignored_sections(profiles, name).as_slice() {
         [] => format!(
@@ -223,7 +223,7 @@ pub fn profile_not_found(profiles: &ProfileSet, name: &str) -> Error {
         ),
         why => format!(
             "profile \"{name}\" not found (known: {known}): {}",
-            why.join("; ")
+            capped_list(why, "; ")
         ),
     })
 }

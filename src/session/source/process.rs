@@ -13,6 +13,8 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::shell::process;
+use crate::timefmt;
+use time::OffsetDateTime;
 
 /// What this kind of source says about itself (see [`super::Kind`]).
 pub const KIND: Kind = Kind {
@@ -64,7 +66,7 @@ pub fn resolve(src: SourceCredentials, env: &Env) -> Result<SourceCredentials> {
             process::describe(&what, &program, &e)
         ))
     })?;
-    let credentials = parse_output(&out).map_err(|why| {
+    let credentials = parse_output(&out, OffsetDateTime::now_utc()).map_err(|why| {
         Error::Config(format!(
             "{what}: \"{program}\" printed {why}; it must print the AWS CLI's credential_process JSON: {{\"Version\": 1, \"AccessKeyId\": ..., \"SecretAccessKey\": ...}}"
         ))
@@ -75,16 +77,19 @@ pub fn resolve(src: SourceCredentials, env: &Env) -> Result<SourceCredentials> {
     })
 }
 
-/// The keys of a credential_process document; the error says what is wrong with it,
-/// never a value. `Expiration` is not needed: the keys are used at once.
+/// The keys of a credential_process document at `now`; the error says what is wrong
+/// with it, never a value. Keys whose `Expiration` has passed (or that is no RFC 3339
+/// time) are refused: AWS would refuse them, after a request (and maybe a code) was
+/// spent on them.
 ///
 /// ```
 /// use aws_session::session::source::process::parse_output;
-/// let c = parse_output(br#"{"Version": 1, "AccessKeyId": "AKID", "SecretAccessKey": "s"}"#).unwrap();
+/// let now = time::OffsetDateTime::UNIX_EPOCH;
+/// let c = parse_output(br#"{"Version": 1, "AccessKeyId": "AKID", "SecretAccessKey": "s"}"#, now).unwrap();
 /// assert_eq!((c.access_key_id.as_str(), c.session_token), ("AKID", None));
-/// assert!(parse_output(br#"{"Version": 2}"#).unwrap_err().contains("Version 2"));
+/// assert!(parse_output(br#"{"Version": 2}"#, now).unwrap_err().contains("Version 2"));
 /// ```
-pub fn parse_output(bytes: &[u8]) -> std::result::Result<Credentials, String> {
+pub fn parse_output(bytes: &[u8], now: OffsetDateTime) -> std::result::Result<Credentials, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "output that is not UTF-8".to_string())?;
     let doc = json::parse(text).map_err(|e| format!("no valid JSON object ({e})"))?;
     if !matches!(doc, Value::Object(_)) {
@@ -106,6 +111,17 @@ pub fn parse_output(bytes: &[u8]) -> std::result::Result<Credentials, String> {
     let (Some(access_key_id), Some(secret_access_key)) = (key, secret) else {
         return Err("JSON without \"AccessKeyId\" or \"SecretAccessKey\"".into());
     };
+    if let Some(text) = field("Expiration")? {
+        let Some(end) = timefmt::parse_rfc3339(&text) else {
+            return Err("an \"Expiration\" that is not an RFC 3339 time".into());
+        };
+        if end <= now {
+            return Err(format!(
+                "keys that expired at {} (its \"Expiration\"), so they were not sent to AWS",
+                timefmt::iso8601_utc(end)
+            ));
+        }
+    }
     Ok(Credentials {
         access_key_id,
         secret_access_key,
@@ -119,7 +135,8 @@ mod tests {
 
     #[test]
     fn each_bad_output_has_its_own_reason() {
-        let e = |b: &str| parse_output(b.as_bytes()).unwrap_err();
+        let now = timefmt::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
+        let e = |b: &str| parse_output(b.as_bytes(), now).unwrap_err();
         assert!(e("not json").contains("no valid JSON"));
         assert!(e(r#"{"AccessKeyId":"a","SecretAccessKey":"b"}"#).contains("without \"Version\""));
         assert!(
@@ -130,9 +147,19 @@ mod tests {
         assert!(!e(r#"{"Version":1,"SecretAccessKey":"topsecret"}"#).contains("topsecret"));
         let c = parse_output(
             br#"{"Version":1,"AccessKeyId":"ASIA","SecretAccessKey":"s","SessionToken":"t","Expiration":"2030-01-01T00:00:00Z"}"#,
+            now,
         )
         .unwrap();
         assert_eq!(c.session_token.as_deref(), Some("t"));
+        let past = r#"{"Version":1,"AccessKeyId":"ASIA","SecretAccessKey":"s","SessionToken":"t","Expiration":"2025-12-31T23:59:59Z"}"#;
+        assert!(
+            e(past).contains("expired at 2025-12-31T23:59:59Z"),
+            "{}",
+            e(past)
+        );
+        let at_now = past.replace("2025-12-31T23:59:59Z", "2026-01-01T00:00:00Z");
+        assert!(e(&at_now).contains("expired"));
+        assert!(e(&past.replace("2025-12-31T23:59:59Z", "soon")).contains("RFC 3339"));
     }
 
     #[test]
