@@ -33,7 +33,6 @@ use crate::common::{stderr, stdout, Sandbox};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -793,12 +792,8 @@ fn full_stdout_prompt() {
 
 /// A pipe whose reading end is already closed: every write gets EPIPE.
 fn closed_pipe() -> Stdio {
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into the array; both are owned below.
-    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    assert_eq!(rc, 0, "pipe2");
-    // SAFETY: fresh descriptors of our own.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // std's pipe is close-on-exec on every Unix (pipe2 is not everywhere: macOS).
+    let (read, write) = std::io::pipe().expect("pipe");
     drop(read);
     Stdio::from(write)
 }

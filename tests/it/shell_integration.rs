@@ -547,6 +547,68 @@ done
     }
 }
 
+/// bash in POSIX mode (`bash --posix`, or a `.bashrc` with `set -o posix`) takes
+/// the rc: the functions are defined, the prompt hook adds its prefix, the shell
+/// stays in POSIX mode, and nothing is printed on stderr. A smoke test of the rc
+/// on a stricter bash than the one it is written on (macOS's is bash 3.2, which
+/// `shell::tests::bash_rc_uses_nothing_newer_than_bash_3_2` checks the text against).
+#[test]
+fn bash_rc_runs_in_posix_mode() {
+    let home = temp_home();
+    let rc_path = home.path().join("bash.rc");
+    write(&rc_path, &shell::bash_rc());
+    let script = format!(
+        r#"source '{rc}'
+shopt -oq posix && echo POSIX-STILL-ON
+PS1='$ '
+AWS_SESSION_EXPIRATION=$(( $(date +%s) + 3600 + 30 ))
+eval "$PROMPT_COMMAND"
+printf 'PS1=[%s]\n' "$PS1"
+eval "$PROMPT_COMMAND"
+printf 'PS1=[%s]\n' "$PS1"
+aws-session-valid; echo "valid $?"
+type aws | head -n 1
+"#,
+        rc = rc_path.display()
+    );
+    let want_ps1 = format!("PS1=[{}$ ]", prompt_prefix(3600, false, EscapeStyle::Bash));
+    // `bash --posix` itself, and a plain bash whose ~/.bashrc turns POSIX mode on.
+    for (how, args, bashrc) in [
+        ("bash --posix", &["--posix", "-c"][..], ""),
+        ("set -o posix in ~/.bashrc", &["-c"][..], "set -o posix\n"),
+    ] {
+        write(&home.path().join(".bashrc"), bashrc);
+        let out = Command::new("bash")
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_SESSION_COLOR", "0")
+            .args(args)
+            .arg(&script)
+            .current_dir(home.path())
+            .output()
+            .unwrap_or_else(|e| panic!("peer missing: cannot run bash: {e}"));
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{how}: {:?}\n{stderr}", out.status);
+        assert_eq!(stderr, "", "{how}: the rc printed errors");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "POSIX-STILL-ON",
+                want_ps1.as_str(),
+                want_ps1.as_str(),
+                "valid 0",
+                "aws is a function"
+            ],
+            "{how}"
+        );
+    }
+}
+
 /// Fake `aws` (prints its arguments, exits 7) and `aws-session` (prints new keys in
 /// the format asked for, or fails with 3 when FAKE_FAIL is set).
 fn install_fakes(home: &Path) -> PathBuf {
