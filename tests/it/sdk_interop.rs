@@ -72,9 +72,10 @@ fn client_env() -> Vec<(String, String)> {
         (
             "PATH".into(),
             format!(
-                "{}:{}:/usr/bin:/bin",
+                "{}:{}:{}",
                 venv().join("bin").display(),
-                node.parent().expect("node's directory").display()
+                node.parent().expect("node's directory").display(),
+                crate::common::system_path()
             ),
         ),
         (
@@ -520,7 +521,7 @@ fn inside_shell_after_refresh_every_client_signs_with_the_new_session() {
     let tmp = sb.home.path().join("tmp");
     fs::create_dir(&tmp).expect("create TMPDIR");
     let mut cmd = sandboxed(&sb, peer, BIN);
-    cmd.env("SHELL", "/bin/bash")
+    cmd.env("SHELL", crate::common::tool("bash"))
         .env("TERM", "xterm")
         .env("TMPDIR", &tmp)
         .args(["--profile", "mfa", "shell"]);
@@ -652,7 +653,7 @@ fn usage_errors_send_nothing(invocations: &[&[&str]]) {
 
         // 2. On a terminal, no code: nothing may be asked.
         let mut cmd = sandboxed(&sb, &peer, BIN);
-        cmd.env("SHELL", "/bin/bash")
+        cmd.env("SHELL", crate::common::tool("bash"))
             .env("TERM", "xterm")
             .args(*args);
         let mut pty = Pty::spawn(cmd, 120, 40);
