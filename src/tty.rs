@@ -352,14 +352,10 @@ pub fn check_code(v: &str, name: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::{FromRawFd, OwnedFd};
     use std::time::{Duration, Instant};
 
-    fn pipe() -> (OwnedFd, File) {
-        let mut fds = [0; 2];
-        // SAFETY: pipe fills two descriptors, which we own from here on.
-        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
+    fn pipe() -> (std::io::PipeReader, std::io::PipeWriter) {
+        std::io::pipe().expect("pipe")
     }
 
     /// Both calls wait out the slice when there is no input, and see input at once.
