@@ -412,8 +412,9 @@ pub fn browser_program<'a>(browser: Option<&'a str>, os: &str) -> &'a str {
 }
 
 /// Open `url` in a browser ([`browser_program`] for this system). Never through a
-/// shell: the URL is one argument. The browser is not waited for (a thread reaps it).
-/// The error names the program that could not be started.
+/// shell: the URL is one argument. A program that ends with a failure within
+/// [`BROWSER_CHECK`] (xdg-open finding no browser) is an error; one still running then
+/// is left to run (a thread reaps it). The error names the program.
 pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(), String> {
     let program = browser_program(browser, std::env::consts::OS);
     let mut child = Command::new(program)
@@ -422,9 +423,21 @@ pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(),
         .stdout(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
+    let began = std::time::Instant::now();
+    while began.elapsed() < BROWSER_CHECK {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("{program} failed ({status})")),
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(_) => break,
+        }
+    }
     std::thread::spawn(move || child.wait());
     Ok(())
 }
+
+/// How long [`open_browser`] waits to see whether the opener fails at once.
+pub const BROWSER_CHECK: std::time::Duration = std::time::Duration::from_millis(1500);
 
 fn exec_error(program: &str, e: &std::io::Error) -> Error {
     Error::Exec {
