@@ -14,7 +14,7 @@
 use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::endpoint::{resolve, Endpoint, EndpointSettings};
 use crate::aws::http::{HttpRequest, HttpResponse, Transport, TransportError};
-use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
+use crate::aws::query::{Action, QueryRequest, Service, CONTENT_TYPE};
 use crate::aws::signin::{parse_token_response, token_url, uuid4, TokenOutput};
 use crate::aws::sigv4;
 use crate::credentials::Credentials;
@@ -178,6 +178,22 @@ impl Client {
     /// Send `req` signed with `creds`; the 2xx body, or the error AWS gave.
     pub fn call(&self, req: &QueryRequest, creds: &Credentials) -> Result<String> {
         self.call_dated(req, creds).map(|a| a.body)
+    }
+
+    /// Carry out `action` signed with `creds`: its answer, parsed by its own parser.
+    pub fn send<T>(&self, action: &Action<T>, creds: &Credentials) -> Result<T> {
+        action.parse(&self.call(&action.request, creds)?)
+    }
+
+    /// As [`Client::send`], with the answer's Date (AWS's clock, to check the answer's
+    /// times against).
+    pub fn send_dated<T>(
+        &self,
+        action: &Action<T>,
+        creds: &Credentials,
+    ) -> Result<(T, Option<OffsetDateTime>)> {
+        let answer = self.call_dated(&action.request, creds)?;
+        Ok((action.parse(&answer.body)?, answer.date))
     }
 
     /// Send `req` signed with `creds`; the 2xx body with the answer's Date, or the error.

@@ -74,16 +74,14 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         .credentials;
     let call = |req| ctx.client.call(&req, &mfa);
 
-    let id = sts::parse_get_caller_identity(&call(sts::get_caller_identity())?)
-        .map_err(|e| e.into_error("GetCallerIdentity"))?;
+    let id = ctx.client.send(&sts::caller_identity(), &mfa)?;
     let Some(user) = id.iam_user_name().map(str::to_string) else {
         return Err(Error::Config(format!(
             "the keys of profile \"{profile}\" are not an IAM user's ({}): only IAM user keys can be rotated",
             id.arn
         )));
     };
-    let keys = iam::parse_list_access_keys(&call(iam::list_access_keys(&user))?)
-        .map_err(|e| e.into_error("ListAccessKeys"))?;
+    let keys = ctx.client.send(&iam::access_keys(&user), &mfa)?;
     if keys.len() >= 2 {
         let other: Vec<&str> = keys
             .iter()
@@ -97,8 +95,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         )));
     }
 
-    let new = iam::parse_create_access_key(&call(iam::create_access_key(&user))?)
-        .map_err(|e| e.into_error("CreateAccessKey"))?;
+    let new = ctx.client.send(&iam::new_access_key(&user), &mfa)?;
     let undo_create = || {
         match call(iam::delete_access_key(&user, &new.access_key_id)) {
         Ok(_) => format!("the new key {} was deleted again", new.access_key_id),

@@ -21,7 +21,7 @@ use super::discover::discover_serial;
 use super::plan::SessionPlan;
 use super::roles::{self, FirstHop, RoleStep};
 use super::source::Origin;
-use crate::aws::client::{Answer, Client};
+use crate::aws::client::Client;
 use crate::aws::sts;
 use crate::cache::{self, Cache, Entry, EntryKind, RoleKeyPart};
 use crate::credentials::{Credentials, SessionCredentials};
@@ -161,6 +161,9 @@ struct Run<'a> {
     cache: RefCell<Cached<'a>>,
 }
 
+/// GetSessionToken's session and its answer's Date.
+type Answered = (SessionCredentials, Option<OffsetDateTime>);
+
 /// An MFA session and how it was had.
 struct MfaSession {
     session: SessionCredentials,
@@ -263,7 +266,7 @@ impl Run<'_> {
                 "MFA device: {found} (discovered with ListMFADevices)"
             ))
         };
-        let (serial, coded) = std::thread::scope(|scope| -> Result<(String, Coded<Answer>)> {
+        let (serial, coded) = std::thread::scope(|scope| -> Result<(String, Coded<Answered>)> {
             let mut device = match serial {
                 Some(s) => Device::Known(s.to_string()),
                 None if person => {
@@ -283,8 +286,8 @@ impl Run<'_> {
                 }
             };
             let coded = self.with_code(codes, &mut serial_of, recheck, |serial, code| {
-                let req = sts::get_session_token(duration, Some((serial, code)));
-                self.rt.client.call_dated(&req, &src.credentials)
+                let action = sts::session_token(duration, Some((serial, code)));
+                self.rt.client.send_dated(&action, &src.credentials)
             })?;
             let serial = match &coded {
                 Coded::Answer(_) => serial_of()?,
@@ -297,8 +300,8 @@ impl Run<'_> {
             Ok((serial, coded))
         })?;
         let key = key_of(&serial);
-        let answer = match coded {
-            Coded::Answer(answer) => answer,
+        let answered = match coded {
+            Coded::Answer(answered) => answered,
             Coded::Cached(e) => {
                 return Ok(MfaSession {
                     session: e.session,
@@ -308,19 +311,22 @@ impl Run<'_> {
                 })
             }
         };
-        self.new_mfa_session(&answer, serial, key)
+        self.new_mfa_session(answered, serial, key)
     }
 
-    /// The MFA session GetSessionToken answered with (`answer`), checked and stored
-    /// under `key`.
-    fn new_mfa_session(&self, answer: &Answer, serial: String, key: String) -> Result<MfaSession> {
-        let session = sts::parse_get_session_token(&answer.body)
-            .map_err(|e| e.into_error("GetSessionToken"))?;
+    /// The MFA session GetSessionToken answered with (and the answer's Date), checked
+    /// and stored under `key`.
+    fn new_mfa_session(
+        &self,
+        (session, date): Answered,
+        serial: String,
+        key: String,
+    ) -> Result<MfaSession> {
         sts::check_session_times(
             "GetSessionToken",
             session.expiration,
             sts::GET_SESSION_TOKEN_MAX_SECS,
-            answer.date,
+            date,
             OffsetDateTime::now_utc(),
         )?;
         self.debug(format_args!(
@@ -597,23 +603,27 @@ impl Run<'_> {
                 OffsetDateTime::now_utc().unix_timestamp(),
             )
         });
-        let req = sts::assume_role(
+        let action = sts::role_session(
             &step.role_arn,
             &name,
             duration,
             step.external_id.as_deref(),
             mfa,
         );
-        let answer = self.rt.client.call_dated(&req, creds).map_err(|e| {
-            role_hint(
-                e,
-                step,
-                duration,
-                mfa.is_some() || creds.session_token.is_some(),
-            )
-        })?;
-        let (session, user) = sts::parse_assume_role(&answer.body)
-            .map_err(|e| e.into_error(&format!("AssumeRole of {}", step.role_arn)))?;
+        let answer = self
+            .rt
+            .client
+            .call_dated(&action.request, creds)
+            .map_err(|e| {
+                role_hint(
+                    e,
+                    step,
+                    duration,
+                    mfa.is_some() || creds.session_token.is_some(),
+                )
+            })?;
+        let (session, user) =
+            action.parse_named(&answer.body, &format!("AssumeRole of {}", step.role_arn))?;
         sts::check_session_times(
             &format!("AssumeRole of {}", step.role_arn),
             session.expiration,
