@@ -85,6 +85,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32, at_symlink: AtSymlink)
     Ok(())
 }
 
+/// Whether `e`, from an open with `O_NOFOLLOW`, says the path is a symbolic link:
+/// `ELOOP` on Linux and macOS, `EMLINK` on FreeBSD and the other BSDs (whose `open`
+/// gives EMLINK for nothing else), so a message never reads "Too many links".
+///
+/// ```
+/// use aws_session::fsutil::is_symlink_refusal;
+/// use std::io::Error;
+/// assert!(is_symlink_refusal(&Error::from_raw_os_error(libc::ELOOP)));
+/// assert!(is_symlink_refusal(&Error::from_raw_os_error(libc::EMLINK)));
+/// assert!(!is_symlink_refusal(&Error::from_raw_os_error(libc::ENOENT)));
+/// ```
+pub fn is_symlink_refusal(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(n) if n == libc::ELOOP || n == libc::EMLINK)
+}
+
 /// `Err(ELOOP)` when `path` is a symbolic link and links are refused. Checked right
 /// before the rename, which would replace the link rather than follow it.
 fn refuse_symlink(path: &Path, at_symlink: AtSymlink) -> io::Result<()> {
@@ -390,6 +405,29 @@ mod tests {
         assert!(temps(dir.path()).is_empty());
     }
 
+    /// What this system's open(O_NOFOLLOW) answers for a link (ELOOP here, EMLINK on
+    /// the BSDs) is read as a link; the errnos of other failures are not.
+    #[test]
+    fn nofollow_answers_are_read_as_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link");
+        symlink(dir.path().join("target"), &link).unwrap();
+        fs::write(dir.path().join("target"), "x").unwrap();
+        let e = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&link)
+            .unwrap_err();
+        assert!(is_symlink_refusal(&e), "{e}");
+        for errno in [libc::ELOOP, libc::EMLINK] {
+            assert!(is_symlink_refusal(&io::Error::from_raw_os_error(errno)));
+        }
+        for errno in [libc::ENOENT, libc::EACCES, libc::ENOTDIR, libc::EISDIR] {
+            assert!(!is_symlink_refusal(&io::Error::from_raw_os_error(errno)));
+        }
+        assert!(!is_symlink_refusal(&io::Error::other("no errno")));
+    }
+
     #[test]
     fn symlinks_are_refused_or_replaced_never_followed() {
         let dir = tempfile::tempdir().unwrap();
@@ -400,6 +438,7 @@ mod tests {
 
         let e = write_atomic(&link, b"ours", 0o600, AtSymlink::Refuse).unwrap_err();
         assert_eq!(e.raw_os_error(), Some(libc::ELOOP));
+        assert!(is_symlink_refusal(&e));
         assert!(fs::symlink_metadata(&link)
             .unwrap()
             .file_type()

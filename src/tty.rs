@@ -132,24 +132,15 @@ impl Terminal {
             }
             // Wait in slices, so a signal that lands just before the read cannot
             // leave us blocked in it.
-            let mut pfd = libc::pollfd {
-                fd: self.file.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one pollfd we own.
-            let ready = unsafe { libc::poll(&mut pfd, 1, 250) };
-            if ready == 0 {
-                continue;
-            }
-            if ready < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.kind() == ErrorKind::Interrupted {
-                    continue;
+            match wait_readable(self.file.as_raw_fd(), SLICE_MS) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(Error::MfaCode(format!(
+                        "cannot read from the terminal: {e}"
+                    )))
                 }
-                return Err(Error::MfaCode(format!(
-                    "cannot read from the terminal: {e}"
-                )));
             }
             match self.file.read(&mut buf) {
                 Ok(0) => return Ok(None),
@@ -220,6 +211,107 @@ impl Terminal {
     }
 }
 
+/// One slice of a wait for terminal input, in milliseconds.
+const SLICE_MS: u16 = 250;
+
+/// The system call that waits for input on a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaitCall {
+    /// poll(2).
+    Poll,
+    /// select(2): macOS's poll does not take devices and answers POLLNVAL for
+    /// `/dev/tty` at once, which would turn every wait into a blocking read.
+    Select,
+}
+
+/// The wait call for the operating system `os` (a [`std::env::consts::OS`] name).
+///
+/// ```
+/// use aws_session::tty::{wait_call_for, WaitCall};
+/// assert_eq!(wait_call_for("macos"), WaitCall::Select);
+/// assert_eq!(wait_call_for("linux"), WaitCall::Poll);
+/// ```
+pub fn wait_call_for(os: &str) -> WaitCall {
+    match os {
+        "macos" | "ios" => WaitCall::Select,
+        _ => WaitCall::Poll,
+    }
+}
+
+/// Whether `fd` has input (or end of input) within `ms` milliseconds. poll(2), or
+/// select(2) where [`wait_call_for`] says so or where poll answers POLLNVAL for the
+/// descriptor (a system whose poll does not take terminals).
+fn wait_readable(fd: std::os::fd::RawFd, ms: u16) -> std::io::Result<bool> {
+    if wait_call_for(std::env::consts::OS) == WaitCall::Select {
+        return select_readable(fd, ms);
+    }
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd we own.
+    let n = unsafe { libc::poll(&mut pfd, 1, i32::from(ms)) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    match after_poll(n, pfd.revents) {
+        AfterPoll::Ready(ready) => Ok(ready),
+        AfterPoll::AskSelect => select_readable(fd, ms),
+    }
+}
+
+/// What a poll(2) answer means for [`wait_readable`].
+#[derive(Debug, PartialEq, Eq)]
+enum AfterPoll {
+    /// Input is there (true) or the slice passed without any (false).
+    Ready(bool),
+    /// poll does not take this descriptor (POLLNVAL): ask select.
+    AskSelect,
+}
+
+/// The meaning of poll's count `n` (not negative) and the descriptor's `revents`.
+fn after_poll(n: i32, revents: libc::c_short) -> AfterPoll {
+    if n == 0 {
+        AfterPoll::Ready(false)
+    } else if revents & libc::POLLNVAL != 0 {
+        AfterPoll::AskSelect
+    } else {
+        AfterPoll::Ready(true)
+    }
+}
+
+/// [`wait_readable`] with select(2). A descriptor select cannot hold (FD_SETSIZE or
+/// above) is reported ready: the read then blocks without slices rather than fails.
+fn select_readable(fd: std::os::fd::RawFd, ms: u16) -> std::io::Result<bool> {
+    if !(0..libc::FD_SETSIZE as std::os::fd::RawFd).contains(&fd) {
+        return Ok(true);
+    }
+    let mut timeout = libc::timeval {
+        tv_sec: 0,
+        tv_usec: (i32::from(ms) * 1000).into(),
+    };
+    // SAFETY: an fd_set we own, zeroed then given one descriptor below FD_SETSIZE;
+    // the timeout is ours too.
+    let n = unsafe {
+        let mut set: libc::fd_set = std::mem::zeroed();
+        libc::FD_ZERO(&mut set);
+        libc::FD_SET(fd, &mut set);
+        libc::select(
+            fd + 1,
+            &mut set,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut timeout,
+        )
+    };
+    match n {
+        0 => Ok(false),
+        n if n < 0 => Err(std::io::Error::last_os_error()),
+        _ => Ok(true),
+    }
+}
+
 /// Exactly six ASCII digits.
 ///
 /// ```
@@ -255,4 +347,68 @@ pub fn check_code(v: &str, name: &str) -> Result<String> {
     } else {
         format!("{name} must be the 6 digits your MFA device shows now (got {n} characters)")
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn pipe() -> (std::io::PipeReader, std::io::PipeWriter) {
+        std::io::pipe().expect("pipe")
+    }
+
+    /// Both calls wait out the slice when there is no input, and see input at once.
+    #[test]
+    fn select_and_poll_wait_for_the_slice_and_see_input() {
+        let wait_poll = |fd, ms| wait_readable(fd, ms);
+        for (name, wait) in [
+            ("select", select_readable as fn(_, _) -> _),
+            ("poll", wait_poll),
+        ] {
+            let (read, mut write) = pipe();
+            let start = Instant::now();
+            assert!(
+                !wait(read.as_raw_fd(), 100).unwrap(),
+                "{name}: no input yet"
+            );
+            assert!(
+                start.elapsed() >= Duration::from_millis(90),
+                "{name} returned early"
+            );
+            write.write_all(b"1").unwrap();
+            assert!(
+                wait(read.as_raw_fd(), 100).unwrap(),
+                "{name}: input is there"
+            );
+            drop(write);
+        }
+    }
+
+    /// End of input counts as ready (the read then returns 0), for both calls.
+    #[test]
+    fn end_of_input_is_ready() {
+        let (read, write) = pipe();
+        drop(write);
+        assert!(select_readable(read.as_raw_fd(), 100).unwrap());
+        assert!(wait_readable(read.as_raw_fd(), 100).unwrap());
+    }
+
+    /// POLLNVAL (macOS's answer for /dev/tty) sends the wait to select instead of
+    /// reading as if input were there; hang-up and input are ready.
+    #[test]
+    fn pollnval_asks_select() {
+        assert_eq!(after_poll(1, libc::POLLNVAL), AfterPoll::AskSelect);
+        assert_eq!(after_poll(0, 0), AfterPoll::Ready(false));
+        assert_eq!(after_poll(1, libc::POLLIN), AfterPoll::Ready(true));
+        assert_eq!(after_poll(1, libc::POLLHUP), AfterPoll::Ready(true));
+    }
+
+    #[test]
+    fn macos_waits_with_select_the_others_with_poll() {
+        assert_eq!(wait_call_for("macos"), WaitCall::Select);
+        for os in ["linux", "freebsd", "openbsd", "netbsd"] {
+            assert_eq!(wait_call_for(os), WaitCall::Poll, "{os}");
+        }
+    }
 }

@@ -117,8 +117,13 @@ impl Cache {
         use std::os::fd::AsRawFd;
         let path = self.dir.join(LOCK_FILE);
         let fail = |e: std::io::Error| {
+            let why = if fsutil::is_symlink_refusal(&e) {
+                "it is a symbolic link".to_string()
+            } else {
+                e.to_string()
+            };
             Error::Local(format!(
-                "cannot lock the session cache ({}): {e} (remove the file, or use --no-cache)",
+                "cannot lock the session cache ({}): {why} (remove the file, or use --no-cache)",
                 path.display()
             ))
         };
@@ -277,9 +282,7 @@ fn read_entry(path: &Path) -> Lookup {
     {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Lookup::Missing,
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Lookup::Ignored("a symlink".into())
-        }
+        Err(e) if fsutil::is_symlink_refusal(&e) => return Lookup::Ignored("a symlink".into()),
         Err(e) => return Lookup::Ignored(format!("unreadable: {e}")),
     };
     let meta = match file.metadata() {

@@ -5,7 +5,8 @@
 //!    anything is asked or sent.
 //! 2. A new P-256 DPoP key, a PKCE verifier and a random state.
 //! 3. Same device: a one-shot listener on 127.0.0.1 and the browser ($BROWSER, else
-//!    xdg-open) at the authorization URL; the code comes back to the listener.
+//!    `open` on macOS, xdg-open elsewhere) at the authorization URL; the code comes
+//!    back to the listener.
 //!    `--remote`: the URL is printed and the code shown by the sign-in page is pasted.
 //! 4. The state is checked, the code traded for a token (`CreateOAuth2Token`, once).
 //! 5. The token is written to the AWS CLI's cache (same file name and format, 0600,
@@ -44,8 +45,9 @@ pub const SPEC: Spec = Spec {
         "      --remote   no browser here (SSH): open the printed URL on any device and\n",
         "                 paste the code it shows\n",
         "\n",
-        "The browser is $BROWSER, else xdg-open. AWS_SESSION_LOGIN_TIMEOUT: seconds to\n",
-        "wait for the browser (default 600). Sign-in endpoint: https://REGION.signin.aws.amazon.com,\n",
+        "The browser is $BROWSER, else open on macOS, xdg-open elsewhere.\n",
+        "AWS_SESSION_LOGIN_TIMEOUT: seconds to wait for the browser (default 600).\n",
+        "Sign-in endpoint: https://REGION.signin.aws.amazon.com,\n",
         "or AWS_ENDPOINT_URL_SIGNIN / AWS_ENDPOINT_URL.\n",
     ),
     options: &[REMOTE],

@@ -100,7 +100,7 @@ pub fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) 
             })?;
             (text, meta.permissions().mode() & 0o7777)
         }
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+        Err(e) if fsutil::is_symlink_refusal(&e) => {
             return Err(Error::Local(format!(
                 "{shown} is a symbolic link: aws-session does not write through links \
                  (point AWS_CONFIG_FILE at the real file to let it write)"
@@ -124,7 +124,7 @@ pub fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) 
     }
     // A link put there since we read is refused too (checked again before the rename).
     fsutil::write_atomic(path, new_text.as_bytes(), mode, AtSymlink::Refuse).map_err(|e| {
-        if e.raw_os_error() == Some(libc::ELOOP) {
+        if fsutil::is_symlink_refusal(&e) {
             Error::Local(format!(
                 "{shown} is a symbolic link: aws-session does not write through links \
                  (point AWS_CONFIG_FILE at the real file to let it write)"

@@ -247,10 +247,18 @@ function __aws_session_num {
 /// Our hook runs after the user's PROMPT_COMMAND: theirs sees the command's exit
 /// status first-hand, and a hook that rebuilds PS1 (`__git_ps1`, themes) does not
 /// wipe the prefix. bash restores `$?` after PROMPT_COMMAND for PS1 by itself.
+///
+/// The text is bash 3.2's (macOS's /bin/bash): a newer feature only where it is
+/// tried and has a fallback. POSIX mode (a `.bashrc` with `set -o posix`) refuses
+/// function names with a `-`, so the functions are defined outside it and the mode
+/// is put back; they run in it.
 pub fn bash_rc() -> String {
     format!(
         r#"[ -f ~/.bashrc ] && source ~/.bashrc
+__aws_session_posix=
+if shopt -oq posix; then __aws_session_posix=1; set +o posix; fi
 {common}
+# PROMPT_COMMAND is an array from bash 5.1 on, when the user made it one.
 if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
   PROMPT_COMMAND+=(aws-session-prompt)
 else
@@ -258,6 +266,8 @@ else
   PROMPT_COMMAND="${{PROMPT_COMMAND:+$PROMPT_COMMAND
 }}aws-session-prompt"
 fi
+if [ -n "$__aws_session_posix" ]; then set -o posix; fi
+unset __aws_session_posix
 "#,
         common = common_rc(EscapeStyle::Bash)
     )
@@ -398,20 +408,33 @@ pub fn command(argv: &[OsString], changes: &EnvChanges) -> Result<Command> {
     Ok(cmd)
 }
 
-/// Open `url` in a browser: the first program of `browser` (`$BROWSER`, a
-/// colon-separated list as the convention has it), else `xdg-open` (`open` on macOS).
-/// Never through a shell: the URL is one argument. A program that ends with a failure
-/// within [`BROWSER_CHECK`] (xdg-open finding no browser) is an error; one still
-/// running then is left to run (a thread reaps it). The error names the program.
-pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(), String> {
-    let default = if cfg!(target_os = "macos") {
-        "open"
-    } else {
-        "xdg-open"
+/// The program that opens a URL in a browser: the first of `browser` (`$BROWSER`, a
+/// colon-separated list as the convention has it), else the system's opener for the
+/// operating system `os` (a [`std::env::consts::OS`] name): `open` on macOS,
+/// `xdg-open` on Linux and the BSDs.
+///
+/// ```
+/// use aws_session::shell::browser_program;
+/// assert_eq!(browser_program(None, "macos"), "open");
+/// assert_eq!(browser_program(None, "linux"), "xdg-open");
+/// assert_eq!(browser_program(Some("firefox:chromium"), "macos"), "firefox");
+/// ```
+pub fn browser_program<'a>(browser: Option<&'a str>, os: &str) -> &'a str {
+    let system = match os {
+        "macos" => "open",
+        _ => "xdg-open",
     };
-    let program = browser
+    browser
         .and_then(|b| b.split(':').map(str::trim).find(|p| !p.is_empty()))
-        .unwrap_or(default);
+        .unwrap_or(system)
+}
+
+/// Open `url` in a browser ([`browser_program`] for this system). Never through a
+/// shell: the URL is one argument. A program that ends with a failure within
+/// [`BROWSER_CHECK`] (xdg-open finding no browser) is an error; one still running then
+/// is left to run (a thread reaps it). The error names the program.
+pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(), String> {
+    let program = browser_program(browser, std::env::consts::OS);
     let mut child = Command::new(program)
         .arg(url)
         .stdin(std::process::Stdio::null())
@@ -586,6 +609,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_browser_is_browser_else_the_system_opener() {
+        assert_eq!(browser_program(None, "macos"), "open");
+        for os in ["linux", "freebsd", "openbsd", "netbsd"] {
+            assert_eq!(browser_program(None, os), "xdg-open", "{os}");
+        }
+        assert_eq!(browser_program(Some(""), "macos"), "open");
+        assert_eq!(browser_program(Some(" : w3m :lynx"), "linux"), "w3m");
+        assert_eq!(browser_program(Some("firefox"), "macos"), "firefox");
+    }
+
+    #[test]
     fn prefix_boundaries() {
         let p = |s| prompt_prefix(s, false, EscapeStyle::Plain);
         assert_eq!(p(43200), "(aws+12h) ");
@@ -694,6 +728,161 @@ mod tests {
             assert!(b.contains(&format!("\nfunction {name} {{\n")), "{name}");
         }
         assert!(b.contains("shopt -oq posix && sym='!!'"));
+    }
+
+    /// The constructs of bash 4.0 and later, each with what it is. The bash rc uses
+    /// none of them outside [`TRIED_WITH_FALLBACK`].
+    const BASH_4_PLUS: &[(&str, &str)] = &[
+        ("declare -A", "associative arrays (4.0)"),
+        ("typeset -A", "associative arrays (4.0)"),
+        ("local -A", "associative arrays (4.0)"),
+        ("declare -n", "namerefs (4.3)"),
+        ("local -n", "namerefs (4.3)"),
+        ("declare -g", "global declarations (4.2)"),
+        ("declare -l", "lower-case attribute (4.0)"),
+        ("declare -u", "upper-case attribute (4.0)"),
+        ("mapfile", "mapfile (4.0)"),
+        ("readarray", "readarray (4.0)"),
+        ("coproc", "coprocesses (4.0)"),
+        ("|&", "pipe of stderr (4.0)"),
+        ("&>>", "append of both streams (4.0)"),
+        (";;&", "case fall-through (4.0)"),
+        (";&", "case fall-through (4.0)"),
+        ("EPOCHSECONDS", "$EPOCHSECONDS (5.0)"),
+        ("EPOCHREALTIME", "$EPOCHREALTIME (5.0)"),
+        ("BASHPID", "$BASHPID (4.0)"),
+        ("globstar", "shopt globstar (4.0)"),
+        ("lastpipe", "shopt lastpipe (4.2)"),
+        ("autocd", "shopt autocd (4.0)"),
+        ("wait -n", "wait -n (4.3)"),
+        ("read -N", "read -N (4.1)"),
+        ("[[ -v", "test -v (4.2)"),
+        ("test -v", "test -v (4.2)"),
+        ("%(", "printf's time format (4.2)"),
+        ("exec {", "descriptor allocation {var}> (4.1)"),
+        ("\\u", "\\u escapes in $'...' (4.2)"),
+    ];
+
+    /// Newer features the rc tries, each with the fallback bash 3.2 takes: the
+    /// exact text, which [`bash_rc_uses_nothing_newer_than_bash_3_2`] takes out
+    /// before it looks.
+    const TRIED_WITH_FALLBACK: &[&str] =
+        &["printf -v __aws_session_now '%(%s)T' -1 2>/dev/null || __aws_session_now=$(date +%s)"];
+
+    /// Why `${...}` (its text between the braces) needs bash 4 or later: a case
+    /// change (`${v,,}` `${v^^}` `${v,}` `${v^}`), a transformation (`${v@Q}`), or a
+    /// negative subscript (`${a[-1]}`).
+    fn newer_expansion(inner: &str) -> Option<&'static str> {
+        let name_end = inner
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(inner.len());
+        if name_end == 0 {
+            return None;
+        }
+        let rest = &inner[name_end..];
+        if rest.starts_with(',') || rest.starts_with('^') {
+            return Some("case modification (4.0)");
+        }
+        if rest.starts_with('@') {
+            return Some("${var@op} transformations (4.4)");
+        }
+        if rest.starts_with("[-") {
+            return Some("negative array subscripts (4.3)");
+        }
+        None
+    }
+
+    /// Every bash-4-or-later construct found in `text`, named.
+    fn bash_4_constructs(text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for line in text.lines() {
+            let code = line.trim_start();
+            if code.starts_with('#') {
+                continue;
+            }
+            for (needle, what) in BASH_4_PLUS {
+                // `;&` is also the end of `;;&`: counted once, as the longer one.
+                let seen = if *needle == ";&" {
+                    code.replace(";;&", "").contains(needle)
+                } else {
+                    code.contains(needle)
+                };
+                if seen {
+                    found.push(format!("{what}: {line}"));
+                }
+            }
+            for (i, _) in code.match_indices("${") {
+                let inner = &code[i + 2..];
+                let inner = &inner[..inner.find('}').unwrap_or(inner.len())];
+                if let Some(what) = newer_expansion(inner) {
+                    found.push(format!("{what}: {line}"));
+                }
+            }
+        }
+        found
+    }
+
+    /// The checker finds each construct it knows (so that a clean rc means something).
+    #[test]
+    fn the_bash_4_check_finds_what_it_looks_for() {
+        for sample in [
+            "x=${v,,}",
+            "x=${v^^}",
+            "x=${v^}",
+            "x=${v@Q}",
+            "x=${arr[-1]}",
+            "declare -A m",
+            "mapfile -t lines",
+            "readarray a",
+            "cmd |& cat",
+            "cmd &>> log",
+            "case $x in (a) ;;& esac",
+            "echo $EPOCHSECONDS",
+            "coproc cat",
+            "printf -v t '%(%s)T' -1",
+            "local -n ref=x",
+            "exec {fd}>file",
+        ] {
+            assert_eq!(bash_4_constructs(sample).len(), 1, "{sample}");
+        }
+        for bash3 in [
+            "x=${v:-a}",
+            "x=${#t}",
+            "x=${PS1#\"$p\"}",
+            "x=${v:+$v}",
+            "printf -v x '%s' y",
+            "a+=(b)",
+            "# ${v,,} in a comment",
+        ] {
+            assert!(bash_4_constructs(bash3).is_empty(), "{bash3}");
+        }
+    }
+
+    #[test]
+    fn bash_rc_uses_nothing_newer_than_bash_3_2() {
+        let mut rc = bash_rc();
+        for tried in TRIED_WITH_FALLBACK {
+            assert_eq!(rc.matches(tried).count(), 1, "{tried}");
+            rc = rc.replace(tried, "");
+        }
+        let found = bash_4_constructs(&rc);
+        assert!(
+            found.is_empty(),
+            "bash 4+ in the bash rc:\n{}",
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn bash_rc_defines_its_functions_outside_posix_mode() {
+        let b = bash_rc();
+        let off = at(
+            &b,
+            "if shopt -oq posix; then __aws_session_posix=1; set +o posix; fi",
+        );
+        assert!(at(&b, "source ~/.bashrc") < off);
+        assert!(off < at(&b, "function aws-session-valid {"));
+        assert!(at(&b, "aws-session-prompt\"\nfi") < at(&b, "then set -o posix; fi"));
     }
 
     #[test]

@@ -33,7 +33,6 @@ use crate::common::{stderr, stdout, Sandbox};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -723,6 +722,9 @@ fn run_printing(name: &str, args: &[&str], env: &[(&str, String)], out: Stdio) -
     child.wait_with_output().expect("wait")
 }
 
+/// Linux's /dev/full: every write gets ENOSPC. macOS and FreeBSD have none; the
+/// portable form of a failing stdout is [`over_the_file_size_limit`].
+#[cfg(target_os = "linux")]
 fn dev_full() -> Stdio {
     Stdio::from(
         std::fs::OpenOptions::new()
@@ -732,6 +734,7 @@ fn dev_full() -> Stdio {
     )
 }
 
+#[cfg(target_os = "linux")]
 fn full_stdout(which: &str) {
     let (name, args, env) = printing_commands()
         .into_iter()
@@ -747,58 +750,114 @@ fn full_stdout(which: &str) {
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_export() {
     full_stdout("export");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_export_json() {
     full_stdout("export --format json");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_credential_process() {
     full_stdout("credential-process");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_refresh() {
     full_stdout("refresh");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_status() {
     full_stdout("status");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_completions() {
     full_stdout("completions bash");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_help() {
     full_stdout("--help");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_version() {
     full_stdout("--version");
 }
 
 #[test]
+#[cfg(target_os = "linux")]
 fn full_stdout_prompt() {
     full_stdout("prompt");
 }
 
+/// Stdout is a regular file and the file-size limit is 0 bytes (SIGXFSZ ignored, so
+/// the write fails with EFBIG instead of killing the process): a write error on
+/// stdout on every Unix. Only for commands that write no file of their own (the
+/// limit holds for the session cache too).
+fn over_the_file_size_limit(which: &str) {
+    let (name, args, env) = printing_commands()
+        .into_iter()
+        .find(|(n, _, _)| *n == which)
+        .expect("known command");
+    let fake = Fake::ok();
+    let sb = sandbox(true);
+    let stdout_file = sb.home.path().join("stdout");
+    let file = std::fs::File::create(&stdout_file).expect("create the stdout file");
+    let mut c = bin(&sb, &fake.url);
+    c.args(&args).stdout(file).stderr(Stdio::piped());
+    for (k, v) in &env {
+        c.env(k, v);
+    }
+    // SAFETY: signal and setrlimit are async-signal-safe.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &none) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap_or_else(|e| panic!("{name}: {e}"));
+    eprintln!("{name} over the file-size limit:");
+    expect(&out, 6, &["cannot write to stdout", "File too large"]);
+    assert_eq!(std::fs::metadata(&stdout_file).unwrap().len(), 0);
+}
+
+#[test]
+fn stdout_over_the_file_size_limit() {
+    for which in [
+        "status",
+        "completions bash",
+        "--help",
+        "--version",
+        "prompt",
+    ] {
+        over_the_file_size_limit(which);
+    }
+}
+
 /// A pipe whose reading end is already closed: every write gets EPIPE.
 fn closed_pipe() -> Stdio {
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into the array; both are owned below.
-    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    assert_eq!(rc, 0, "pipe2");
-    // SAFETY: fresh descriptors of our own.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // std's pipe is close-on-exec on every Unix (pipe2 is not everywhere: macOS).
+    let (read, write) = std::io::pipe().expect("pipe");
     drop(read);
     Stdio::from(write)
 }
@@ -855,7 +914,7 @@ fn shell_in(sb: &Sandbox, shell: &str, script: &str) -> Output {
             let mut c = Command::new(shell);
             c.env_clear()
                 .env("HOME", sb.home.path())
-                .env("PATH", "/usr/bin:/bin")
+                .env("PATH", crate::common::system_path())
                 .env("AWS_CONFIG_FILE", &sb.config_file)
                 .env("AWS_SHARED_CREDENTIALS_FILE", &sb.credentials_file)
                 .env("LANG", "C.UTF-8")
@@ -1173,7 +1232,7 @@ fn boolean_prompt_switch_in_the_shell_reads_every_spelling() {
     let sb = sandbox(true);
     std::fs::write(sb.home.path().join(".bashrc"), "PS1='$ '\n").expect("bashrc");
     let mut c = bin(&sb, &fake.url);
-    c.env("SHELL", "/bin/bash")
+    c.env("SHELL", crate::common::tool("bash"))
         .env("TERM", "dumb")
         .args(["--code", "123456", "shell"]);
     let mut pty = Pty::spawn(c, 200, 40);
@@ -1418,7 +1477,9 @@ fn cache_lock_not_held_while_a_person_types() {
 // ---------------------------------------------------------------------------
 
 /// The binary with a 1 GiB address-space limit (a reader that grows forever fails
-/// fast instead of taking the machine's memory), killed after 10 s.
+/// fast instead of taking the machine's memory), killed after 10 s. Linux and FreeBSD
+/// enforce RLIMIT_AS; macOS takes it and does not, where the 10 s end the run and
+/// the time check below fails it.
 fn limited(mut c: Command) -> (Option<Output>, Duration) {
     // SAFETY: setrlimit is async-signal-safe.
     unsafe {
@@ -1678,7 +1739,7 @@ fn shell_note(xdg_runtime_dir: &Path) -> Output {
     let fake = Fake::ok();
     let sb = sandbox(true);
     bin(&sb, &fake.url)
-        .env("SHELL", "/bin/bash")
+        .env("SHELL", crate::common::tool("bash"))
         .env("XDG_RUNTIME_DIR", xdg_runtime_dir)
         .env("TMPDIR", sb.home.path())
         .args(["--code", "123456", "shell"])

@@ -543,7 +543,11 @@ fn rotate_new_key_not_accepted() {
 fn rotate_keys_from_credential_process() {
     let peer = Peer::shared();
     let sb = Sandbox::new();
-    sb.write_config("[profile p]\ncredential_process = /bin/true\n");
+    // `true` wherever the system keeps it (/bin/true on Linux, /usr/bin/true on macOS).
+    sb.write_config(&format!(
+        "[profile p]\ncredential_process = {}\n",
+        crate::common::tool("true").display()
+    ));
     let o = sb
         .command(peer)
         .args(["--profile", "p", "rotate"])

@@ -14,7 +14,8 @@ fn bash_shell_on_a_pty_shows_the_prefix_and_passes_the_exit_status() {
         user.access_key_id, user.secret_access_key
     ));
     let mut cmd = sb.command(peer);
-    cmd.env("SHELL", "/bin/bash").env("TERM", "xterm");
+    cmd.env("SHELL", crate::common::tool("bash"))
+        .env("TERM", "xterm");
     let mut pty = Pty::spawn(cmd, 100, 30);
     pty.expect("6 digit MFA code: ", Duration::from_secs(20));
     pty.send_line(&user.totp(0));

@@ -72,9 +72,10 @@ fn client_env() -> Vec<(String, String)> {
         (
             "PATH".into(),
             format!(
-                "{}:{}:/usr/bin:/bin",
+                "{}:{}:{}",
                 venv().join("bin").display(),
-                node.parent().expect("node's directory").display()
+                node.parent().expect("node's directory").display(),
+                crate::common::system_path()
             ),
         ),
         (
@@ -520,7 +521,7 @@ fn inside_shell_after_refresh_every_client_signs_with_the_new_session() {
     let tmp = sb.home.path().join("tmp");
     fs::create_dir(&tmp).expect("create TMPDIR");
     let mut cmd = sandboxed(&sb, peer, BIN);
-    cmd.env("SHELL", "/bin/bash")
+    cmd.env("SHELL", crate::common::tool("bash"))
         .env("TERM", "xterm")
         .env("TMPDIR", &tmp)
         .args(["--profile", "mfa", "shell"]);
@@ -606,16 +607,6 @@ fn inside_shell_after_refresh_every_client_signs_with_the_new_session() {
 // f. No request, no file and no prompt before a usage error
 // ---------------------------------------------------------------------------
 
-/// Whether process `pid` has exited (a zombie waiting to be reaped) or is gone.
-fn exited(pid: u32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat
-            .rsplit_once(") ")
-            .is_some_and(|(_, rest)| rest.starts_with('Z')),
-        Err(_) => true,
-    }
-}
-
 /// Runs each bad invocation twice against a peer of its own: without a terminal but
 /// with a valid code in AWS_SESSION_MFA_CODE (so that a run that goes on sends
 /// requests), and on a terminal without a code (so that a run that goes on asks for
@@ -662,17 +653,16 @@ fn usage_errors_send_nothing(invocations: &[&[&str]]) {
 
         // 2. On a terminal, no code: nothing may be asked.
         let mut cmd = sandboxed(&sb, &peer, BIN);
-        cmd.env("SHELL", "/bin/bash")
+        cmd.env("SHELL", crate::common::tool("bash"))
             .env("TERM", "xterm")
             .args(*args);
         let mut pty = Pty::spawn(cmd, 120, 40);
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !exited(pty.pid()) && !pty.output().contains("MFA code") && Instant::now() < deadline
-        {
+        while !pty.has_exited() && !pty.output().contains("MFA code") && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
         let screen = pty.output();
-        if screen.contains("MFA code") || !exited(pty.pid()) {
+        if screen.contains("MFA code") || !pty.has_exited() {
             failures.push(format!("{shown} (terminal): asked for a code or kept running instead of a usage error:\n{screen}"));
             drop(pty);
         } else {

@@ -437,7 +437,7 @@ fn shell_server_prompt_shows_the_mfa_session_and_refresh_renews_it() {
     let tmp = sb.home.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let mut cmd = sb.command(&peer);
-    cmd.env("SHELL", "/bin/bash")
+    cmd.env("SHELL", crate::common::tool("bash"))
         .env("TERM", "xterm")
         .env("TMPDIR", &tmp)
         .env("AWS_SESSION_COLOR", "0")

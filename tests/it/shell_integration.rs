@@ -4,7 +4,7 @@
 //! and exit with their own status. Plus the shell-side prefix code against the Rust
 //! `prompt_prefix`, and the generated functions against fake `aws` / `aws-session`.
 
-use crate::common::{pty::Pty, Peer, Sandbox, TestUser};
+use crate::common::{pty::Pty, system_path, tool, Peer, Sandbox, TestUser};
 use aws_session::shell::{self, prompt_prefix, EscapeStyle};
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -68,7 +68,7 @@ fn mode(path: &Path) -> u32 {
 /// `aws-session [args]` with `SHELL=shell` on a terminal that has colours.
 fn shell_command(sb: &Sandbox, peer: &Peer, shell: &str, args: &[&str]) -> Command {
     let mut cmd = sb.command(peer);
-    cmd.env("SHELL", shell)
+    cmd.env("SHELL", tool(shell))
         .env("TERM", "xterm")
         .env("TMPDIR", tmpdir(sb))
         .args(args);
@@ -129,7 +129,7 @@ fn posix_expiry(secs: i64) -> String {
 
 const BASH: Dialect = Dialect {
     name: "bash",
-    path: "/bin/bash",
+    path: "bash",
     write_user_rc: |home| {
         write(
             &home.join(".bashrc"),
@@ -146,7 +146,7 @@ const BASH: Dialect = Dialect {
 
 const ZSH: Dialect = Dialect {
     name: "zsh",
-    path: "/usr/bin/zsh",
+    path: "zsh",
     write_user_rc: |home| {
         // .zshenv and .zshrc both load: RC_MARK is made from a part of each.
         write(&home.join(".zshenv"), "ENV_PART=by-user\n");
@@ -163,7 +163,7 @@ const ZSH: Dialect = Dialect {
 
 const FISH: Dialect = Dialect {
     name: "fish",
-    path: "/usr/bin/fish",
+    path: "fish",
     write_user_rc: |home| {
         write(
             &home.join(".config/fish/config.fish"),
@@ -288,7 +288,7 @@ fn bash_prefix_survives_a_prompt_command_that_rebuilds_ps1() {
         write(&sb.home.path().join(".bashrc"), &format!("{rc}\n"));
         let code = user.fresh_code();
         let mut pty = Pty::spawn(
-            shell_command(&sb, peer, "/bin/bash", &["--code", &code, "shell"]),
+            shell_command(&sb, peer, "bash", &["--code", &code, "shell"]),
             160,
             40,
         );
@@ -322,7 +322,7 @@ fn zsh_reads_the_users_zdotdir() {
         "export RC_MARK=$ENV_PART-zd-rc\nPROMPT='$ '\n",
     );
     let code = user.fresh_code();
-    let mut cmd = shell_command(&sb, peer, "/usr/bin/zsh", &["--code", &code]);
+    let mut cmd = shell_command(&sb, peer, "zsh", &["--code", &code]);
     cmd.env("ZDOTDIR", &zd);
     let mut pty = Pty::spawn(cmd, 160, 40);
     assert_time_prefix(&expect_prefix(&mut pty));
@@ -336,11 +336,7 @@ fn zsh_reads_the_users_zdotdir() {
     write(&home.join(".zshenv"), "ZDOTDIR=$HOME/.config/zsh\n");
     write(&xdg.join(".zshrc"), "export RC_MARK=xdg-rc\nPROMPT='$ '\n");
     let code = user.fresh_code();
-    let mut pty = Pty::spawn(
-        shell_command(&sb, peer, "/usr/bin/zsh", &["--code", &code]),
-        160,
-        40,
-    );
+    let mut pty = Pty::spawn(shell_command(&sb, peer, "zsh", &["--code", &code]), 160, 40);
     assert_time_prefix(&expect_prefix(&mut pty));
     pty.send_line("echo RC-$RC_MARK-ZD-$ZDOTDIR-END");
     pty.expect(&format!("RC-xdg-rc-ZD-{}-END", xdg.display()), STEP);
@@ -364,7 +360,7 @@ fn nested_shell_is_refused_unless_forced() {
     write(&sb.home.path().join(".bashrc"), "PS1='$ '\n");
     let code = user.fresh_code();
     let mut pty = Pty::spawn(
-        shell_command(&sb, peer, "/bin/bash", &["--code", &code, "shell"]),
+        shell_command(&sb, peer, "bash", &["--code", &code, "shell"]),
         160,
         40,
     );
@@ -396,7 +392,7 @@ fn unsupported_shell_starts_with_a_note() {
     let sb = sandbox_for(&user);
     let code = user.fresh_code();
     let mut pty = Pty::spawn(
-        shell_command(&sb, peer, "/usr/bin/dash", &["--code", &code]),
+        shell_command(&sb, peer, "dash", &["--code", &code]),
         160,
         40,
     );
@@ -426,7 +422,7 @@ fn an_unsafe_rc_directory_is_not_used() {
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).expect("chmod");
     let code = user.fresh_code();
     let mut pty = Pty::spawn(
-        shell_command(&sb, peer, "/bin/bash", &["--code", &code]),
+        shell_command(&sb, peer, "bash", &["--code", &code]),
         160,
         40,
     );
@@ -461,7 +457,7 @@ fn run_shell(shell: &str, home: &Path, env: &[(&str, &str)], script: &str) -> (S
         .env("HOME", home)
         .env(
             "PATH",
-            format!("{}:/usr/bin:/bin", home.join("bin").display()),
+            format!("{}:{}", home.join("bin").display(), system_path()),
         )
         .envs(env.iter().copied())
         .arg("-c")
@@ -544,6 +540,68 @@ done
             &script,
         );
         assert!(out.lines().any(|l| l == "59=[(aws+59s) ]"), "{sh}:\n{out}");
+    }
+}
+
+/// bash in POSIX mode (`bash --posix`, or a `.bashrc` with `set -o posix`) takes
+/// the rc: the functions are defined, the prompt hook adds its prefix, the shell
+/// stays in POSIX mode, and nothing is printed on stderr. A smoke test of the rc
+/// on a stricter bash than the one it is written on (macOS's is bash 3.2, which
+/// `shell::tests::bash_rc_uses_nothing_newer_than_bash_3_2` checks the text against).
+#[test]
+fn bash_rc_runs_in_posix_mode() {
+    let home = temp_home();
+    let rc_path = home.path().join("bash.rc");
+    write(&rc_path, &shell::bash_rc());
+    let script = format!(
+        r#"source '{rc}'
+shopt -oq posix && echo POSIX-STILL-ON
+PS1='$ '
+AWS_SESSION_EXPIRATION=$(( $(date +%s) + 3600 + 30 ))
+eval "$PROMPT_COMMAND"
+printf 'PS1=[%s]\n' "$PS1"
+eval "$PROMPT_COMMAND"
+printf 'PS1=[%s]\n' "$PS1"
+aws-session-valid; echo "valid $?"
+type aws | head -n 1
+"#,
+        rc = rc_path.display()
+    );
+    let want_ps1 = format!("PS1=[{}$ ]", prompt_prefix(3600, false, EscapeStyle::Bash));
+    // `bash --posix` itself, and a plain bash whose ~/.bashrc turns POSIX mode on.
+    for (how, args, bashrc) in [
+        ("bash --posix", &["--posix", "-c"][..], ""),
+        ("set -o posix in ~/.bashrc", &["-c"][..], "set -o posix\n"),
+    ] {
+        write(&home.path().join(".bashrc"), bashrc);
+        let out = Command::new("bash")
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_SESSION_COLOR", "0")
+            .args(args)
+            .arg(&script)
+            .current_dir(home.path())
+            .output()
+            .unwrap_or_else(|e| panic!("peer missing: cannot run bash: {e}"));
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{how}: {:?}\n{stderr}", out.status);
+        assert_eq!(stderr, "", "{how}: the rc printed errors");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "POSIX-STILL-ON",
+                want_ps1.as_str(),
+                want_ps1.as_str(),
+                "valid 0",
+                "aws is a function"
+            ],
+            "{how}"
+        );
     }
 }
 

@@ -14,7 +14,7 @@ fn try_local_opens_a_working_demo_shell() {
     cmd.env_clear()
         .env("HOME", home.path())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SHELL", "/bin/bash")
+        .env("SHELL", crate::common::tool("bash"))
         .env("TERM", "xterm")
         .env("AWS_SESSION_BIN", env!("CARGO_BIN_EXE_aws-session"));
     let mut pty = Pty::spawn(cmd, 120, 40);

@@ -594,7 +594,10 @@ impl Sandbox {
         let bin = venv().join("bin");
         vec![
             ("HOME".into(), self.home.path().display().to_string()),
-            ("PATH".into(), format!("{}:/usr/bin:/bin", bin.display())),
+            (
+                "PATH".into(),
+                format!("{}:{}", bin.display(), system_path()),
+            ),
             (
                 "AWS_CONFIG_FILE".into(),
                 self.config_file.display().to_string(),
@@ -778,7 +781,7 @@ pub fn bare_command(sb: &Sandbox, endpoint: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_aws-session"));
     c.env_clear()
         .env("HOME", sb.home.path())
-        .env("PATH", "/usr/bin:/bin")
+        .env("PATH", system_path())
         .env("AWS_CONFIG_FILE", &sb.config_file)
         .env("AWS_SHARED_CREDENTIALS_FILE", &sb.credentials_file)
         .env("AWS_ENDPOINT_URL", endpoint)
@@ -914,6 +917,43 @@ pub fn node_dir() -> PathBuf {
     }
     node_bin();
     dir
+}
+
+/// `name` (a shell or a tool the tests run) found on the test's PATH, never at a
+/// fixed path: bash is /bin/bash on Linux and macOS but /usr/local/bin/bash on
+/// FreeBSD, zsh /usr/bin/zsh on Debian and /bin/zsh on macOS. Panics, naming it, when
+/// there is none (scripts/setup-peers installs the shells).
+pub fn tool(name: &str) -> PathBuf {
+    find_on_path(name).unwrap_or_else(|| {
+        panic!("peer missing: no {name} on PATH (scripts/setup-peers installs the shells the tests run)")
+    })
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// The PATH of a sandboxed program: the directories of the system's shells and
+/// tools as the test's PATH finds them (wherever the system keeps them), then
+/// /usr/bin and /bin; nothing else of this machine's PATH.
+pub fn system_path() -> String {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let found = ["sh", "env", "bash", "zsh", "fish", "dash", "date", "true"]
+        .iter()
+        .filter_map(|name| find_on_path(name))
+        .filter_map(|p| p.parent().map(Path::to_path_buf));
+    for dir in found.chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")]) {
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    std::env::join_paths(dirs)
+        .expect("directories of PATH join")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The `node` on the test's PATH (Debian's /usr/bin/node when scripts/setup-peers

@@ -35,6 +35,25 @@ fn check(rc: libc::c_int, what: &str) -> std::io::Result<libc::c_int> {
     }
 }
 
+/// The path of the slave side of the master `m`. ptsname(3) is in every Unix libc
+/// (ptsname_r is not: macOS lacks it) but answers in a static buffer, so its calls
+/// are serialised and the name copied out.
+fn slave_name(m: libc::c_int) -> std::ffi::CString {
+    static PTSNAME: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = PTSNAME.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: ptsname returns null or a NUL-terminated string that stays valid until
+    // its next call, which the lock holds off while it is copied.
+    unsafe {
+        let name = libc::ptsname(m);
+        assert!(
+            !name.is_null(),
+            "ptsname: {}",
+            std::io::Error::last_os_error()
+        );
+        std::ffi::CStr::from_ptr(name).to_owned()
+    }
+}
+
 impl Pty {
     /// Start `cmd` on a new pseudo-terminal of `cols`×`rows`.
     pub fn spawn(mut cmd: Command, cols: u16, rows: u16) -> Pty {
@@ -47,12 +66,7 @@ impl Pty {
             .unwrap();
             check(libc::grantpt(m), "grantpt").unwrap();
             check(libc::unlockpt(m), "unlockpt").unwrap();
-            let mut name = [0 as libc::c_char; 128];
-            check(
-                libc::ptsname_r(m, name.as_mut_ptr(), name.len()),
-                "ptsname_r",
-            )
-            .unwrap();
+            let name = slave_name(m);
             let s = check(
                 libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY),
                 "open pts",
@@ -187,6 +201,11 @@ impl Pty {
     }
 
     /// The child's process id.
+    /// Whether the child has exited (its status is kept for [`Pty::wait`]).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_some()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
