@@ -232,7 +232,7 @@ fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
         Command::Logout => "logout",
         Command::CredentialProcess => "credential-process",
         Command::Rotate => "rotate",
-        Command::Status => "status",
+        Command::Status(_) => "status",
         Command::Clear => "clear",
         Command::Completions(_) => "completions",
         Command::Help(_) | Command::Version => return None,

@@ -63,7 +63,7 @@ pub enum Command {
     /// Print the `credential_process` JSON for SDKs.
     CredentialProcess,
     /// Show the current session and the cache, without secrets.
-    Status,
+    Status(status::Args),
     /// Delete cached sessions (of `--profile`, or all).
     Clear,
     /// Print a completion script for a shell.
@@ -216,7 +216,7 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "logout" => no_arguments(args).map(|_| Command::Logout)?,
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
         "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
-        "status" => no_arguments(args).map(|_| Command::Status)?,
+        "status" => Command::Status(status::parse(args)?),
         "clear" => no_arguments(args).map(|_| Command::Clear)?,
         "prompt" => no_arguments(args).map(|_| Command::Prompt)?,
         "completions" => Command::Completions(completions::parse(args)?),
@@ -253,7 +253,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::Logout => logout::run(opts, env),
         Command::CredentialProcess => credential_process::run(opts, env),
         Command::Rotate => rotate::run(opts, env),
-        Command::Status => status::run(opts, env),
+        Command::Status(args) => status::run(args, opts, env),
         Command::Clear => clear::run(opts, env),
         Command::Completions(shell) => completions::run(shell),
     }

@@ -126,3 +126,93 @@ fn hints_about_keys_name_the_credentials_file_that_was_read() {
         assert!(!err.contains("~/.aws/credentials"), "{err}");
     }
 }
+
+/// `status --format json` holds the same fields as the text, inside a session and for
+/// the cache, and never a secret.
+#[test]
+fn status_as_json_has_the_fields_of_the_text() {
+    let peer = peer();
+    let user = peer.create_user("statusjson", true);
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", &user));
+    sb.write_config(&format!(
+        "[default]\nmfa_serial = {}\n",
+        user.mfa_serial.as_deref().unwrap()
+    ));
+    let out = sb
+        .command(peer)
+        .args(["--code", &user.totp(0), "exec", "sh", "-c"])
+        .arg(r#""$AWS_SESSION" status; echo ---; "$AWS_SESSION" status --format json; env"#)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let all = stdout(&out);
+    let (text, rest) = all.split_once("---\n").expect("two parts");
+    let (json, env_text) = rest.split_once('\n').expect("one JSON line");
+    let env: std::collections::BTreeMap<&str, &str> =
+        env_text.lines().filter_map(|l| l.split_once('=')).collect();
+    let doc: serde_json::Value = serde_json::from_str(json).expect("status JSON parses");
+    let session = &doc["environment"];
+    assert_eq!(session["kind"], "mfa-session", "{json}");
+    assert_eq!(session["access_key_id"], env["AWS_ACCESS_KEY_ID"]);
+    assert_eq!(session["mfa_serial"], user.mfa_serial.as_deref().unwrap());
+    assert_eq!(
+        session["expiration_epoch"].to_string(),
+        env["AWS_SESSION_EXPIRATION"]
+    );
+    let cache = &doc["cache"];
+    assert_eq!(cache["exists"], true);
+    assert_eq!(cache["used"], true);
+    let sessions = cache["sessions"].as_array().expect("sessions");
+    assert_eq!(sessions.len(), 1, "{json}");
+    assert_eq!(
+        sessions[0]["source_access_key_id"],
+        user.access_key_id.as_str()
+    );
+    assert_eq!(sessions[0]["usable"], true);
+    // Every value the JSON gives is in the text too.
+    let strings = [
+        &session["profile"],
+        &session["access_key_id"],
+        &session["mfa_serial"],
+        &session["expiration"],
+        &session["left"],
+        &cache["dir"],
+        &sessions[0]["kind"],
+        &sessions[0]["profile"],
+        &sessions[0]["access_key_id"],
+        &sessions[0]["source_access_key_id"],
+        &sessions[0]["mfa_serial"],
+        &sessions[0]["expiration"],
+    ];
+    for v in strings {
+        let v = v
+            .as_str()
+            .unwrap_or_else(|| panic!("a string: {v} in {json}"));
+        assert!(text.contains(v), "{v:?} is not in the text:\n{text}");
+    }
+    for secret in [
+        env["AWS_SECRET_ACCESS_KEY"],
+        env["AWS_SESSION_TOKEN"],
+        user.secret_access_key.as_str(),
+    ] {
+        assert!(!text.contains(secret) && !json.contains(secret), "a secret");
+    }
+    // Outside a session, with no cache yet: null and "exists": false.
+    let empty = Sandbox::new();
+    let out = empty
+        .command(peer)
+        .args(["status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert!(doc["environment"].is_null());
+    assert_eq!(doc["cache"]["exists"], false);
+    let out = empty
+        .command(peer)
+        .args(["status", "--format", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
