@@ -10,6 +10,7 @@
 pub mod clear;
 pub mod completions;
 pub mod credential_process;
+pub mod doctor;
 pub mod exec;
 pub mod export;
 pub mod login;
@@ -64,6 +65,8 @@ pub enum Command {
     CredentialProcess,
     /// Show the current session and the cache, without secrets.
     Status(status::Args),
+    /// Check the setup, one line per part.
+    Doctor,
     /// Delete cached sessions (of `--profile`, or all).
     Clear,
     /// Print a completion script for a shell.
@@ -182,6 +185,7 @@ pub const COMMANDS: &[Spec] = &[
     credential_process::SPEC,
     rotate::SPEC,
     status::SPEC,
+    doctor::SPEC,
     clear::SPEC,
     prompt::SPEC,
     completions::SPEC,
@@ -217,6 +221,7 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
         "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
         "status" => Command::Status(status::parse(args)?),
+        "doctor" => no_arguments(args).map(|_| Command::Doctor)?,
         "clear" => no_arguments(args).map(|_| Command::Clear)?,
         "prompt" => no_arguments(args).map(|_| Command::Prompt)?,
         "completions" => Command::Completions(completions::parse(args)?),
@@ -254,6 +259,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::CredentialProcess => credential_process::run(opts, env),
         Command::Rotate => rotate::run(opts, env),
         Command::Status(args) => status::run(args, opts, env),
+        Command::Doctor => doctor::run(opts, env),
         Command::Clear => clear::run(opts, env),
         Command::Completions(shell) => completions::run(shell),
     }

@@ -216,3 +216,152 @@ fn status_as_json_has_the_fields_of_the_text() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// `aws-session doctor` in `sb`: (exit code, stdout, stderr).
+fn doctor(sb: &Sandbox, peer: &Peer) -> (Option<i32>, String, String) {
+    let out = sb
+        .command(peer)
+        .env("SHELL", "/bin/bash")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .arg("doctor")
+        .output()
+        .unwrap();
+    (out.status.code(), stdout(&out), stderr(&out))
+}
+
+/// The line of `report` about `what`, with its level.
+fn line_of<'a>(report: &'a str, what: &str) -> &'a str {
+    report
+        .lines()
+        .find(|l| l.contains(what))
+        .unwrap_or_else(|| panic!("no line about {what:?}:\n{report}"))
+}
+
+fn doctor_sandbox(user: &crate::common::TestUser, serial: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write_credentials(&keys("default", user));
+    sb.write_config(&format!("[default]\nmfa_serial = {serial}\n"));
+    sb
+}
+
+/// A healthy profile: every line ok, exit 0, one request (GetCallerIdentity), the key
+/// id masked and no secret.
+#[test]
+fn doctor_passes_a_healthy_profile_with_one_request() {
+    let peer = peer();
+    let user = peer.create_user("doctorok", true);
+    let sb = doctor_sandbox(&user, user.mfa_serial.as_deref().unwrap());
+    let (code, report, err) = doctor(&sb, peer);
+    assert_eq!(code, Some(0), "{report}{err}");
+    assert!(
+        report
+            .lines()
+            .all(|l| !l.starts_with("FAIL") && !l.starts_with("warn")),
+        "{report}"
+    );
+    assert!(
+        line_of(&report, "identity:").contains(&user.arn),
+        "{report}"
+    );
+    assert!(line_of(&report, "profile \"default\"").starts_with("ok"));
+    assert!(line_of(&report, "MFA device").contains(user.mfa_serial.as_deref().unwrap()));
+    assert!(line_of(&report, "clock:").starts_with("ok"));
+    assert!(line_of(&report, "STS endpoint").contains("us-east-1"));
+    assert!(line_of(&report, "0 failed").contains("checks"));
+    assert!(
+        !report.contains(&user.access_key_id),
+        "the key id is masked: {report}"
+    );
+    assert!(report.contains(&user.access_key_id[..4]));
+    assert!(!report.contains(&user.secret_access_key) && !err.contains(&user.secret_access_key));
+    let asked = crate::common::actions_by(peer, &user.access_key_id);
+    assert_eq!(asked, ["GetCallerIdentity"], "one request, no code");
+}
+
+/// A clock five minutes or more from AWS's (the peer's Date header) fails, with the fix.
+#[test]
+fn doctor_fails_a_skewed_clock() {
+    let peer = peer();
+    let user = peer.create_user("doctorclock", true);
+    let sb = doctor_sandbox(&user, user.mfa_serial.as_deref().unwrap());
+    let skew = |s: i64| {
+        peer.control(
+            "POST",
+            "/_peer/clock",
+            Some(&serde_json::json!({ "user": user.user_name, "skew_seconds": s })),
+        );
+    };
+    skew(900);
+    let (code, report, err) = doctor(&sb, peer);
+    skew(0);
+    assert_eq!(code, Some(2), "{report}{err}");
+    let clock = line_of(&report, "clock:");
+    assert!(clock.starts_with("FAIL"), "{report}");
+    assert!(clock.contains("15 min (900 s) behind AWS's"), "{clock}");
+    assert!(report.contains("timedatectl set-ntp true"), "{report}");
+    assert!(err.contains("doctor: 1 of"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // A smaller difference is a warning: exit 0.
+    skew(-90);
+    let (code, report, _) = doctor(&sb, peer);
+    skew(0);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(line_of(&report, "clock:").starts_with("warn"), "{report}");
+    assert!(
+        line_of(&report, "clock:").contains("ahead of AWS's"),
+        "{report}"
+    );
+}
+
+/// A cache directory others can read fails, naming the chmod that fixes it.
+#[test]
+fn doctor_fails_a_world_readable_cache_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let peer = peer();
+    let user = peer.create_user("doctorcache", true);
+    let sb = doctor_sandbox(&user, user.mfa_serial.as_deref().unwrap());
+    let dir = sb.home.path().join(".cache/aws-session");
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, report, err) = doctor(&sb, peer);
+    assert_eq!(code, Some(2), "{report}{err}");
+    let line = line_of(&report, "cache:");
+    assert!(
+        line.starts_with("FAIL") && line.contains("0755"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!("chmod 700 {}", dir.display())),
+        "{report}"
+    );
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    let (code, report, _) = doctor(&sb, peer);
+    assert_eq!(code, Some(0), "{report}");
+}
+
+/// A configured device of another account is unknown to the keys: fail, with the fix.
+#[test]
+fn doctor_fails_an_unknown_device() {
+    let peer = peer();
+    let user = peer.create_user("doctordev", true);
+    let sb = doctor_sandbox(&user, "arn:aws:iam::999999999999:mfa/nobody");
+    let (code, report, err) = doctor(&sb, peer);
+    assert_eq!(code, Some(2), "{report}{err}");
+    let line = line_of(&report, "MFA device");
+    assert!(line.starts_with("FAIL"), "{report}");
+    assert!(
+        line.contains("account 999999999999") && line.contains(&user.account_id),
+        "{line}"
+    );
+    assert!(
+        report.contains("fix: set the profile's mfa_serial to a device of account"),
+        "{report}"
+    );
+    let sb = doctor_sandbox(&user, "arn:aws:iam::123456789012:user/not-a-device");
+    let (code, report, _) = doctor(&sb, peer);
+    assert_eq!(code, Some(2), "{report}");
+    assert!(
+        line_of(&report, "MFA device").contains("is not an MFA device ARN"),
+        "{report}"
+    );
+}
