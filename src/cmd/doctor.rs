@@ -4,13 +4,16 @@
 //! Each line is ok, warn or fail with the fix; one request at most (GetCallerIdentity,
 //! which needs no code); never a secret (key ids are masked).
 
-use super::{status, Options, Spec};
+use super::args::{no_arguments, Options, Run, Spec};
 use crate::aws::endpoint::{self, EndpointSettings};
 use crate::aws::query::Service;
 use crate::aws::sts;
+use crate::config::files::load_profiles;
 use crate::config::ProfileSet;
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
+use crate::session::cached::cache_location;
+use crate::session::context::make_client;
 use crate::session::source::{self, Origin, SourceCredentials};
 use crate::session::{self, SessionPlan};
 use std::os::unix::fs::MetadataExt;
@@ -32,7 +35,19 @@ pub const SPEC: Spec = Spec {
     options: &[],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| no_arguments(a, Args),
 };
+
+/// `doctor` takes no arguments of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args;
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(opts, env)
+    }
+}
 
 /// Clock differences (seconds) that earn a warning, and a failure: AWS refuses a
 /// request whose time is five minutes off.
@@ -135,7 +150,7 @@ fn profile_and_keys(
     opts: &Options,
     env: &Env,
 ) -> Option<(ProfileSet, SessionPlan)> {
-    let profiles = match super::load_profiles(env) {
+    let profiles = match load_profiles(env) {
         Ok(p) => p,
         Err(e) => {
             list.fail(format!("AWS files: {e}"), "fix the file named".into());
@@ -240,7 +255,7 @@ fn identity(list: &mut Checklist, env: &Env, endpoints: EndpointSettings, plan: 
         list.ok("identity: checked when the sign-in is renewed (no request now)".into());
         return;
     }
-    let client = match super::make_client(env, endpoints) {
+    let client = match make_client(env, endpoints) {
         Ok(c) => c,
         Err(e) => {
             list.fail(format!("HTTPS: {e}"), "see the message".into());
@@ -337,7 +352,7 @@ fn cache_dir(list: &mut Checklist, opts: &Options, env: &Env) {
         list.ok("cache: off (--no-cache or AWS_SESSION_CACHE=0)".into());
         return;
     }
-    let Some(dir) = status::cache_location(env) else {
+    let Some(dir) = cache_location(env) else {
         list.warn(
             "cache: no HOME or XDG_CACHE_HOME, so no cache".into(),
             "set HOME".into(),
