@@ -371,3 +371,73 @@ fn doctor_fails_an_unknown_device() {
         "{report}"
     );
 }
+
+/// The install lines of docs/guide.md: the indented lines of its completions paragraph.
+fn completion_install_lines() -> Vec<String> {
+    let guide = include_str!("../../docs/guide.md");
+    let (_, rest) = guide
+        .split_once("prints a completion script")
+        .expect("guide.md has the completions paragraph");
+    rest.lines()
+        .skip_while(|l| !l.starts_with("      "))
+        .take_while(|l| l.starts_with("      "))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+/// The documented lines install working completions on a fresh HOME, without root:
+/// bash (through bash-completion's loader), zsh (compinit) and fish each complete
+/// `aws-session stat` to `status`, or know the completion function.
+#[test]
+fn completions_install_on_a_fresh_home_by_the_documented_lines() {
+    let lines = completion_install_lines();
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    let home = tempfile::tempdir().unwrap();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_aws-session"))
+        .parent()
+        .unwrap()
+        .display()
+        .to_string();
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+            .env("TERM", "dumb")
+            .current_dir(home.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        stdout(&out)
+    };
+    for line in &lines {
+        run("sh", &["-c", line]);
+    }
+    let bash = run(
+        "bash",
+        &[
+            "-c",
+            r#"source /usr/share/bash-completion/bash_completion
+COMP_LINE="aws-session stat" COMP_POINT=16 COMP_WORDS=(aws-session stat) COMP_CWORD=1
+_completion_loader aws-session
+f=$(complete -p aws-session | sed -E 's/.*-F ([^ ]+).*/\1/')
+"$f" aws-session stat aws-session
+printf '%s\n' "${COMPREPLY[@]}""#,
+        ],
+    );
+    assert!(bash.lines().any(|l| l.trim() == "status"), "bash: {bash:?}");
+    let zsh = run("zsh", &["-i", "-c", "print -r -- ${_comps[aws-session]}"]);
+    assert_eq!(zsh.trim(), "_aws-session", "zsh: {zsh:?}");
+    let fish = run("fish", &["-c", "complete -C 'aws-session stat'"]);
+    assert!(
+        fish.lines().any(|l| l.starts_with("status")),
+        "fish: {fish:?}"
+    );
+}
