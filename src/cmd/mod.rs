@@ -13,6 +13,7 @@ pub mod help;
 
 pub mod clear;
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod doctor;
 pub mod exec;
@@ -45,6 +46,7 @@ pub const COMMANDS: &[Spec] = &[
     provision_mfa::SPEC,
     login::SPEC,
     logout::SPEC,
+    console::SPEC,
     export::SPEC,
     credential_process::SPEC,
     rotate::SPEC,
