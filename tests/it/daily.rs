@@ -441,3 +441,69 @@ printf '%s\n' "${COMPREPLY[@]}""#,
         "fish: {fish:?}"
     );
 }
+
+/// `aws-session man` is a page `man -l` renders without a warning, and its commands
+/// are exactly those of `--help`.
+#[test]
+fn the_man_page_renders_and_its_commands_match_help() {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_aws-session");
+    let page = Command::new(bin).arg("man").output().unwrap();
+    assert!(page.status.success(), "{}", stderr(&page));
+    let source = stdout(&page);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("aws-session.1");
+    fs::write(&file, &source).unwrap();
+    let shown = Command::new("man")
+        .arg("-l")
+        .arg(&file)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .env("LANG", "C.UTF-8")
+        .env("MANROFFOPT", "-ww")
+        .output()
+        .expect("man (Debian man-db; scripts/setup-peers installs it)");
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    assert!(
+        stderr(&shown).trim().is_empty(),
+        "man warns: {}",
+        stderr(&shown)
+    );
+    let text = stdout(&shown);
+    let help = stdout(&Command::new(bin).arg("--help").output().unwrap());
+    let help_commands: Vec<&str> = help
+        .split_once("\nCommands:\n")
+        .expect("--help lists the commands")
+        .1
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    let man_commands: Vec<String> = source
+        .lines()
+        .filter_map(|l| l.strip_prefix(".SS "))
+        .map(|c| c.replace("\\-", "-"))
+        .collect();
+    assert_eq!(man_commands, help_commands);
+    for c in &help_commands {
+        assert!(
+            text.lines().any(|l| l.trim() == *c),
+            "{c} is not shown:\n{text}"
+        );
+    }
+    for heading in ["NAME", "SYNOPSIS", "OPTIONS", "COMMANDS", "EXIT STATUS"] {
+        assert!(text.lines().any(|l| l == heading), "{heading}:\n{text}");
+    }
+    for o in [
+        "--profile",
+        "--code",
+        "--session-duration",
+        "--no-cache",
+        "--format",
+    ] {
+        assert!(text.contains(o), "{o} is not in the page");
+    }
+}
