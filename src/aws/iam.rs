@@ -6,10 +6,31 @@
 //! - [`delete_virtual_mfa_device`] → [`parse_empty_response`]: clean-up when
 //!   provisioning fails.
 
-use crate::aws::query::{QueryRequest, Service};
+use crate::aws::query::{Action, QueryRequest, Service};
 use crate::aws::xml::{path_string, Document, XmlError};
 use crate::credentials::Credentials;
 use std::fmt;
+
+/// One page of ListMFADevices with its parser: the devices and the next page's marker.
+pub fn mfa_devices_page(
+    user_name: Option<&str>,
+    marker: Option<&str>,
+) -> Action<(Vec<MfaDevice>, Option<String>)> {
+    Action::new(
+        list_mfa_devices_after(user_name, marker),
+        parse_list_mfa_devices_page,
+    )
+}
+
+/// ListAccessKeys with its parser: the user's access key ids.
+pub fn access_keys(user_name: &str) -> Action<Vec<String>> {
+    Action::new(list_access_keys(user_name), parse_list_access_keys)
+}
+
+/// CreateAccessKey with its parser: the new key (sent once, see [`create_access_key`]).
+pub fn new_access_key(user_name: &str) -> Action<Credentials> {
+    Action::new(create_access_key(user_name), parse_create_access_key)
+}
 
 /// A `ListMFADevices` request; without a user name AWS lists the signing user's devices.
 ///

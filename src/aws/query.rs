@@ -3,6 +3,7 @@
 //! [`crate::aws::sts`] and [`crate::aws::iam`] build them; [`crate::aws::client`] signs and sends
 //! them as a form-encoded POST body ([`QueryRequest::form_body`], [`CONTENT_TYPE`]).
 
+use crate::aws::xml::XmlError;
 use crate::encode::uri_encode;
 use std::fmt;
 
@@ -190,6 +191,31 @@ impl fmt::Debug for QueryRequest {
             .field("carries_mfa_code", &self.carries_mfa_code)
             .field("sent_once", &self.sent_once)
             .finish()
+    }
+}
+
+/// A call: its request and the parser of its answer, made together where the request
+/// is built (`sts.rs`, `iam.rs`), so that no call site can pair the wrong parser.
+pub struct Action<T> {
+    pub request: QueryRequest,
+    parser: fn(&str) -> Result<T, XmlError>,
+}
+
+impl<T> Action<T> {
+    /// `request`, whose answer `parser` reads.
+    pub fn new(request: QueryRequest, parser: fn(&str) -> Result<T, XmlError>) -> Self {
+        Action { request, parser }
+    }
+
+    /// The answer `body` read; a document that is not this action's answer is an
+    /// error naming the action.
+    pub fn parse(&self, body: &str) -> crate::error::Result<T> {
+        self.parse_named(body, self.request.action)
+    }
+
+    /// As [`Action::parse`], the error naming the call `name` (e.g. `AssumeRole of ARN`).
+    pub fn parse_named(&self, body: &str, name: &str) -> crate::error::Result<T> {
+        (self.parser)(body).map_err(|e| e.into_error(name))
     }
 }
 

@@ -6,7 +6,7 @@
 //! - [`get_federation_token`] → [`parse_get_federation_token`]: a federated user's
 //!   credentials from an IAM user's long-term keys (for the console).
 
-use crate::aws::query::{QueryRequest, Service};
+use crate::aws::query::{Action, QueryRequest, Service};
 use crate::aws::xml::{Document, Element, XmlError};
 use crate::credentials::{Credentials, SessionCredentials};
 use time::OffsetDateTime;
@@ -69,19 +69,19 @@ pub fn check_session_times(
         } else {
             "the local clock's time (the answer had no Date header)"
         };
-        return Err(Error::Network(format!(
+        return Err(Error::NotAws(format!(
             "{action} answered with a session that ended at {exp}, before {before} ({NOT_AWS})"
         )));
     }
     if left > i64::from(max_secs) + SESSION_SLACK_SECS {
-        return Err(Error::Network(format!(
+        return Err(Error::NotAws(format!(
             "{action} answered with a session until {exp}, longer than AWS allows ({} h) ({NOT_AWS})",
             max_secs / 3600
         )));
     }
     if let Some(date) = date {
         if (expiration - local_now).whole_seconds() <= 0 {
-            return Err(Error::Network(format!(
+            return Err(Error::NotAws(format!(
                 "{action} answered with a session that ends at {exp}, {} after the answer's Date but before the local clock's time: {}",
                 crate::timefmt::describe_seconds(left.unsigned_abs()),
                 crate::timefmt::clock_advice(Some((date - local_now).whole_seconds()))
@@ -193,6 +193,36 @@ pub fn assume_role(
         .opt_param("DurationSeconds", duration_secs.map(|d| d.to_string()))
         .opt_param("ExternalId", external_id);
     with_mfa(req, mfa)
+}
+
+/// GetSessionToken with its parser ([`get_session_token`], [`parse_get_session_token`]).
+pub fn session_token(
+    duration_secs: Option<u32>,
+    mfa: Option<(&str, &str)>,
+) -> Action<SessionCredentials> {
+    Action::new(
+        get_session_token(duration_secs, mfa),
+        parse_get_session_token,
+    )
+}
+
+/// GetCallerIdentity with its parser.
+pub fn caller_identity() -> Action<CallerIdentity> {
+    Action::new(get_caller_identity(), parse_get_caller_identity)
+}
+
+/// AssumeRole with its parser ([`assume_role`], [`parse_assume_role`]).
+pub fn role_session(
+    role_arn: &str,
+    role_session_name: &str,
+    duration_secs: Option<u32>,
+    external_id: Option<&str>,
+    mfa: Option<(&str, &str)>,
+) -> Action<(SessionCredentials, AssumedRoleUser)> {
+    Action::new(
+        assume_role(role_arn, role_session_name, duration_secs, external_id, mfa),
+        parse_assume_role,
+    )
 }
 
 fn with_mfa(req: QueryRequest, mfa: Option<(&str, &str)>) -> QueryRequest {

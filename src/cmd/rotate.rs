@@ -15,8 +15,8 @@ use crate::config::{self, FileKind};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::session;
 use crate::session::Context;
-use crate::session::{self, Origin};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -74,16 +74,14 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         .credentials;
     let call = |req| ctx.client.call(&req, &mfa);
 
-    let id = sts::parse_get_caller_identity(&call(sts::get_caller_identity())?)
-        .map_err(|e| e.into_error("GetCallerIdentity"))?;
+    let id = ctx.client.send(&sts::caller_identity(), &mfa)?;
     let Some(user) = id.iam_user_name().map(str::to_string) else {
         return Err(Error::Config(format!(
             "the keys of profile \"{profile}\" are not an IAM user's ({}): only IAM user keys can be rotated",
             id.arn
         )));
     };
-    let keys = iam::parse_list_access_keys(&call(iam::list_access_keys(&user))?)
-        .map_err(|e| e.into_error("ListAccessKeys"))?;
+    let keys = ctx.client.send(&iam::access_keys(&user), &mfa)?;
     if keys.len() >= 2 {
         let other: Vec<&str> = keys
             .iter()
@@ -97,8 +95,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         )));
     }
 
-    let new = iam::parse_create_access_key(&call(iam::create_access_key(&user))?)
-        .map_err(|e| e.into_error("CreateAccessKey"))?;
+    let new = ctx.client.send(&iam::new_access_key(&user), &mfa)?;
     let undo_create = || {
         match call(iam::delete_access_key(&user, &new.access_key_id)) {
         Ok(_) => format!("the new key {} was deleted again", new.access_key_id),
@@ -154,25 +151,12 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
 /// error for keys we cannot write back.
 fn rotatable(ctx: &Context, env: &Env) -> Result<(String, PathBuf)> {
     let src = &ctx.plan.source;
-    let profile = match &src.origin {
-        Origin::Profile(p) => p.clone(),
-        Origin::Process { profile, .. } => {
-            return Err(Error::Config(format!(
-                "the keys of profile \"{profile}\" come from its credential_process, where aws-session cannot write: rotate them with the tool that keeps them"
-            )))
-        }
-        Origin::Login { profile, .. } => {
-            return Err(Error::Config(format!(
-                "profile \"{profile}\" signs in with aws-session login and has no access key to rotate"
-            )))
-        }
-        Origin::Environment | Origin::ParentStash => {
-            return Err(Error::Config(format!(
-                "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in {} with --profile",
-                crate::session::source::credentials_file_name(env)
-            )))
-        }
-    };
+    if let Some(why) = src.origin.no_rotation() {
+        return Err(Error::Config(crate::session::source::name_the_files(
+            &why, env,
+        )));
+    }
+    let profile = src.origin.profile().unwrap_or("default").to_string();
     if src.credentials.session_token.is_some() {
         return Err(Error::Config(format!(
             "profile \"{profile}\" holds temporary credentials (aws_session_token), not an IAM user's access key: nothing to rotate"

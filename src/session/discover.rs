@@ -48,10 +48,7 @@ pub fn discover_serial(client: &Client, creds: &Credentials) -> Result<(String, 
         });
         return Ok((first.clone(), note));
     }
-    let who = client
-        .call(&sts::get_caller_identity(), creds)
-        .ok()
-        .and_then(|b| sts::parse_get_caller_identity(&b).ok());
+    let who = client.send(&sts::caller_identity(), creds).ok();
     let name = who
         .as_ref()
         .and_then(|w| w.iam_user_name().map(str::to_string))
@@ -83,9 +80,7 @@ pub fn list_mfa_devices(
     let mut devices = Vec::new();
     let mut marker: Option<String> = None;
     for _ in 0..MAX_MFA_DEVICE_PAGES {
-        let body = client.call(&iam::list_mfa_devices_after(user, marker.as_deref()), creds)?;
-        let (page, next) =
-            iam::parse_list_mfa_devices_page(&body).map_err(|e| e.into_error("ListMFADevices"))?;
+        let (page, next) = client.send(&iam::mfa_devices_page(user, marker.as_deref()), creds)?;
         devices.extend(page);
         match next {
             Some(m) => marker = Some(m),
