@@ -465,7 +465,9 @@ mod tests {
         // The block of command options is made from the table: each option's line
         // names every command that takes it.
         assert!(
-            help.contains("refresh: env|fish; export: env|fish|json|credential-process\n"),
+            help.contains(
+                "refresh: env|fish; export: env|fish|json|credential-process; status: text|json\n"
+            ),
             "{help}"
         );
         for c in cmd::COMMANDS {
@@ -488,8 +490,13 @@ mod tests {
                 let mut after = vec![c.name, flag.as_str()];
                 let mut before = vec![flag.as_str()];
                 if o.value {
-                    after.push(value(o.long));
-                    before.push(value(o.long));
+                    // status's --format takes text or json, the others' env.
+                    let v = match (c.name, o.long) {
+                        ("status", "format") => "json",
+                        _ => value(o.long),
+                    };
+                    after.push(v);
+                    before.push(v);
                 }
                 before.push(c.name);
                 if c.name == "exec" {
@@ -519,7 +526,10 @@ mod tests {
     fn options_of_other_commands_are_refused_with_their_owner() {
         for (args, owner) in [
             (&["--save", "prompt"][..], "provision-mfa"),
-            (&["--format", "json", "prompt"], "refresh and export"),
+            (
+                &["--format", "json", "prompt"],
+                "refresh and export and status",
+            ),
             (&["--reuse-mfa", "status"], "refresh"),
             (&["--qr-ansi", "clear"], "provision-mfa"),
             (&["--force", "exec", "true"], "shell"),

@@ -15,10 +15,12 @@ pub mod clear;
 pub mod completions;
 pub mod console;
 pub mod credential_process;
+pub mod doctor;
 pub mod exec;
 pub mod export;
 pub mod login;
 pub mod logout;
+pub mod man;
 pub mod prompt;
 pub mod provision_mfa;
 pub mod refresh;
@@ -50,6 +52,7 @@ pub const COMMANDS: &[Spec] = &[
     credential_process::SPEC,
     rotate::SPEC,
     status::SPEC,
+    doctor::SPEC,
     clear::SPEC,
     prompt::SPEC,
     completions::SPEC,
@@ -161,8 +164,12 @@ pub const GLOBAL_OPTIONS: &[GlobalOpt] = &[
 
 /// The command named `name`.
 pub fn spec(name: &str) -> Option<&'static Spec> {
-    COMMANDS.iter().find(|c| c.name == name)
+    COMMANDS.iter().chain(HIDDEN).find(|c| c.name == name)
 }
+
+/// Commands the command line takes but `--help` and the completions do not list: build
+/// steps (`man`, which scripts/release runs to make aws-session.1).
+pub const HIDDEN: &[Spec] = &[man::SPEC];
 
 /// The global option `arg` is, by its long or short name.
 pub fn global_option(arg: &Arg) -> Option<&'static GlobalOpt> {

@@ -1742,6 +1742,7 @@ fn every_row_of_the_table_names_a_test_here() {
         include_str!("console.rs"),
         include_str!("listeners.rs"),
         include_str!("hardening_faults.rs"),
+        include_str!("daily.rs"),
     ]
     .concat();
     let mut rows = 0;

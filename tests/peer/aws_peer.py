@@ -58,6 +58,9 @@ in-process backends directly:
     POST /_peer/lifetime     {"scale": 0.02} -> temporary credentials issued from now on
         last DurationSeconds * scale (at least 1 s) while the answers still carry AWS's
         validated durations, so a test of renewal sees several sessions end in a minute
+    POST /_peer/clock        {"user": "alice-1", "skew_seconds": 900} -> the Date header
+        of every answer to that user's requests is that far from the real time (a
+        skewed AWS clock, as a client with a wrong local clock sees it); 0 removes it
 
 What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
   1. GetSessionToken is real: DurationSeconds, SerialNumber and TokenCode are
@@ -105,6 +108,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import email.utils
 import hashlib
 import hmac
 import io
@@ -936,6 +940,45 @@ def expire(body: dict[str, Any]) -> dict[str, Any]:
     raise LookupError(f"no temporary credentials with access key id {key_id}")
 
 
+# POST /_peer/clock: per-user offsets of the Date header, see the docstring.
+CLOCK_SKEW: dict[str, int] = {}
+
+
+def set_clock_skew(body: dict[str, Any]) -> dict[str, Any]:
+    user, skew = body.get("user"), body.get("skew_seconds")
+    if not isinstance(user, str) or not isinstance(skew, int):
+        raise ValueError('needs {"user": NAME, "skew_seconds": INTEGER}')
+    with LOCK:
+        if skew:
+            CLOCK_SKEW[user] = skew
+        else:
+            CLOCK_SKEW.pop(user, None)
+    return {"user": user, "skew_seconds": skew}
+
+
+# The skew of the request this thread answers (the server runs one thread per request).
+THIS_REQUEST = threading.local()
+
+
+def note_clock_skew(entry: dict[str, Any]) -> None:
+    """Remember the skew of `entry`'s user for the Date header of its answer."""
+    THIS_REQUEST.skew = 0
+    with LOCK:
+        if not CLOCK_SKEW:
+            return
+    user = request_user(entry)
+    with LOCK:
+        THIS_REQUEST.skew = CLOCK_SKEW.get(user, 0) if user else 0
+
+
+class PeerRequestHandler(MotoRequestHandler):
+    """moto's request handler with the Date header POST /_peer/clock asks for."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        moment = time.time() if timestamp is None else timestamp
+        return email.utils.formatdate(moment + getattr(THIS_REQUEST, "skew", 0), usegmt=True)
+
+
 # POST /_peer/fail: failures to inject, see the docstring.
 FAILS: list[dict[str, Any]] = []
 
@@ -1037,6 +1080,8 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
             return 200, add_failure(data)
         if (method, path) == ("POST", "/_peer/lifetime"):
             return 200, set_lifetime_scale(data)
+        if (method, path) == ("POST", "/_peer/clock"):
+            return 200, set_clock_skew(data)
         return 404, {"error": f"no control endpoint {method} {path}"}
     except LookupError as error:
         return 404, {"error": str(error)}
@@ -1117,6 +1162,8 @@ class PeerApp:
             LOG.append(entry)
         environ["wsgi.input"] = io.BytesIO(body)
 
+        note_clock_skew(entry)
+
         def record_status(status: str, headers: Any, exc_info: Any = None) -> Any:
             entry["status"] = int(status.split()[0])
             if entry["status"] >= 400:
@@ -1186,7 +1233,7 @@ def main() -> None:
                 "REQUEST_METHOD": "POST",
             }
         )
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=PeerRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     sys.stdout.write(json.dumps({"port": server.server_port}) + "\n")
     sys.stdout.flush()
