@@ -229,6 +229,7 @@ fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
         Command::Export(_) => "export",
         Command::Login(_) => "login",
         Command::Logout => "logout",
+        Command::SsoProfiles(_) => "sso-profiles",
         Command::CredentialProcess => "credential-process",
         Command::Rotate => "rotate",
         Command::Status => "status",

@@ -4,7 +4,8 @@
 //! meet. [`credential_server`] is the other side: the container credentials endpoint
 //! that `--server` serves to the SDKs on loopback; [`callback`] the one-shot loopback
 //! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
-//! [`signin`] (pure) and [`dpop`] (its key and proofs).
+//! [`signin`] (pure) and [`dpop`] (its key and proofs); IAM Identity Center's is
+//! [`sso_oidc`] (sign-in and tokens) and [`sso_portal`] (role credentials), both pure.
 
 pub mod callback;
 pub mod client;
@@ -16,5 +17,7 @@ pub mod iam;
 pub mod query;
 pub mod signin;
 pub mod sigv4;
+pub mod sso_oidc;
+pub mod sso_portal;
 pub mod sts;
 pub mod xml;

@@ -20,6 +20,8 @@ pub mod refresh;
 pub mod rotate;
 pub mod serve;
 pub mod shell;
+pub mod sso_login;
+pub mod sso_profiles;
 pub mod status;
 
 use crate::aws::client::Client;
@@ -59,6 +61,8 @@ pub enum Command {
     Login(login::Args),
     /// Delete the profile's sign-in token.
     Logout,
+    /// List an IAM Identity Center sign-in's accounts and roles as profiles.
+    SsoProfiles(sso_profiles::Args),
     /// Print the `credential_process` JSON for SDKs.
     CredentialProcess,
     /// Show the current session and the cache, without secrets.
@@ -177,6 +181,7 @@ pub const COMMANDS: &[Spec] = &[
     provision_mfa::SPEC,
     login::SPEC,
     logout::SPEC,
+    sso_profiles::SPEC,
     export::SPEC,
     credential_process::SPEC,
     rotate::SPEC,
@@ -213,6 +218,7 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
         "export" => Command::Export(export::parse(args)?),
         "login" => Command::Login(login::parse(args)?),
         "logout" => no_arguments(args).map(|_| Command::Logout)?,
+        "sso-profiles" => Command::SsoProfiles(sso_profiles::parse(args)?),
         "credential-process" => no_arguments(args).map(|_| Command::CredentialProcess)?,
         "rotate" => rotate::parse(args).map(|_| Command::Rotate)?,
         "status" => no_arguments(args).map(|_| Command::Status)?,
@@ -248,6 +254,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         Command::Export(args) => export::run(args, opts, env),
         Command::Login(args) => login::run(args, opts, env),
         Command::Logout => logout::run(opts, env),
+        Command::SsoProfiles(args) => sso_profiles::run(args, opts, env),
         Command::CredentialProcess => credential_process::run(opts, env),
         Command::Rotate => rotate::run(opts, env),
         Command::Status => status::run(opts, env),

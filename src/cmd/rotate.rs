@@ -153,6 +153,12 @@ fn rotatable(ctx: &Context, env: &Env) -> Result<(String, PathBuf)> {
                 "profile \"{profile}\" signs in with aws-session login and has no access key to rotate"
             )))
         }
+        Origin::Sso(sso) => {
+            return Err(Error::Config(format!(
+                "profile \"{}\" signs in to IAM Identity Center and has no access key to rotate",
+                sso.profile
+            )))
+        }
         Origin::Environment | Origin::ParentStash => {
             return Err(Error::Config(
                 "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in ~/.aws/credentials with --profile".into(),

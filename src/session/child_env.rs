@@ -56,7 +56,7 @@ pub fn child_environment(
         }
         // A refresh reads the profile again (and runs its credential_process, or renews
         // the sign-in, again).
-        Origin::Profile(_) | Origin::Process { .. } | Origin::Login { .. } => {
+        Origin::Profile(_) | Origin::Process { .. } | Origin::Login { .. } | Origin::Sso(_) => {
             ch.push(("AWS_SESSION_PARENT_KEY", None));
             ch.push(("AWS_SESSION_PARENT_SECRET", None));
             ch.push(("AWS_SESSION_PARENT_TOKEN", None));
@@ -121,7 +121,7 @@ pub fn session_changes(est: &Established) -> EnvChanges {
 /// ([`inherited_serial`]).
 pub fn source_key_change(src: &SourceCredentials) -> (&'static str, Option<String>) {
     let key = match src.origin {
-        Origin::Login { .. } => None,
+        Origin::Login { .. } | Origin::Sso(_) => None,
         _ => Some(src.credentials.access_key_id.clone()),
     };
     ("AWS_SESSION_SOURCE_KEY_ID", key)

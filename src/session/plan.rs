@@ -2,7 +2,7 @@
 //! decided from the parsed profiles and an [`Env`] snapshot (pure: no I/O).
 
 use super::roles;
-use super::source::{env_source, source_credentials_for, Origin, SourceCredentials};
+use super::source::{env_source, source_credentials_for, sso, Origin, SourceCredentials};
 use crate::aws::endpoint::EndpointSettings;
 use crate::config::ProfileSet;
 use crate::credentials::Credentials;
@@ -59,6 +59,14 @@ pub fn plan_session_for(
     let indirect = profiles.get(name).is_some_and(roles::is_indirect);
     // With no profile chosen, keys in the environment win over the default profile.
     let env_wins = profile.is_none() && env_source(env).is_some();
+    if !indirect && !env_wins && profiles.get(name).is_some_and(sso::is_sso) {
+        return Ok(SessionPlan {
+            profile: name.to_string(),
+            source: SourceCredentials::sso(sso::sso_profile(profiles, name)?),
+            serial: None,
+            roles: None,
+        });
+    }
     let login = profiles.get(name).and_then(|p| {
         let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
         (!has("aws_access_key_id") && !has("aws_secret_access_key"))
@@ -102,7 +110,20 @@ pub fn plan_session_for(
             roles,
         });
     }
+    if let roles::Base::Sso(sso) = &plan.base {
+        // A role assumed with IAM Identity Center role credentials: no MFA code.
+        let source = SourceCredentials::sso((**sso).clone());
+        plan.mfa_serial = None;
+        let roles = (!plan.steps.is_empty()).then_some(plan);
+        return Ok(SessionPlan {
+            profile: name.to_string(),
+            source,
+            serial: None,
+            roles,
+        });
+    }
     let source = match &plan.base {
+        roles::Base::Sso(sso) => SourceCredentials::sso((**sso).clone()),
         roles::Base::Keys {
             profile,
             credentials,
@@ -169,6 +190,8 @@ pub fn endpoint_settings(
         url_sts: env.get("AWS_ENDPOINT_URL_STS").map(str::to_string),
         url_iam: env.get("AWS_ENDPOINT_URL_IAM").map(str::to_string),
         url_signin: env.get("AWS_ENDPOINT_URL_SIGNIN").map(str::to_string),
+        url_sso_oidc: env.get("AWS_ENDPOINT_URL_SSO_OIDC").map(str::to_string),
+        url_sso: env.get("AWS_ENDPOINT_URL_SSO").map(str::to_string),
         url_all: env.get("AWS_ENDPOINT_URL").map(str::to_string),
         url_profile: from_profile("endpoint_url"),
     }

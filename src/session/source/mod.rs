@@ -7,6 +7,7 @@ pub mod environment;
 pub mod login;
 pub mod process;
 pub mod profile;
+pub mod sso;
 
 pub use environment::env_source;
 
@@ -33,6 +34,10 @@ pub enum Origin {
     /// read from the sign-in token when the session is established, and
     /// [`SourceCredentials::credentials`] is empty.
     Login { profile: String, session: String },
+    /// An IAM Identity Center profile: the role credentials are had from its sign-in's
+    /// token when the session is established, and [`SourceCredentials::credentials`]
+    /// is empty.
+    Sso(Box<sso::SsoProfile>),
 }
 
 impl Origin {
@@ -42,6 +47,7 @@ impl Origin {
             Origin::Profile(p)
             | Origin::Process { profile: p, .. }
             | Origin::Login { profile: p, .. } => Some(p),
+            Origin::Sso(s) => Some(&s.profile),
             Origin::Environment | Origin::ParentStash => None,
         }
     }
@@ -64,6 +70,16 @@ impl SourceCredentials {
                 profile: profile.to_string(),
                 session: session.to_string(),
             },
+        }
+    }
+}
+
+impl SourceCredentials {
+    /// The IAM Identity Center sign-in of `sso`.
+    pub fn sso(sso: sso::SsoProfile) -> SourceCredentials {
+        SourceCredentials {
+            credentials: Credentials::long_term("", ""),
+            origin: Origin::Sso(Box::new(sso)),
         }
     }
 }

@@ -1,0 +1,335 @@
+//! Credentials of an IAM Identity Center (SSO) profile, as the AWS CLI v2 configures
+//! them: `sso_session = NAME` with a `[sso-session NAME]` section (`sso_start_url`,
+//! `sso_region`, `sso_registration_scopes`), or the legacy form (`sso_start_url` and
+//! `sso_region` in the profile); `sso_account_id` + `sso_role_name` name the role.
+//!
+//! The sign-in's token is the CLI's (`~/.aws/sso/cache`, [`crate::cache::sso_token`]);
+//! with less than 15 minutes left it is refreshed with its refresh token and written
+//! back in place. The role's credentials come from the portal's GetRoleCredentials.
+//! The caller holds the session cache lock, so parallel runs make one refresh and one
+//! GetRoleCredentials between them.
+
+use crate::aws::client::Client;
+use crate::aws::endpoint::SsoService;
+use crate::aws::{sso_oidc, sso_portal};
+use crate::cache::sso_token::{self, read_json, write_json, ReadFailure, SsoToken};
+use crate::config::{Profile, ProfileSet};
+use crate::credentials::SessionCredentials;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::timefmt::iso8601_utc;
+use std::path::PathBuf;
+use time::OffsetDateTime;
+
+/// A token with less than this left is not used for a call (it could end on the way).
+const MIN_USABLE_SECS: i64 = 60;
+
+/// An SSO profile's settings, resolved (sso-session or legacy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoProfile {
+    /// The profile.
+    pub profile: String,
+    /// The sso-session; `None` for a legacy profile.
+    pub session_name: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    /// `sso_registration_scopes`, split at commas; `None` when not set.
+    pub scopes: Option<Vec<String>>,
+    pub account_id: Option<String>,
+    pub role_name: Option<String>,
+}
+
+impl SsoProfile {
+    /// What the token is cached under: the session name, else the start URL.
+    pub fn identity(&self) -> &str {
+        self.session_name.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// The account and role, or the error that says which setting is missing.
+    pub fn role(&self) -> Result<(&str, &str)> {
+        match (self.account_id.as_deref(), self.role_name.as_deref()) {
+            (Some(a), Some(r)) => Ok((a, r)),
+            _ => Err(Error::Config(format!(
+                "profile \"{}\" signs in to IAM Identity Center but names no role: add sso_account_id and sso_role_name (aws-session --profile {} sso-profiles lists the ones you may use)",
+                self.profile, self.profile
+            ))),
+        }
+    }
+
+    /// The advice every "sign in again" error ends with.
+    pub fn login_again(&self) -> String {
+        format!("run aws-session --profile {} login", self.profile)
+    }
+}
+
+fn value<'a>(p: &'a Profile, key: &str) -> Option<&'a str> {
+    p.get(key).map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Whether profile `p` gets its credentials from IAM Identity Center.
+pub fn is_sso(p: &Profile) -> bool {
+    [
+        "sso_session",
+        "sso_start_url",
+        "sso_account_id",
+        "sso_role_name",
+    ]
+    .iter()
+    .any(|k| value(p, k).is_some())
+}
+
+/// The SSO settings of profile `name` (which [`is_sso`]), as [`resolve`] checks them.
+pub fn sso_profile(profiles: &ProfileSet, name: &str) -> Result<SsoProfile> {
+    let p = profiles
+        .get(name)
+        .ok_or_else(|| super::profile_not_found(profiles, name))?;
+    resolve(profiles, p).map_err(Error::Config)
+}
+
+/// The SSO settings of profile `p` (pure), checked as the SDKs check them (the
+/// assume-role conformance suite's SSO cases): the sso-session must exist and hold
+/// `sso_start_url` and `sso_region` (a profile that repeats them must agree); a legacy
+/// profile holds both itself; `sso_account_id` and `sso_role_name` go together.
+pub fn resolve(profiles: &ProfileSet, p: &Profile) -> std::result::Result<SsoProfile, String> {
+    let name = p.name();
+    let (session_name, start_url, region, scopes) = match value(p, "sso_session") {
+        Some(s) => {
+            let sec = profiles.sso_session(s).ok_or_else(|| {
+                format!(
+                    "sso-session named `{s}` (referenced by profile `{name}`) was not found: add a [sso-session {s}] section with sso_start_url and sso_region"
+                )
+            })?;
+            let need = |k: &str| {
+                match (value(sec, k), value(p, k)) {
+                (Some(v), _) => Ok(v.to_string()),
+                (None, Some(_)) => Err(format!(
+                    "profile `{name}`: `{k}` can only be specified in the [sso-session] config when a session name is given: move it to [sso-session {s}]"
+                )),
+                (None, None) => Err(format!("[sso-session {s}] has no {k}: add it")),
+            }
+            };
+            let (url, region) = (need("sso_start_url")?, need("sso_region")?);
+            for (k, v) in [("sso_start_url", &url), ("sso_region", &region)] {
+                if let Some(mine) = value(p, k).filter(|mine| mine != v) {
+                    return Err(format!(
+                        "profile `{name}` has {k} = {mine}, but its sso-session `{s}` has {v}: remove it from the profile"
+                    ));
+                }
+            }
+            let scopes = value(sec, "sso_registration_scopes").map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            });
+            (Some(s.to_string()), url, region, scopes)
+        }
+        None => {
+            let need = |k: &str| {
+                value(p, k).map(str::to_string).ok_or_else(|| {
+                    format!(
+                        "profile `{name}` uses IAM Identity Center but has no {k}: add it, or sso_session naming an [sso-session] section"
+                    )
+                })
+            };
+            (None, need("sso_start_url")?, need("sso_region")?, None)
+        }
+    };
+    let account_id = value(p, "sso_account_id").map(str::to_string);
+    let role_name = value(p, "sso_role_name").map(str::to_string);
+    match (&account_id, &role_name) {
+        (None, Some(_)) => {
+            return Err(format!(
+            "profile `{name}`: if `sso_role_name` is set, then `sso_account_id` must also be set"
+        ))
+        }
+        (Some(_), None) => {
+            return Err(format!(
+            "profile `{name}`: if `sso_account_id` is set, then `sso_role_name` must also be set"
+        ))
+        }
+        _ => {}
+    }
+    Ok(SsoProfile {
+        profile: name.to_string(),
+        session_name,
+        start_url,
+        region,
+        scopes,
+        account_id,
+        role_name,
+    })
+}
+
+/// The token file of `sso`.
+pub fn token_path(env: &Env, sso: &SsoProfile) -> Result<PathBuf> {
+    sso_token::cache_dir(env.get("HOME"))
+        .map(|d| {
+            d.join(sso_token::token_file_name(
+                sso.session_name.as_deref(),
+                &sso.start_url,
+            ))
+        })
+        .ok_or_else(|| {
+            Error::Config(
+                "no IAM Identity Center token cache: HOME is not set to an absolute path; set HOME"
+                    .into(),
+            )
+        })
+}
+
+/// The cached token of `sso`, as it is; `Ok(None)` when there is none.
+pub fn read_token(env: &Env, sso: &SsoProfile) -> Result<Option<(PathBuf, SsoToken)>> {
+    let path = token_path(env, sso)?;
+    let shown = path.display().to_string();
+    let text = match read_json(&path) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(None),
+        Err(ReadFailure::Unreadable(why)) => {
+            return Err(Error::Local(format!(
+                "cannot read the IAM Identity Center token {shown}: {why}; fix it or {}",
+                sso.login_again()
+            )))
+        }
+    };
+    let token = SsoToken::parse(&text).map_err(|why| {
+        Error::Local(format!(
+            "the IAM Identity Center token {shown} cannot be used: {why}; {}",
+            sso.login_again()
+        ))
+    })?;
+    Ok(Some((path, token)))
+}
+
+/// The token of `sso`, refreshed first when less than 15 minutes are left (written
+/// back in place; a refresh that fails while the token still lasts is a note).
+pub fn fresh_token(client: &Client, env: &Env, sso: &SsoProfile, debug: bool) -> Result<SsoToken> {
+    let Some((path, mut token)) = read_token(env, sso)? else {
+        return Err(Error::Config(format!(
+            "profile \"{}\" is not signed in to IAM Identity Center ({}): {}",
+            sso.profile,
+            sso.start_url,
+            sso.login_again()
+        )));
+    };
+    let shown = path.display().to_string();
+    let now = OffsetDateTime::now_utc();
+    let expires = token.expires_at().unwrap_or(now);
+    let left = (expires - now).whole_seconds();
+    if left > sso_oidc::REFRESH_WINDOW_SECS {
+        if debug {
+            eprintln!("aws-session: debug: sso: {shown}: {left} s left, no refresh");
+        }
+        return Ok(token);
+    }
+    let ended = |why: &str| {
+        Error::Config(format!(
+            "the IAM Identity Center sign-in of profile \"{}\" ended at {}{why}: {}",
+            sso.profile,
+            iso8601_utc(expires),
+            sso.login_again()
+        ))
+    };
+    let refresh = match (token.refresh_token(), token.registration()) {
+        (Some(r), Some((id, secret, reg_expires))) if reg_expires > now => {
+            Ok((r.to_string(), id.to_string(), secret.to_string()))
+        }
+        (Some(_), Some((_, _, reg_expires))) => Err(format!(
+            " and its client registration expired at {}, so it cannot be refreshed",
+            iso8601_utc(reg_expires)
+        )),
+        _ => Err(" and it has no refresh token".to_string()),
+    };
+    let (refresh_token, id, secret) = match refresh {
+        Ok(r) => r,
+        Err(_) if left > MIN_USABLE_SECS => return Ok(token),
+        Err(why) => return Err(ended(&why)),
+    };
+    if debug {
+        eprintln!("aws-session: debug: sso: {shown}: {left} s left, refreshing");
+    }
+    let req = sso_oidc::create_token(&id, &secret, sso_oidc::Grant::Refresh(&refresh_token));
+    let answer = client
+        .sso_call(
+            SsoService::Oidc,
+            &sso.region,
+            req.action,
+            req.path,
+            Some(&req.body),
+            None,
+        )
+        .and_then(|body| sso_oidc::parse_create_token(&body));
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) if left > MIN_USABLE_SECS => {
+            eprintln!(
+                "aws-session: note: the IAM Identity Center token of profile \"{}\" could not be refreshed ({e}); using it for the {left} s it has left",
+                sso.profile
+            );
+            return Ok(token);
+        }
+        Err(Error::Aws(a)) => {
+            return Err(ended(&format!(
+                " and IAM Identity Center refused to refresh it ({}: {})",
+                a.code,
+                a.message.trim()
+            )))
+        }
+        Err(e) => return Err(e),
+    };
+    let now = OffsetDateTime::now_utc();
+    token.refreshed(
+        &answer.access_token,
+        now + time::Duration::seconds(answer.expires_in),
+        answer.refresh_token.as_deref(),
+    );
+    write_json(&path, &token.to_json()).map_err(|e| {
+        Error::Local(format!(
+            "cannot write the refreshed IAM Identity Center token {shown}: {e}; fix the directory's permissions or {}",
+            sso.login_again()
+        ))
+    })?;
+    Ok(token)
+}
+
+/// GetRoleCredentials of `sso`'s role with `token`.
+pub fn role_credentials(
+    client: &Client,
+    sso: &SsoProfile,
+    token: &SsoToken,
+) -> Result<SessionCredentials> {
+    let (account, role) = sso.role()?;
+    let req = sso_portal::get_role_credentials(account, role);
+    let body = client
+        .sso_call(
+            SsoService::Portal,
+            &sso.region,
+            req.action,
+            &req.path_and_query,
+            None,
+            Some(token.access_token()),
+        )
+        .map_err(|e| match e {
+            Error::Aws(a) if a.status == 401 || a.code == "UnauthorizedException" => {
+                Error::Config(format!(
+                    "IAM Identity Center no longer accepts the sign-in of profile \"{}\" ({}: {}): {}",
+                    sso.profile,
+                    a.code,
+                    a.message.trim(),
+                    sso.login_again()
+                ))
+            }
+            Error::Aws(mut a) if matches!(a.status, 403 | 404) => {
+                a.message = format!(
+                    "{} [the sign-in of profile \"{}\" may not use role {role} in account {account}: check sso_account_id and sso_role_name; aws-session --profile {} sso-profiles lists the ones it may use]",
+                    a.message.trim(),
+                    sso.profile,
+                    sso.profile
+                );
+                Error::Aws(a)
+            }
+            other => other,
+        })?;
+    sso_portal::parse_role_credentials(&body)
+}
