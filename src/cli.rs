@@ -456,6 +456,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)]
     fn completion_lists_match_the_cli() {
         let help = help(None).unwrap();
         // Indentation survives: option and command lines start with two blanks.

@@ -29,7 +29,6 @@ use time::OffsetDateTime;
 pub struct Client {
     transport: Transport,
     endpoints: EndpointSettings,
-    debug: bool,
     /// Attempts per request for retryable failures.
     attempts: u32,
     /// First backoff delay; doubled each retry, plus jitter.
@@ -49,13 +48,13 @@ pub struct Answer {
 }
 
 impl Client {
-    /// A client for the given endpoints; `debug` traces each request on stderr.
-    pub fn new(transport: Transport, endpoints: EndpointSettings, debug: bool) -> Self {
+    /// A client for the given endpoints; under --debug each request is traced
+    /// ([`crate::msg::debug`]).
+    pub fn new(transport: Transport, endpoints: EndpointSettings) -> Self {
         let budget = transport.timeouts().total;
         Client {
             transport,
             endpoints,
-            debug,
             attempts: 3,
             backoff: Duration::from_millis(300),
             budget,
@@ -84,6 +83,7 @@ impl Client {
         result
     }
 
+    #[allow(clippy::too_many_lines)]
     fn call_within(
         &self,
         req: &QueryRequest,
@@ -229,7 +229,7 @@ impl Client {
                         Some(e) if retryable && attempt < self.attempts => {
                             format!("{} (HTTP {})", e.code, resp.status)
                         }
-                        Some(e) => return Err(Error::Aws(Box::new(e))),
+                        Some(e) => return Err(crate::aws::advice::with_advice(e)),
                         None => {
                             let what = not_aws_answer(resp.status, &resp.body);
                             if retryable && attempt < self.attempts {
@@ -406,7 +406,7 @@ impl Client {
             self.trace(format_args!(
                 "{} {} {name} {action} -> {} in {} ms",
                 if post { "POST" } else { "GET" },
-                crate::aws::http::redact_url(&url),
+                crate::aws::url::redact_url(&url),
                 resp.status,
                 started.elapsed().as_millis()
             ));
@@ -424,9 +424,7 @@ impl Client {
     }
 
     fn trace(&self, args: std::fmt::Arguments) {
-        if self.debug {
-            eprintln!("aws-session: debug: {args}");
-        }
+        crate::msg::debug(args);
     }
 }
 
@@ -452,6 +450,7 @@ fn aws_error(
             .map(|d| (d - now).whole_seconds()),
         access_key_id: None,
         session_token_sent: false,
+        advice: None,
     })
 }
 

@@ -5,8 +5,10 @@
 //! that `--server` serves to the SDKs on loopback; [`callback`] the one-shot loopback
 //! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
 //! [`signin`] (pure) and [`dpop`] (its key and proofs); IAM Identity Center's is
-//! [`sso_oidc`] (sign-in and tokens) and [`sso_portal`] (role credentials), both pure.
+//! [`sso_oidc`] (sign-in and tokens) and [`sso_portal`] (role credentials), both pure;
+//! [`url`] splits and redacts URLs for both `endpoint` and `http`.
 
+pub mod advice;
 pub mod callback;
 pub mod client;
 pub mod credential_server;
@@ -20,4 +22,5 @@ pub mod sigv4;
 pub mod sso_oidc;
 pub mod sso_portal;
 pub mod sts;
+pub mod url;
 pub mod xml;

@@ -89,6 +89,7 @@ const OTHER_CREDENTIALS: &[(&str, &str)] = &[
     ("web_identity_token_file", "web identity"),
 ];
 
+#[allow(clippy::too_many_lines)]
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
     let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
@@ -129,10 +130,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     };
     if profiles.get(name).is_some_and(sso::is_sso) {
         let sso = sso::sso_profile(&profiles, name)?;
-        return super::sso_login::login(&sso, args.remote, timeout, opts, env, &profiles);
+        return super::sso_login::login(&sso, args.remote, timeout, env, &profiles);
     }
     let endpoints = session::endpoint_settings(env, &profiles, profile);
-    let client = make_client(opts, env, endpoints)?;
+    let client = make_client(env, endpoints)?;
     let base = client.signin_base()?;
 
     let no_random = || Error::Local("the system gave no random bytes for the sign-in".into());
@@ -181,11 +182,11 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             &challenge,
             &redirect_uri,
         );
-        eprintln!(
-            "aws-session: opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
-        );
+        crate::msg::say(format_args!(
+            "opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
+        ));
         if let Err(e) = shell::open_browser(&url, env.get("BROWSER")) {
-            eprintln!("aws-session: note: {e}; open the URL above yourself");
+            crate::msg::note(format_args!("{e}; open the URL above yourself"));
         }
         // Only this sign-in's answer ends the wait (its state is checked there).
         let cb = server.wait(Instant::now() + Duration::from_secs(timeout), &state)?;
@@ -251,8 +252,8 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         .horizon()
         .map(iso8601_utc)
         .unwrap_or_else(|| "about 12 hours".into());
-    eprintln!(
-        "aws-session: signed in as {sub}; profile \"{name}\" uses it (login_session in {shown}) until {until}"
-    );
+    crate::msg::say(format_args!(
+        "signed in as {sub}; profile \"{name}\" uses it (login_session in {shown}) until {until}"
+    ));
     Ok(())
 }

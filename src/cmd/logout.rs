@@ -31,7 +31,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     }
     if profiles.get(name).is_some_and(source::sso::is_sso) {
         let sso = source::sso::sso_profile(&profiles, name)?;
-        return super::sso_login::logout(&sso, opts, env, &profiles);
+        return super::sso_login::logout(&sso, env, &profiles);
     }
     let Some(session) = profiles
         .get(name)

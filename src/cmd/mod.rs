@@ -240,6 +240,7 @@ pub fn unknown_command(name: &str) -> Error {
 
 /// Run the command `opts` asks for. `exec` and `shell` only return on failure.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
+    crate::msg::set_debug(opts.debug);
     match &opts.command {
         Command::Help(topic) => crate::out::print(&help(topic.as_deref())?),
         Command::Version => {
@@ -631,10 +632,11 @@ pub fn render(format: OutputFormat, changes: &EnvChanges, est: &Established) -> 
 /// get a code (the AWS SDKs refresh credentials some minutes before they expire).
 const LAST_MINUTE_SECS: i64 = 60;
 
-/// Everything a session needs, read once.
-pub(crate) struct Context<'a> {
-    pub(crate) opts: &'a Options,
-    pub(crate) env: &'a Env,
+/// Everything a session needs, read once. It owns its options and environment, so a
+/// `--server` can share it with its threads (behind an `Arc`).
+pub(crate) struct Context {
+    pub(crate) opts: Options,
+    pub(crate) env: Env,
     pub(crate) profiles: ProfileSet,
     pub(crate) plan: SessionPlan,
     pub(crate) client: Client,
@@ -644,10 +646,10 @@ pub(crate) struct Context<'a> {
     mfa_process: Option<(String, String)>,
 }
 
-impl<'a> Context<'a> {
-    pub(crate) fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
+impl Context {
+    pub(crate) fn load(opts: &Options, env: &Env) -> Result<Self> {
         let profiles = load_profiles(env)?;
-        note_warnings(&profiles, opts.debug);
+        note_warnings(&profiles);
         let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
         Self::with_profiles(opts, env, profiles, choice)
     }
@@ -655,10 +657,10 @@ impl<'a> Context<'a> {
     /// As [`Context::load`], with the AWS files already read and the profile `choice`
     /// made.
     pub(crate) fn with_profiles(
-        opts: &'a Options,
-        env: &'a Env,
+        opts: &Options,
+        env: &Env,
         profiles: ProfileSet,
-        choice: Option<(&'a str, Source)>,
+        choice: Option<(&str, Source)>,
     ) -> Result<Self> {
         let profile = choice.map(|(p, _)| p);
         let mut plan = session::plan_session_for(env, &profiles, choice)?;
@@ -670,7 +672,7 @@ impl<'a> Context<'a> {
         }
         let endpoints = session::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
-        let client = make_client(opts, env, endpoints)?;
+        let client = make_client(env, endpoints)?;
         let cache = open_cache(opts, env);
         plan.source = session::source::process::resolve(plan.source, env)?;
         if let (Some(p), Some(_), None) = (
@@ -683,8 +685,8 @@ impl<'a> Context<'a> {
             )));
         }
         Ok(Context {
-            opts,
-            env,
+            opts: opts.clone(),
+            env: env.clone(),
             profiles,
             plan,
             client,
@@ -774,13 +776,12 @@ impl<'a> Context<'a> {
                 Some((_, Source::Environment)) => "AWS_SESSION_DURATION",
                 _ => "--session-duration",
             },
-            debug: self.opts.debug,
             user: self
                 .env
                 .get("USER")
                 .or_else(|| self.env.get("LOGNAME"))
                 .map(str::to_string),
-            env: self.env,
+            env: &self.env,
             last_minutes,
         };
         session::establish(&rt, plan, codes)
@@ -822,7 +823,7 @@ impl<'a> Context<'a> {
             &passed,
             &exe,
             self.region(),
-            self.env,
+            &self.env,
         )
     }
 }
@@ -831,32 +832,26 @@ impl<'a> Context<'a> {
 /// or unusable (then a note says why and the run goes on without it).
 pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
     if opts.no_cache {
-        if opts.debug {
-            eprintln!("aws-session: debug: cache: off (--no-cache or AWS_SESSION_CACHE=0)");
-        }
+        crate::msg::debug("cache: off (--no-cache or AWS_SESSION_CACHE=0)");
         return None;
     }
     let Some(dir) = cache::cache_dir(env.get("XDG_CACHE_HOME"), env.get("HOME")) else {
-        if opts.debug {
-            eprintln!("aws-session: debug: cache: off (neither XDG_CACHE_HOME nor HOME is an absolute path)");
-        }
+        crate::msg::debug("cache: off (neither XDG_CACHE_HOME nor HOME is an absolute path)");
         return None;
     };
     match Cache::open(&dir) {
         Ok(c) => {
-            if opts.debug {
-                eprintln!("aws-session: debug: cache: {}", dir.display());
-            }
+            crate::msg::debug(format_args!("cache: {}", dir.display()));
             for (path, why) in c.remove_exposed() {
-                eprintln!(
-                    "aws-session: note: removed session cache entry {}: {why}",
+                crate::msg::note(format_args!(
+                    "removed session cache entry {}: {why}",
                     path.display()
-                );
+                ));
             }
             Some(c)
         }
         Err(e) => {
-            eprintln!("aws-session: note: {e}; going on without the session cache");
+            crate::msg::note(format_args!("{e}; going on without the session cache"));
             None
         }
     }
@@ -865,11 +860,7 @@ pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
 /// The one AWS client of a run: `endpoints`, the AWS_SESSION_TIMEOUT timeouts and the
 /// trust roots (AWS_CA_BUNDLE, else the built-in Mozilla roots). Used by every command
 /// that calls AWS, provision-mfa included.
-pub(crate) fn make_client(
-    opts: &Options,
-    env: &Env,
-    endpoints: endpoint::EndpointSettings,
-) -> Result<Client> {
+pub(crate) fn make_client(env: &Env, endpoints: endpoint::EndpointSettings) -> Result<Client> {
     let timeouts = timeouts(env)?;
     let ca = match env.get("AWS_CA_BUNDLE") {
         Some(path) => Some(read_ca_bundle(path)?),
@@ -884,7 +875,7 @@ pub(crate) fn make_client(
             "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
         ))
     })?;
-    Ok(Client::new(transport, endpoints, opts.debug))
+    Ok(Client::new(transport, endpoints))
 }
 
 /// The largest AWS_CA_BUNDLE read (4 MiB): the whole Mozilla bundle is about 200 KiB,
@@ -936,10 +927,10 @@ fn timeouts(env: &Env) -> Result<Timeouts> {
 
 /// Under --debug, every warning of the AWS files' reader (sections and properties it
 /// ignored, with file and line) as an `aws-session: note:` line.
-pub fn note_warnings(profiles: &ProfileSet, debug: bool) {
-    if debug {
+pub fn note_warnings(profiles: &ProfileSet) {
+    if crate::msg::debug_on() {
         for w in profiles.warnings() {
-            eprintln!("aws-session: note: {w}");
+            crate::msg::note(w);
         }
     }
 }

@@ -14,8 +14,8 @@
 //! `logout`: the portal's Logout, then the token and the role credentials cached from
 //! it are deleted.
 
+use super::make_client;
 use super::status::existing_cache;
-use super::{make_client, Options};
 use crate::aws::callback::CallbackServer;
 use crate::aws::client::Client;
 use crate::aws::dpop::random_bytes;
@@ -28,6 +28,7 @@ use crate::cache::Lookup;
 use crate::config::ProfileSet;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::session::{self, source::sso, source::sso::SsoProfile};
 use crate::shell;
 use crate::timefmt::iso8601_utc;
@@ -39,14 +40,13 @@ pub fn login(
     sso: &SsoProfile,
     remote: bool,
     timeout: u64,
-    opts: &Options,
     env: &Env,
     profiles: &ProfileSet,
 ) -> Result<()> {
     let path = sso::token_path(env, sso)?;
     let endpoints = session::endpoint_settings(env, profiles, Some(&sso.profile));
     let oidc = sso_base(SsoService::Oidc, &endpoints, &sso.region)?;
-    let client = make_client(opts, env, endpoints)?;
+    let client = make_client(env, endpoints)?;
     let pkce = sso.session_name.is_some() && !remote;
     let reg = registration(&client, env, sso, pkce)?;
     let deadline = Instant::now() + Duration::from_secs(timeout);
@@ -76,12 +76,12 @@ pub fn login(
     } else {
         " (no refresh token: sign in again then)"
     };
-    eprintln!(
-        "aws-session: signed in to IAM Identity Center ({}) for profile \"{}\" until {}{renews}",
+    msg::say(format_args!(
+        "signed in to IAM Identity Center ({}) for profile \"{}\" until {}{renews}",
         sso.start_url,
         sso.profile,
         iso8601_utc(now + time::Duration::seconds(answer.expires_in))
-    );
+    ));
     Ok(())
 }
 
@@ -142,10 +142,10 @@ fn registration(client: &Client, env: &Env, sso: &SsoProfile, pkce: bool) -> Res
         auth_code: pkce,
     };
     if let Err(e) = write_json(&path, &cached.to_json(&listed)) {
-        eprintln!(
-            "aws-session: note: cannot cache the client registration {}: {e}",
+        msg::note(format_args!(
+            "cannot cache the client registration {}: {e}",
             path.display()
-        );
+        ));
     }
     Ok(reg)
 }
@@ -176,11 +176,11 @@ fn authorization_code(
         &signin::code_challenge(&verifier),
         &scopes,
     );
-    eprintln!(
-        "aws-session: opening IAM Identity Center's sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
-    );
+    msg::say(format_args!(
+        "opening IAM Identity Center's sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
+    ));
     if let Err(e) = shell::open_browser(&url, env.get("BROWSER")) {
-        eprintln!("aws-session: note: {e}; open the URL above yourself");
+        msg::note(format_args!("{e}; open the URL above yourself"));
     }
     let code = match server.wait(deadline, &state)? {
         Callback::Code { code, state: got } if got == state => code,
@@ -246,13 +246,13 @@ fn device_code(
         .verification_uri_complete
         .as_deref()
         .unwrap_or(&auth.verification_uri);
-    eprintln!(
-        "aws-session: to sign in to IAM Identity Center, open this URL on any device and check that it shows the code {}:\n\n{url}\n",
+    msg::say(format_args!(
+        "to sign in to IAM Identity Center, open this URL on any device and check that it shows the code {}:\n\n{url}\n",
         auth.user_code
-    );
+    ));
     if !remote {
         if let Err(e) = shell::open_browser(url, env.get("BROWSER")) {
-            eprintln!("aws-session: note: {e}; open the URL above yourself");
+            msg::note(format_args!("{e}; open the URL above yourself"));
         }
     }
     let ends = Instant::now() + Duration::from_secs(u64::try_from(auth.expires_in).unwrap_or(600));
@@ -299,7 +299,7 @@ fn device_code(
 
 /// `logout` of IAM Identity Center profile `sso`: the portal's Logout (a failure is a
 /// note), then the token and the role credentials cached from it are deleted.
-pub fn logout(sso: &SsoProfile, opts: &Options, env: &Env, profiles: &ProfileSet) -> Result<()> {
+pub fn logout(sso: &SsoProfile, env: &Env, profiles: &ProfileSet) -> Result<()> {
     let Some((path, token)) = sso::read_token(env, sso)? else {
         return crate::out::print(&format!(
             "aws-session: profile \"{}\" is not signed in to IAM Identity Center; nothing to remove\n",
@@ -307,7 +307,7 @@ pub fn logout(sso: &SsoProfile, opts: &Options, env: &Env, profiles: &ProfileSet
         ));
     };
     let endpoints = session::endpoint_settings(env, profiles, Some(&sso.profile));
-    let client = make_client(opts, env, endpoints)?;
+    let client = make_client(env, endpoints)?;
     let req = sso_portal::logout();
     if let Err(e) = client.sso_call(
         SsoService::Portal,
@@ -317,7 +317,9 @@ pub fn logout(sso: &SsoProfile, opts: &Options, env: &Env, profiles: &ProfileSet
         Some(""),
         Some(token.access_token()),
     ) {
-        eprintln!("aws-session: note: IAM Identity Center's Logout failed ({e}); removing the token here anyway");
+        msg::note(format_args!(
+            "IAM Identity Center's Logout failed ({e}); removing the token here anyway"
+        ));
     }
     std::fs::remove_file(&path).map_err(|e| {
         Error::Local(format!(

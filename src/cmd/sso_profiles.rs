@@ -12,6 +12,7 @@ use crate::cache::sso_token::SsoToken;
 use crate::config::{self, ProfileSet};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::session::{self, source::sso, source::sso::SsoProfile};
 
 pub const SPEC: Spec = Spec {
@@ -176,8 +177,8 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         .config
         .ok_or_else(|| Error::Config("no AWS config file: set HOME or AWS_CONFIG_FILE".into()))?;
     let endpoints = session::endpoint_settings(env, &profiles, Some(name));
-    let client = make_client(opts, env, endpoints)?;
-    let token = sso::fresh_token(&client, env, &sso, opts.debug)?;
+    let client = make_client(env, endpoints)?;
+    let token = sso::fresh_token(&client, env, &sso)?;
     let accounts = all_pages(
         &client,
         &sso,
@@ -229,11 +230,11 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             };
             Ok(format!("{text}{sep}{missing}"))
         })?;
-        eprintln!(
-            "aws-session: added {} profile(s) to {}",
+        msg::say(format_args!(
+            "added {} profile(s) to {}",
             missing.matches("[profile ").count(),
             config_path.display()
-        );
+        ));
     }
     Ok(())
 }

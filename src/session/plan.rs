@@ -98,21 +98,14 @@ pub fn plan_session_for(
         });
     }
     let mut plan = roles::resolve(profiles, name)?;
-    if let roles::Base::Login { profile, session } = &plan.base {
-        // A role assumed with a sign-in's credentials: no MFA code involved.
-        let source = SourceCredentials::login(profile, session);
-        plan.mfa_serial = None;
-        let roles = (!plan.steps.is_empty()).then_some(plan);
-        return Ok(SessionPlan {
-            profile: name.to_string(),
-            source,
-            serial: None,
-            roles,
-        });
-    }
-    if let roles::Base::Sso(sso) = &plan.base {
-        // A role assumed with IAM Identity Center role credentials: no MFA code.
-        let source = SourceCredentials::sso((**sso).clone());
+    // A role assumed with a sign-in's credentials (AWS Sign-In, IAM Identity Center):
+    // no MFA code involved.
+    let signed_in = match &plan.base {
+        roles::Base::Login { profile, session } => Some(SourceCredentials::login(profile, session)),
+        roles::Base::Sso(sso) => Some(SourceCredentials::sso((**sso).clone())),
+        _ => None,
+    };
+    if let Some(source) = signed_in {
         plan.mfa_serial = None;
         let roles = (!plan.steps.is_empty()).then_some(plan);
         return Ok(SessionPlan {

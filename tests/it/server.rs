@@ -359,6 +359,7 @@ fn exit_status_and_signals_are_the_childs() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // SAFETY: a signal to our own child; kill(2) takes plain integers.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));

@@ -17,6 +17,7 @@ use crate::config::{Profile, ProfileSet};
 use crate::credentials::SessionCredentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::msg;
 use crate::timefmt::iso8601_utc;
 use std::path::PathBuf;
 use time::OffsetDateTime;
@@ -80,9 +81,12 @@ pub fn is_sso(p: &Profile) -> bool {
 
 /// The SSO settings of profile `name` (which [`is_sso`]), as [`resolve`] checks them.
 pub fn sso_profile(profiles: &ProfileSet, name: &str) -> Result<SsoProfile> {
-    let p = profiles
-        .get(name)
-        .ok_or_else(|| super::profile_not_found(profiles, name))?;
+    // Callers have found the profile already (it is one [`is_sso`] says yes to).
+    let p = profiles.get(name).ok_or_else(|| {
+        Error::Config(format!(
+            "profile \"{name}\" not found in the AWS config file"
+        ))
+    })?;
     resolve(profiles, p).map_err(Error::Config)
 }
 
@@ -204,7 +208,7 @@ pub fn read_token(env: &Env, sso: &SsoProfile) -> Result<Option<(PathBuf, SsoTok
 
 /// The token of `sso`, refreshed first when less than 15 minutes are left (written
 /// back in place; a refresh that fails while the token still lasts is a note).
-pub fn fresh_token(client: &Client, env: &Env, sso: &SsoProfile, debug: bool) -> Result<SsoToken> {
+pub fn fresh_token(client: &Client, env: &Env, sso: &SsoProfile) -> Result<SsoToken> {
     let Some((path, mut token)) = read_token(env, sso)? else {
         return Err(Error::Config(format!(
             "profile \"{}\" is not signed in to IAM Identity Center ({}): {}",
@@ -218,9 +222,7 @@ pub fn fresh_token(client: &Client, env: &Env, sso: &SsoProfile, debug: bool) ->
     let expires = token.expires_at().unwrap_or(now);
     let left = (expires - now).whole_seconds();
     if left > sso_oidc::REFRESH_WINDOW_SECS {
-        if debug {
-            eprintln!("aws-session: debug: sso: {shown}: {left} s left, no refresh");
-        }
+        msg::debug(format_args!("sso: {shown}: {left} s left, no refresh"));
         return Ok(token);
     }
     let ended = |why: &str| {
@@ -246,9 +248,7 @@ pub fn fresh_token(client: &Client, env: &Env, sso: &SsoProfile, debug: bool) ->
         Err(_) if left > MIN_USABLE_SECS => return Ok(token),
         Err(why) => return Err(ended(&why)),
     };
-    if debug {
-        eprintln!("aws-session: debug: sso: {shown}: {left} s left, refreshing");
-    }
+    msg::debug(format_args!("sso: {shown}: {left} s left, refreshing"));
     let req = sso_oidc::create_token(&id, &secret, sso_oidc::Grant::Refresh(&refresh_token));
     let answer = client
         .sso_call(
@@ -263,10 +263,10 @@ pub fn fresh_token(client: &Client, env: &Env, sso: &SsoProfile, debug: bool) ->
     let answer = match answer {
         Ok(a) => a,
         Err(e) if left > MIN_USABLE_SECS => {
-            eprintln!(
-                "aws-session: note: the IAM Identity Center token of profile \"{}\" could not be refreshed ({e}); using it for the {left} s it has left",
+            msg::note(format_args!(
+                "the IAM Identity Center token of profile \"{}\" could not be refreshed ({e}); using it for the {left} s it has left",
                 sso.profile
-            );
+            ));
             return Ok(token);
         }
         Err(Error::Aws(a)) => {
