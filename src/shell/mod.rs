@@ -381,13 +381,18 @@ pub fn command(argv: &[OsString], changes: &EnvChanges) -> Result<Command> {
 }
 
 /// Open `url` in a browser: the first program of `browser` (`$BROWSER`, a
-/// colon-separated list as the convention has it), else `xdg-open`. Never through a
+/// colon-separated list as the convention has it), else `open` on macOS and `xdg-open`
+/// elsewhere. Never through a
 /// shell: the URL is one argument. The browser is not waited for (a thread reaps it).
 /// The error names the program that could not be started.
 pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(), String> {
     let program = browser
         .and_then(|b| b.split(':').map(str::trim).find(|p| !p.is_empty()))
-        .unwrap_or("xdg-open");
+        .unwrap_or(if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        });
     let mut child = Command::new(program)
         .arg(url)
         .stdin(std::process::Stdio::null())

@@ -2,7 +2,8 @@
 //! (tests/peer/sso_peer.py, served by the AWS peer), boto3's own sso-oidc and sso
 //! clients, botocore's SSO providers and the AWS CLI inside `exec`.
 
-use crate::common::{run_within, stderr, stdout, venv, Peer, Sandbox, TestRole};
+use crate::common::{node_bin, node_dir, run_within, sdk_client, stderr, stdout, venv};
+use crate::common::{Peer, Sandbox, TestRole};
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 use std::fs;
@@ -668,4 +669,74 @@ fn sso_profiles_lists_every_page_and_write_appends_the_missing_ones() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!stdout(&out).contains("[profile "), "{}", stdout(&out));
     assert_eq!(fs::read_to_string(&sb.config_file).unwrap(), after);
+}
+
+#[test]
+fn the_javascript_sdk_from_sso_reads_the_token_aws_session_refreshed() {
+    let (peer, role) = sso_peer();
+    let sb = Sandbox::new();
+    sso_config(&sb, &role);
+    let before = signed_in(&peer, &sb, 600);
+    let out = sb
+        .command(&peer)
+        .args(["--profile", "dev", "credential-process"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_ne!(read_token(&sb)["accessToken"], before["accessToken"]);
+    let out = sb
+        .command_for(node_bin(), &peer)
+        .env("AWS_SESSION_TEST_NODE", node_dir())
+        .env("AWS_REGION", "us-east-1")
+        .arg(sdk_client("whoami.mjs"))
+        .args(["sso", "dev"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let v: Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(
+        v["arn"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(":assumed-role/{}/", role.role_name)),
+        "{v}"
+    );
+    assert_eq!(count(&sso_log(&peer), "GetRoleCredentials", ""), 2);
+}
+
+/// Role credentials of 40 s served to a long job by `exec --server`: renewed from the
+/// token (itself refreshed on the way) without a prompt.
+#[test]
+fn exec_server_renews_role_credentials_from_the_token_for_a_long_job() {
+    let (peer, role) = sso_peer();
+    let sb = Sandbox::new();
+    sso_config(&sb, &role);
+    signed_in(&peer, &sb, 600);
+    settings(&peer, json!({"role_seconds": 40}));
+    let script = r#"
+import time, boto3
+sts = boto3.client("sts")
+end = time.time() + 55
+while time.time() < end:
+    print(sts.get_caller_identity()["Arn"], flush=True)
+    time.sleep(2)
+"#;
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "exec", "--server"])
+        .arg(venv().join("bin/python"))
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let arns = stdout(&o);
+    assert!(arns.lines().count() >= 20, "{arns}");
+    let marker = format!(":assumed-role/{}/", role.role_name);
+    assert!(arns.lines().all(|a| a.contains(&marker)), "{arns}");
+    let log = sso_log(&peer);
+    assert!(
+        count(&log, "GetRoleCredentials", "") >= 2,
+        "renewed: {log:?}"
+    );
+    assert!(count(&log, "CreateToken", "refresh_token") >= 1, "{log:?}");
 }
