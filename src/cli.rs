@@ -120,8 +120,9 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
             }
             None => {
                 return Err(Error::Usage(format!(
-                    "unknown option {} (see aws-session --help)",
-                    arg.name()
+                    "unknown option {}{} (see aws-session --help)",
+                    arg.name(),
+                    cmd::suggest::any_option_hint(&arg)
                 )))
             }
         }

@@ -58,6 +58,9 @@ pub struct AwsError {
     pub access_key_id: Option<String>,
     /// Whether the request carried a session token (X-Amz-Security-Token).
     pub session_token_sent: bool,
+    /// The credentials file as advice names it (AWS_SHARED_CREDENTIALS_FILE as set);
+    /// `None` is `~/.aws/credentials`.
+    pub credentials_file: Option<String>,
     /// What to do about it, in words: filled in by the aws layer when it builds the
     /// error (`crate::aws::advice`), shown in parentheses after the message.
     pub advice: Option<String>,

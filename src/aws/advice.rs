@@ -38,6 +38,10 @@ fn clock_far_off(skew: Option<i64>) -> bool {
 pub fn aws_advice(e: &AwsError) -> Option<String> {
     let msg = e.message.to_ascii_lowercase();
     let key = e.access_key_id.as_deref().unwrap_or("in use");
+    let file = e
+        .credentials_file
+        .as_deref()
+        .unwrap_or("~/.aws/credentials");
     let advice = match e.code.as_str() {
         "AccessDenied" if is_code_refusal_message(&msg) => {
             "the MFA code was wrong or already used (AWS accepts each code once): wait for the next code and try again; if it keeps failing, check the device's clock and that mfa_serial is this user's device".to_string()
@@ -59,7 +63,7 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
             clock_advice(e.clock_skew_secs)
         }
         "SignatureDoesNotMatch" | "InvalidSignatureException" => format!(
-            "the secret access key is not the one of access key id {key}: check aws_secret_access_key in ~/.aws/credentials or AWS_SECRET_ACCESS_KEY; if it is right, check the local clock"
+            "the secret access key is not the one of access key id {key}: check aws_secret_access_key in {file} or AWS_SECRET_ACCESS_KEY; if it is right, check the local clock"
         ),
         "InvalidClientTokenId" | "UnrecognizedClientException" => {
             if e.session_token_sent && !key.starts_with("ASIA") {
@@ -67,7 +71,7 @@ pub fn aws_advice(e: &AwsError) -> Option<String> {
             } else if e.access_key_id.as_deref().is_some_and(|k| k.starts_with("ASIA")) {
                 format!("AWS does not accept the session token of {key}: the session was revoked or the token is damaged; unset AWS_SESSION_TOKEN or start a new session")
             } else {
-                format!("AWS does not know access key id {key}: it was deleted, deactivated or mistyped; check ~/.aws/credentials or AWS_ACCESS_KEY_ID, or make a new key in IAM")
+                format!("AWS does not know access key id {key}: it was deleted, deactivated or mistyped; check {file} or AWS_ACCESS_KEY_ID, or make a new key in IAM")
             }
         }
         "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" => format!(

@@ -37,6 +37,8 @@ pub struct Client {
     /// deadline began, in milliseconds (atomic: a `--server` renews from its threads).
     budget: Duration,
     spent_ms: AtomicU64,
+    /// The credentials file as AWS errors' advice names it.
+    credentials_file: Option<String>,
 }
 
 /// A 2xx answer: its body and, when it had a valid one, its `Date` header (AWS's
@@ -59,7 +61,15 @@ impl Client {
             backoff: Duration::from_millis(300),
             budget,
             spent_ms: AtomicU64::new(0),
+            credentials_file: None,
         }
+    }
+
+    /// This client with `name` as the credentials file its errors' advice names (the
+    /// file the keys were read from: AWS_SHARED_CREDENTIALS_FILE as set).
+    pub fn naming_credentials_file(mut self, name: &str) -> Self {
+        self.credentials_file = Some(name.to_string());
+        self
     }
 
     /// Start a new deadline: the calls from now on have the whole AWS_SESSION_TIMEOUT
@@ -205,6 +215,7 @@ impl Client {
                     .map(|mut e| {
                         e.access_key_id = Some(key.clone());
                         e.session_token_sent = creds.session_token.is_some();
+                        e.credentials_file = self.credentials_file.clone();
                         e
                     });
                     self.trace(format_args!(
@@ -450,6 +461,7 @@ fn aws_error(
             .map(|d| (d - now).whole_seconds()),
         access_key_id: None,
         session_token_sent: false,
+        credentials_file: None,
         advice: None,
     })
 }

@@ -23,6 +23,7 @@ pub mod shell;
 pub mod sso_login;
 pub mod sso_profiles;
 pub mod status;
+pub mod suggest;
 
 use crate::aws::client::Client;
 use crate::aws::endpoint;
@@ -233,7 +234,8 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
 pub fn unknown_command(name: &str) -> Error {
     let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
     Error::Usage(format!(
-        "unknown command \"{name}\" (commands: {}, help; see aws-session --help)",
+        "unknown command \"{name}\"{} (commands: {}, help; see aws-session --help)",
+        suggest::command_hint(name),
         names.join(", ")
     ))
 }
@@ -271,7 +273,8 @@ pub fn help(topic: Option<&str>) -> Result<String> {
         Some(name) => spec(name).map(|c| c.help.to_string()).ok_or_else(|| {
             let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
             Error::Usage(format!(
-                "no help for unknown command \"{name}\" (commands: {})",
+                "no help for unknown command \"{name}\"{} (commands: {})",
+                suggest::command_hint(name),
                 names.join(", ")
             ))
         }),
@@ -532,8 +535,9 @@ impl<'a> CmdArgs<'a> {
             .collect();
         match owners.as_slice() {
             [] => Error::Usage(format!(
-                "unknown option {} (see aws-session {cmd} --help)",
-                arg.name()
+                "unknown option {}{} (see aws-session {cmd} --help)",
+                arg.name(),
+                suggest::option_hint(&arg, spec(cmd).into_iter().flat_map(|s| s.options))
             )),
             [first, ..] => Error::Usage(format!(
                 "{} is an option of {}, not of {cmd}; see aws-session {first} --help",
@@ -566,7 +570,11 @@ pub fn string_value(parser: &mut lexopt::Parser, name: &str) -> Result<String> {
 pub fn usage_error(e: lexopt::Error) -> Error {
     let text = match &e {
         lexopt::Error::UnexpectedOption(o) => {
-            format!("unknown option {o} (see aws-session --help)")
+            let hint = match o.strip_prefix("--") {
+                Some(long) => suggest::any_option_hint(&Arg::Long(long.into())),
+                None => String::new(),
+            };
+            format!("unknown option {o}{hint} (see aws-session --help)")
         }
         lexopt::Error::MissingValue { option: Some(o) } => {
             format!("{o} needs a value (see aws-session --help)")
@@ -875,7 +883,8 @@ pub(crate) fn make_client(env: &Env, endpoints: endpoint::EndpointSettings) -> R
             "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
         ))
     })?;
-    Ok(Client::new(transport, endpoints))
+    Ok(Client::new(transport, endpoints)
+        .naming_credentials_file(session::source::credentials_file_name(env)))
 }
 
 /// The largest AWS_CA_BUNDLE read (4 MiB): the whole Mozilla bundle is about 200 KiB,

@@ -160,9 +160,10 @@ fn rotatable(ctx: &Context, env: &Env) -> Result<(String, PathBuf)> {
             )))
         }
         Origin::Environment | Origin::ParentStash => {
-            return Err(Error::Config(
-                "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in ~/.aws/credentials with --profile".into(),
-            ))
+            return Err(Error::Config(format!(
+                "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in {} with --profile",
+                crate::session::source::credentials_file_name(env)
+            )))
         }
     };
     if src.credentials.session_token.is_some() {

@@ -59,27 +59,15 @@ pub fn plan_session_for(
     let indirect = profiles.get(name).is_some_and(roles::is_indirect);
     // With no profile chosen, keys in the environment win over the default profile.
     let env_wins = profile.is_none() && env_source(env).is_some();
-    if !indirect && !env_wins && profiles.get(name).is_some_and(sso::is_sso) {
-        return Ok(SessionPlan {
-            profile: name.to_string(),
-            source: SourceCredentials::sso(sso::sso_profile(profiles, name)?),
-            serial: None,
-            roles: None,
-        });
-    }
-    let login = profiles.get(name).and_then(|p| {
-        let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
-        (!has("aws_access_key_id") && !has("aws_secret_access_key"))
-            .then(|| p.get("login_session").filter(|s| !s.is_empty()))
-            .flatten()
-    });
-    if let (Some(session), false, false) = (login, indirect, env_wins) {
-        return Ok(SessionPlan {
-            profile: name.to_string(),
-            source: SourceCredentials::login(name, session),
-            serial: None,
-            roles: None,
-        });
+    if !indirect && !env_wins {
+        if let Some(source) = signed_in_source(profiles, name)? {
+            return Ok(SessionPlan {
+                profile: name.to_string(),
+                source,
+                serial: None,
+                roles: None,
+            });
+        }
     }
     if !indirect || env_wins {
         let source = source_credentials_for(env, profiles, choice)?;
@@ -97,7 +85,12 @@ pub fn plan_session_for(
             roles: None,
         });
     }
-    let mut plan = roles::resolve(profiles, name)?;
+    let mut plan = roles::resolve(profiles, name).map_err(|e| match e {
+        roles::RoleError::Invalid(m) => {
+            roles::RoleError::Invalid(super::source::name_the_files(&m, env))
+        }
+        e => e,
+    })?;
     // A role assumed with a sign-in's credentials (AWS Sign-In, IAM Identity Center):
     // no MFA code involved.
     let signed_in = match &plan.base {
@@ -156,6 +149,27 @@ pub fn plan_session_for(
         serial: configured,
         roles: Some(plan),
     })
+}
+
+/// The sign-in profile `name` (no role of its own) gets its credentials from: IAM
+/// Identity Center (`sso_session`, `sso_start_url`), or, when it has no keys,
+/// `login_session`; `None` for any other profile.
+fn signed_in_source(profiles: &ProfileSet, name: &str) -> Result<Option<SourceCredentials>> {
+    let Some(p) = profiles.get(name) else {
+        return Ok(None);
+    };
+    if sso::is_sso(p) {
+        return Ok(Some(SourceCredentials::sso(sso::sso_profile(
+            profiles, name,
+        )?)));
+    }
+    let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
+    if has("aws_access_key_id") || has("aws_secret_access_key") {
+        return Ok(None);
+    }
+    Ok(p.get("login_session")
+        .filter(|s| !s.is_empty())
+        .map(|s| SourceCredentials::login(name, s)))
 }
 
 /// Endpoint settings from the environment and the profile.

@@ -30,6 +30,7 @@ fn advice(action: &str, e: &ParsedAwsError) -> String {
         access_key_id: None,
         session_token_sent: false,
         service: "sts",
+        credentials_file: None,
         advice: None,
     })
     .unwrap_or_default()
