@@ -87,7 +87,7 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
 pub fn run(argv: &[OsString], server: bool, opts: &Options, env: &Env) -> Result<()> {
     if server {
         let ctx = serve::context(opts, env)?;
-        let est = ctx.establish()?;
+        let est = super::sso_login::establish_or_sign_in(&ctx)?;
         let argv = argv.to_vec();
         return serve::run(ctx, est, move |changes| {
             let program = argv[0].to_string_lossy().into_owned();
@@ -95,7 +95,7 @@ pub fn run(argv: &[OsString], server: bool, opts: &Options, env: &Env) -> Result
         });
     }
     let ctx = Context::load(opts, env)?;
-    let est = ctx.establish()?;
+    let est = super::sso_login::establish_or_sign_in(&ctx)?;
     let changes = ctx.child_environment(&est);
     Err(shell::exec(argv, &changes))
 }

@@ -13,9 +13,12 @@
 //!
 //! `logout`: the portal's Logout, then the token and the role credentials cached from
 //! it are deleted.
+//!
+//! `exec` and `shell` on a terminal offer to sign in right there when the sign-in has
+//! ended ([`establish_or_sign_in`]); without a terminal the error says what to run.
 
-use super::make_client;
 use super::status::existing_cache;
+use super::{make_client, Context};
 use crate::aws::callback::CallbackServer;
 use crate::aws::client::Client;
 use crate::aws::dpop::random_bytes;
@@ -29,11 +32,44 @@ use crate::config::ProfileSet;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::msg;
-use crate::session::{self, source::sso, source::sso::SsoProfile};
+use crate::session::{self, source::sso, source::sso::SsoProfile, Established, Origin};
 use crate::shell;
 use crate::timefmt::iso8601_utc;
+use crate::tty::Terminal;
 use std::time::{Duration, Instant};
 use time::OffsetDateTime;
+
+/// [`Context::establish`], and when the IAM Identity Center sign-in it needs has ended
+/// (an error whose advice is to log in) and a person is at the terminal: the error,
+/// an offer to sign in now, and on yes the sign-in and a second try.
+pub(crate) fn establish_or_sign_in(ctx: &Context) -> Result<Established> {
+    let first = ctx.establish();
+    let (Err(e), Origin::Sso(sso)) = (&first, &ctx.plan.source.origin) else {
+        return first;
+    };
+    if e.exit_code() != crate::error::exit::CONFIG || !e.to_string().ends_with(&sso.login_again()) {
+        return first;
+    }
+    let Ok(mut tty) = Terminal::open() else {
+        return first;
+    };
+    tty.print(&format!(
+        "aws-session: {e}\nSign in to IAM Identity Center now? [Y/n] "
+    ))?;
+    let answer = tty.read_line("while waiting for an answer", &|_| None)?;
+    let yes = matches!(
+        answer.as_deref().map(str::trim),
+        Some("" | "y" | "Y" | "yes" | "Yes")
+    );
+    if !yes {
+        return first;
+    }
+    login(sso, false, LOGIN_TIMEOUT_SECS, &ctx.env, &ctx.profiles)?;
+    ctx.establish()
+}
+
+/// How long a sign-in offered by `exec` or `shell` waits for the browser.
+const LOGIN_TIMEOUT_SECS: u64 = 600;
 
 /// `login [--remote]` of IAM Identity Center profile `sso`.
 pub fn login(

@@ -2,6 +2,7 @@
 //! (tests/peer/sso_peer.py, served by the AWS peer), boto3's own sso-oidc and sso
 //! clients, botocore's SSO providers and the AWS CLI inside `exec`.
 
+use crate::common::pty::Pty;
 use crate::common::{node_bin, node_dir, run_within, sdk_client, stderr, stdout, venv};
 use crate::common::{Peer, Sandbox, TestRole};
 use serde_json::{json, Value};
@@ -739,4 +740,78 @@ while time.time() < end:
         "renewed: {log:?}"
     );
     assert!(count(&log, "CreateToken", "refresh_token") >= 1, "{log:?}");
+}
+
+/// `refresh` (the sub-shell's `aws-session-refresh`, and its `aws` function with
+/// `--reuse-mfa`) renews the role credentials from the token without a prompt.
+#[test]
+fn refresh_renews_the_role_credentials_from_the_token_silently() {
+    let (peer, role) = sso_peer();
+    let sb = Sandbox::new();
+    sso_config(&sb, &role);
+    signed_in(&peer, &sb, 3600);
+    let mut keys = std::collections::BTreeSet::new();
+    for args in [&["refresh"][..], &["refresh", "--reuse-mfa"][..]] {
+        let out = run_within(
+            {
+                let mut c = sb.command(&peer);
+                c.args(["--profile", "dev"]).args(args);
+                c
+            },
+            Duration::from_secs(20),
+        );
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        let key = text
+            .lines()
+            .find_map(|l| l.strip_prefix("export AWS_ACCESS_KEY_ID="))
+            .unwrap_or_else(|| panic!("{text}"));
+        keys.insert(key.to_string());
+    }
+    assert_eq!(keys.len(), 2, "each refresh made new role credentials");
+    assert_eq!(count(&sso_log(&peer), "GetRoleCredentials", ""), 2);
+}
+
+/// `exec` on a terminal with no sign-in: the error, an offer to sign in, and on Enter
+/// the browser sign-in and the command run with the role's credentials.
+#[test]
+fn exec_on_a_terminal_offers_to_sign_in_when_the_sign_in_has_ended() {
+    let (peer, role) = sso_peer();
+    let sb = Sandbox::new();
+    sso_config(&sb, &role);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_aws-session"));
+    cmd.env_clear()
+        .envs(sb.env(&peer))
+        .env("BROWSER", fake_browser(&sb, "loc"))
+        .args([
+            "--profile",
+            "dev",
+            "exec",
+            "aws",
+            "sts",
+            "get-caller-identity",
+        ])
+        .args(["--query", "Arn", "--output", "text"]);
+    let mut pty = Pty::spawn(cmd, 400, 40);
+    let shown = pty.expect(
+        "Sign in to IAM Identity Center now? [Y/n] ",
+        Duration::from_secs(20),
+    );
+    assert!(
+        shown.contains("is not signed in to IAM Identity Center"),
+        "{shown}"
+    );
+    pty.send_line("");
+    assert!(
+        pty.wait(Duration::from_secs(40)).success(),
+        "{}",
+        pty.output()
+    );
+    assert!(
+        pty.output()
+            .contains(&format!(":assumed-role/{}/", role.role_name)),
+        "{}",
+        pty.output()
+    );
+    assert!(token_path(&sb, "corp").exists());
 }
