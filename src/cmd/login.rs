@@ -11,15 +11,16 @@
 //! 5. The token is written to the AWS CLI's cache (same file name and format, 0600,
 //!    atomically), then `login_session = <ARN>` into the profile (comments kept).
 
-use super::provision_mfa::write_atomically;
-use super::{load_profiles, make_client, CmdArgs, Opt, Options, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec};
 use crate::aws::callback::CallbackServer;
 use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::signin::{self, Callback, LoginToken};
+use crate::config::files::{load_profiles, write_atomically};
 use crate::config::{self, FileKind};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fsutil::{write_atomic, AtSymlink};
+use crate::session::context::make_client;
 use crate::session::{self, source::login, source::sso};
 use crate::shell;
 use crate::timefmt::iso8601_utc;
@@ -55,7 +56,15 @@ pub const SPEC: Spec = Spec {
     options: &[REMOTE],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 const REMOTE: Opt = Opt {
     short: None,

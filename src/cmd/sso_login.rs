@@ -17,8 +17,6 @@
 //! `exec` and `shell` on a terminal offer to sign in right there when the sign-in has
 //! ended ([`establish_or_sign_in`]); without a terminal the error says what to run.
 
-use super::status::existing_cache;
-use super::{make_client, Context};
 use crate::aws::callback::CallbackServer;
 use crate::aws::client::Client;
 use crate::aws::dpop::random_bytes;
@@ -32,6 +30,8 @@ use crate::config::ProfileSet;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::session::cached::existing_cache;
+use crate::session::context::{make_client, Context};
 use crate::session::{self, source::sso, source::sso::SsoProfile, Established, Origin};
 use crate::shell;
 use crate::timefmt::iso8601_utc;

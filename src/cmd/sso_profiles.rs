@@ -3,16 +3,17 @@
 //! blocks; `--write` appends the ones the config lacks (the rest of the file kept as
 //! it is, written atomically).
 
-use super::provision_mfa::write_atomically;
-use super::{load_profiles, make_client, CmdArgs, Opt, Options, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec};
 use crate::aws::client::Client;
 use crate::aws::endpoint::SsoService;
 use crate::aws::sso_portal::{self, Account, PortalRequest};
 use crate::cache::sso_token::SsoToken;
+use crate::config::files::{load_profiles, write_atomically};
 use crate::config::{self, ProfileSet};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::msg;
+use crate::session::context::make_client;
 use crate::session::{self, source::sso, source::sso::SsoProfile};
 
 pub const SPEC: Spec = Spec {
@@ -31,7 +32,15 @@ pub const SPEC: Spec = Spec {
     options: &[WRITE],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 const WRITE: Opt = Opt {
     short: None,
