@@ -6,7 +6,8 @@
 //! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
 //! [`signin`] (pure) and [`dpop`] (its key and proofs); IAM Identity Center's is
 //! [`sso_oidc`] (sign-in and tokens) and [`sso_portal`] (role credentials), both pure;
-//! [`url`] splits and redacts URLs for both `endpoint` and `http`.
+//! [`url`] splits and redacts URLs for both `endpoint` and `http`; the federation
+//! endpoint of `console` is [`federation`] (pure).
 
 pub mod advice;
 pub mod callback;
@@ -14,6 +15,7 @@ pub mod client;
 pub mod credential_server;
 pub mod dpop;
 pub mod endpoint;
+pub mod federation;
 pub mod http;
 pub mod iam;
 pub mod query;

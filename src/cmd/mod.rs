@@ -15,6 +15,7 @@ pub mod sso_login;
 
 pub mod clear;
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod exec;
 pub mod export;
@@ -48,6 +49,7 @@ pub const COMMANDS: &[Spec] = &[
     login::SPEC,
     logout::SPEC,
     sso_profiles::SPEC,
+    console::SPEC,
     export::SPEC,
     credential_process::SPEC,
     rotate::SPEC,
