@@ -815,3 +815,38 @@ fn exec_on_a_terminal_offers_to_sign_in_when_the_sign_in_has_ended() {
     );
     assert!(token_path(&sb, "corp").exists());
 }
+
+/// `console` on an IAM Identity Center profile signs in with the role credentials (a
+/// role session, which the federation endpoint takes), never a federation token.
+#[test]
+fn console_signs_in_with_the_role_credentials() {
+    let (peer, role) = sso_peer();
+    let sb = Sandbox::new();
+    sso_config(&sb, &role);
+    signed_in(&peer, &sb, 3600);
+    let out = run_within(
+        {
+            let mut c = sb.command(&peer);
+            c.args(["--profile", "dev", "console", "--print"]);
+            c
+        },
+        Duration::from_secs(30),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with(&format!("{}/federation?Action=login&", peer.url)),
+        "{}",
+        stdout(&out)
+    );
+    let log = peer.control("GET", "/_peer/federation/log", None);
+    let tokens: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "getSigninToken")
+        .collect();
+    assert_eq!(tokens.len(), 1, "{log}");
+    assert_eq!(tokens[0]["status"], 200, "{log}");
+    assert_eq!(tokens[0]["kind"], "role", "{log}");
+    assert!(peer.log().iter().all(|r| r.action != "GetFederationToken"));
+}
