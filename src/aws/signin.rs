@@ -142,7 +142,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Erro
         };
         let code = field("error");
         if code.is_empty() {
-            return Err(Error::Network(format!(
+            return Err(Error::NotAws(format!(
                 "the sign-in service answered HTTP {status} without an error document; check AWS_ENDPOINT_URL_SIGNIN / AWS_ENDPOINT_URL, or try again later"
             )));
         }
@@ -156,7 +156,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Erro
         }));
     }
     let bad = || {
-        Error::Network(
+        Error::NotAws(
             "the sign-in service's answer holds no usable token; try again, or run aws-session login"
                 .into(),
         )
@@ -445,7 +445,7 @@ mod tests {
         assert!(parse_token_response(200, "{}").is_err());
         assert!(matches!(
             parse_token_response(502, "<html>"),
-            Err(Error::Network(_))
+            Err(Error::NotAws(_))
         ));
     }
 

@@ -1,7 +1,7 @@
 //! The environment a child of the session gets (pure: values in, variable changes out).
 
 use super::establish::Established;
-use super::source::{Origin, SourceCredentials};
+use super::source::SourceCredentials;
 use crate::credentials::SessionCredentials;
 use crate::env::Env;
 use crate::timefmt::iso8601_utc;
@@ -44,23 +44,18 @@ pub fn child_environment(
         est.login_until.map(|t| t.unix_timestamp().to_string()),
     ));
     ch.push(("AWS_SESSION", Some(exe.to_string())));
-    match src.origin {
-        Origin::Environment | Origin::ParentStash => {
-            let c = &src.credentials;
-            ch.push(("AWS_SESSION_PARENT_KEY", Some(c.access_key_id.clone())));
-            ch.push((
-                "AWS_SESSION_PARENT_SECRET",
-                Some(c.secret_access_key.clone()),
-            ));
-            ch.push(("AWS_SESSION_PARENT_TOKEN", c.session_token.clone()));
-        }
-        // A refresh reads the profile again (and runs its credential_process, or renews
-        // the sign-in, again).
-        Origin::Profile(_) | Origin::Process { .. } | Origin::Login { .. } | Origin::Sso(_) => {
-            ch.push(("AWS_SESSION_PARENT_KEY", None));
-            ch.push(("AWS_SESSION_PARENT_SECRET", None));
-            ch.push(("AWS_SESSION_PARENT_TOKEN", None));
-        }
+    if src.origin.kind().child_keeps_keys {
+        let c = &src.credentials;
+        ch.push(("AWS_SESSION_PARENT_KEY", Some(c.access_key_id.clone())));
+        ch.push((
+            "AWS_SESSION_PARENT_SECRET",
+            Some(c.secret_access_key.clone()),
+        ));
+        ch.push(("AWS_SESSION_PARENT_TOKEN", c.session_token.clone()));
+    } else {
+        ch.push(("AWS_SESSION_PARENT_KEY", None));
+        ch.push(("AWS_SESSION_PARENT_SECRET", None));
+        ch.push(("AWS_SESSION_PARENT_TOKEN", None));
     }
     ch.extend(profile_changes(passed.profile));
     ch.extend(region_changes(region, env));
@@ -120,10 +115,11 @@ pub fn session_changes(est: &Established) -> EnvChanges {
 /// session was made from, so that its AWS_SESSION_MFADEVICE is used only with them
 /// ([`inherited_serial`]).
 pub fn source_key_change(src: &SourceCredentials) -> (&'static str, Option<String>) {
-    let key = match src.origin {
-        Origin::Login { .. } | Origin::Sso(_) => None,
-        _ => Some(src.credentials.access_key_id.clone()),
-    };
+    let key = src
+        .origin
+        .kind()
+        .long_term_keys
+        .then(|| src.credentials.access_key_id.clone());
     ("AWS_SESSION_SOURCE_KEY_ID", key)
 }
 

@@ -22,7 +22,7 @@
 //! credentials lasts one hour at most, so a longer first role is assumed from the
 //! long-term keys with the MFA code itself instead of riding on the MFA session.
 
-use super::source::sso::{self, SsoProfile};
+use super::sso_profile::{self as sso, SsoProfile};
 use crate::config::{Profile, ProfileSet};
 use crate::credentials::Credentials;
 use std::collections::HashSet;
@@ -32,6 +32,20 @@ use crate::aws::sts::{
     ASSUME_ROLE_MAX_SECS as MAX_ROLE_DURATION, MIN_DURATION_SECS as MIN_ROLE_DURATION,
     ROLE_CHAINING_MAX_SECS as ROLE_CHAINING_MAX,
 };
+
+/// The profile settings of roles and of how their credentials are had (a `--server`
+/// child's copy of the profile leaves them out, with the key sources' settings).
+pub const ROLE_SETTINGS: &[&str] = &[
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "mfa_serial",
+    "mfa_process",
+    "role_session_name",
+    "external_id",
+    "duration_seconds",
+    "web_identity_token_file",
+];
 
 /// Where the first credentials of a plan come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
