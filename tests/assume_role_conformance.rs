@@ -23,7 +23,6 @@ const SUITE: &str = concat!(
 /// Why a group of cases is out of scope (the README lists these).
 const WHY_INSTANCE: &str = "instance and container credentials (credential_source = Ec2InstanceMetadata / EcsContainer) are for code running on AWS, not for a person with long-term keys and an MFA device";
 const WHY_WEB_IDENTITY: &str = "web identity (web_identity_token_file, AssumeRoleWithWebIdentity) is for CI and Kubernetes workloads with an OIDC token, not for MFA sessions";
-const WHY_SSO: &str = "IAM Identity Center (SSO) has its own browser login (aws sso login) and no long-term keys to protect with MFA";
 
 /// Suite cases (by their `docs`) outside aws-session's scope: the group, why, and a
 /// word the "not supported" error must contain.
@@ -51,32 +50,6 @@ const OUT_OF_SCOPE: &[(&str, &str, &str, &str)] = &[
         "web identity",
         WHY_WEB_IDENTITY,
         "web identity",
-    ),
-    ("SSO credentials profile selected", "SSO", WHY_SSO, "SSO"),
-    (
-        "invalid SSO credentials configuration: missing account ID",
-        "SSO",
-        WHY_SSO,
-        "SSO",
-    ),
-    (
-        "invalid SSO credentials configuration: missing role name",
-        "SSO",
-        WHY_SSO,
-        "SSO",
-    ),
-    (
-        "invalid SSO token configuration: sso_region must be in sso-session",
-        "SSO",
-        WHY_SSO,
-        "SSO",
-    ),
-    ("SSO token profile selected", "SSO", WHY_SSO, "SSO"),
-    (
-        "invalid SSO token configuration: sso-session not found",
-        "SSO",
-        WHY_SSO,
-        "SSO",
     ),
 ];
 
@@ -189,6 +162,22 @@ fn to_json(plan: &Plan) -> Value {
         Base::Environment { .. } => chain.push(json!({ "NamedSource": "Environment" })),
         Base::Process { command, .. } => chain.push(json!({ "CredentialProcess": command })),
         Base::Login { session, .. } => chain.push(json!({ "LoginSession": session })),
+        Base::Sso(sso) => {
+            let mut m = Map::new();
+            m.insert("sso_start_url".into(), json!(sso.start_url));
+            m.insert("sso_region".into(), json!(sso.region));
+            let optional = [
+                ("sso_session", &sso.session_name),
+                ("sso_account_id", &sso.account_id),
+                ("sso_role_name", &sso.role_name),
+            ];
+            for (k, v) in optional {
+                if let Some(v) = v {
+                    m.insert(k.into(), json!(v));
+                }
+            }
+            chain.push(json!({ "Sso": m }));
+        }
     }
     for step in &plan.steps {
         let mut role = Map::new();

@@ -12,11 +12,13 @@
 //! whose backoff would not leave time is not made. docs/errors.md lists every failure.
 
 use crate::aws::dpop::{random_bytes, DpopKey};
-use crate::aws::endpoint::{resolve, Endpoint, EndpointSettings};
+use crate::aws::endpoint::{resolve, sso_base, Endpoint, EndpointSettings, SsoService};
 use crate::aws::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::aws::query::{Action, QueryRequest, Service, CONTENT_TYPE};
 use crate::aws::signin::{parse_token_response, token_url, uuid4, TokenOutput};
 use crate::aws::sigv4;
+use crate::aws::sso_oidc::parse_error;
+use crate::aws::sso_portal::BEARER_HEADER;
 use crate::credentials::Credentials;
 use crate::error::{AwsError, Error, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -458,6 +460,78 @@ impl Client {
             started.elapsed().as_millis()
         ));
         parse_token_response(resp.status, &resp.body)
+    }
+
+    /// One call to IAM Identity Center's `service` in `sso_region`: a JSON POST of
+    /// `body` to OIDC, or a GET (`body` `None`) / POST to the portal with `bearer` in
+    /// [`crate::aws::sso_portal::BEARER_HEADER`]; no SigV4. The 2xx body, or the error
+    /// as [`crate::aws::sso_oidc::parse_error`] reads it. A request that never left is
+    /// retried; a GET also after HTTP 5xx/429 or a lost connection; a POST that may have
+    /// arrived never (an authorization code or refresh token is spent by it).
+    pub fn sso_call(
+        &self,
+        service: SsoService,
+        sso_region: &str,
+        action: &str,
+        path_and_query: &str,
+        body: Option<&str>,
+        bearer: Option<&str>,
+    ) -> Result<String> {
+        let base = sso_base(service, &self.endpoints, sso_region)?;
+        let url = format!("{base}{path_and_query}");
+        let name = match service {
+            SsoService::Oidc => "sso-oauth",
+            SsoService::Portal => "sso",
+        };
+        let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        if let Some(token) = bearer {
+            headers.push((BEARER_HEADER.to_string(), token.to_string()));
+        }
+        let post = body.is_some() || service == SsoService::Oidc || action == "Logout";
+        let req = HttpRequest {
+            url: url.clone(),
+            headers,
+            body: body.unwrap_or_default().to_string(),
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let left = self.deadline.left();
+            let result = if post {
+                self.transport.post(&req, left)
+            } else {
+                self.transport.get_with_headers(&req, left)
+            };
+            self.deadline.charge(started);
+            let retry = match &result {
+                Err(e) => e.never_sent() || (!post && matches!(e, TransportError::Lost(_))),
+                Ok(r) => !post && (r.status >= 500 || r.status == 429),
+            };
+            if retry && attempt < self.attempts && left > self.backoff * attempt {
+                self.trace(format_args!("retrying {name} {action}"));
+                std::thread::sleep(self.backoff * attempt + jitter(self.backoff));
+                continue;
+            }
+            let resp = result.map_err(|e| transport_error(action, &url, &e, attempt))?;
+            self.trace(format_args!(
+                "{} {} {name} {action} -> {} in {} ms",
+                if post { "POST" } else { "GET" },
+                crate::aws::url::redact_url(&url),
+                resp.status,
+                started.elapsed().as_millis()
+            ));
+            if (200..300).contains(&resp.status) {
+                return Ok(resp.body);
+            }
+            return Err(parse_error(
+                name,
+                action,
+                resp.status,
+                resp.error_type.as_deref(),
+                &resp.body,
+            ));
+        }
     }
 
     /// The base URL of the federation endpoint (`console`) for this run's endpoints.

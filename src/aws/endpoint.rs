@@ -38,6 +38,10 @@ pub struct EndpointSettings {
     pub url_iam: Option<String>,
     /// AWS_ENDPOINT_URL_SIGNIN (the AWS Sign-In service of `login`).
     pub url_signin: Option<String>,
+    /// AWS_ENDPOINT_URL_SSO_OIDC (IAM Identity Center's OIDC service).
+    pub url_sso_oidc: Option<String>,
+    /// AWS_ENDPOINT_URL_SSO (IAM Identity Center's portal).
+    pub url_sso: Option<String>,
     /// AWS_ENDPOINT_URL.
     pub url_all: Option<String>,
     /// Profile `endpoint_url`.
@@ -202,6 +206,65 @@ pub fn signin_base(s: &EndpointSettings) -> Result<String> {
         Partition::Aws => format!("https://{r}.signin.aws.amazon.com"),
         Partition::China => format!("https://{r}.signin.amazonaws.cn"),
         Partition::GovCloud => format!("https://{r}.signin.amazonaws-us-gov.com"),
+    })
+}
+
+/// The two IAM Identity Center services: OIDC (sign-in, tokens) and the portal (role
+/// credentials, accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsoService {
+    Oidc,
+    Portal,
+}
+
+/// The base URL (no trailing slash) of IAM Identity Center's `service` in `sso_region`
+/// (the profile's or sso-session's, not the profile's `region`): its own variable
+/// (AWS_ENDPOINT_URL_SSO_OIDC, AWS_ENDPOINT_URL_SSO), AWS_ENDPOINT_URL or the
+/// profile's `endpoint_url` verbatim, else `https://oidc.{region}.{suffix}` and
+/// `https://portal.sso.{region}.{suffix}` of the region's partition.
+///
+/// ```
+/// use aws_session::aws::endpoint::{sso_base, EndpointSettings, SsoService};
+/// let mut s = EndpointSettings::default();
+/// assert_eq!(sso_base(SsoService::Oidc, &s, "eu-west-1").unwrap(), "https://oidc.eu-west-1.amazonaws.com");
+/// assert_eq!(sso_base(SsoService::Portal, &s, "cn-north-1").unwrap(), "https://portal.sso.cn-north-1.amazonaws.com.cn");
+/// s.url_sso = Some("http://127.0.0.1:5000/".into());
+/// assert_eq!(sso_base(SsoService::Portal, &s, "eu-west-1").unwrap(), "http://127.0.0.1:5000");
+/// ```
+pub fn sso_base(service: SsoService, s: &EndpointSettings, sso_region: &str) -> Result<String> {
+    let specific = match service {
+        SsoService::Oidc => (s.url_sso_oidc.as_deref(), "AWS_ENDPOINT_URL_SSO_OIDC"),
+        SsoService::Portal => (s.url_sso.as_deref(), "AWS_ENDPOINT_URL_SSO"),
+    };
+    let over = [
+        specific,
+        (s.url_all.as_deref(), "AWS_ENDPOINT_URL"),
+        (s.url_profile.as_deref(), "the profile's endpoint_url"),
+    ]
+    .into_iter()
+    .find_map(|(u, name)| u.filter(|u| !u.is_empty()).map(|u| (u, name)));
+    if let Some((url, name)) = over {
+        split_url(url, name)?;
+        return Ok(url.trim_end_matches('/').to_string());
+    }
+    let r = sso_region;
+    if r.is_empty()
+        || !r
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(Error::Config(format!(
+            "sso_region \"{}\" is not a region name (e.g. us-east-1): fix sso_region in the profile or its sso-session",
+            r.chars().take(40).collect::<String>()
+        )));
+    }
+    let suffix = match partition(Some(r)) {
+        Partition::China => "amazonaws.com.cn",
+        Partition::Aws | Partition::GovCloud => "amazonaws.com",
+    };
+    Ok(match service {
+        SsoService::Oidc => format!("https://oidc.{r}.{suffix}"),
+        SsoService::Portal => format!("https://portal.sso.{r}.{suffix}"),
     })
 }
 

@@ -36,6 +36,8 @@ pub struct HttpResponse {
     pub status: u16,
     /// The `Date` header, used to tell the user how far off the local clock is.
     pub date: Option<String>,
+    /// The `x-amzn-ErrorType` header of a JSON service's error (IAM Identity Center).
+    pub error_type: Option<String>,
     pub body: String,
 }
 
@@ -362,24 +364,61 @@ impl Transport {
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
-        let mut response = builder
+        let response = builder
             .send(req.body.as_str())
             .map_err(|e| self.map_error(e, &req.url, time_left))?;
+        self.read_response(response, &req.url, time_left)
+    }
+
+    /// GET `req.url` with `req.headers` (no body), as [`Transport::post`] otherwise: the
+    /// IAM Identity Center portal's calls are GETs.
+    pub fn get_with_headers(
+        &self,
+        req: &HttpRequest,
+        time_left: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let mut builder = self
+            .agent
+            .get(&req.url)
+            .config()
+            .timeout_global(Some(time_left))
+            .timeout_connect(Some(self.timeouts.connect.min(time_left)))
+            .build();
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let response = builder
+            .call()
+            .map_err(|e| self.map_error(e, &req.url, time_left))?;
+        self.read_response(response, &req.url, time_left)
+    }
+
+    fn read_response(
+        &self,
+        mut response: ureq::http::Response<ureq::Body>,
+        url: &str,
+        time_left: Duration,
+    ) -> Result<HttpResponse, TransportError> {
         let status = response.status().as_u16();
-        let date = response
-            .headers()
-            .get("date")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let date = header("date");
+        let error_type = header("x-amzn-errortype");
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|e| self.map_error(e, &req.url, time_left))?;
+            .map_err(|e| self.map_error(e, url, time_left))?;
         Ok(HttpResponse {
             status,
             date,
+            error_type,
             body: String::from_utf8_lossy(&body).into_owned(),
         })
     }
@@ -419,6 +458,7 @@ impl Transport {
         Ok(HttpResponse {
             status,
             date,
+            error_type: None,
             body: String::from_utf8_lossy(&body).into_owned(),
         })
     }

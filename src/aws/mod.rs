@@ -4,9 +4,10 @@
 //! meet. [`credential_server`] is the other side: the container credentials endpoint
 //! that `--server` serves to the SDKs on loopback; [`callback`] the one-shot loopback
 //! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
-//! [`signin`] (pure) and [`dpop`] (its key and proofs); [`url`] splits and redacts URLs
-//! for both `endpoint` and `http`; the federation endpoint of `console` is
-//! [`federation`] (pure).
+//! [`signin`] (pure) and [`dpop`] (its key and proofs); IAM Identity Center's is
+//! [`sso_oidc`] (sign-in and tokens) and [`sso_portal`] (role credentials), both pure;
+//! [`url`] splits and redacts URLs for both `endpoint` and `http`; the federation
+//! endpoint of `console` is [`federation`] (pure).
 
 pub mod advice;
 pub mod callback;
@@ -20,6 +21,8 @@ pub mod iam;
 pub mod query;
 pub mod signin;
 pub mod sigv4;
+pub mod sso_oidc;
+pub mod sso_portal;
 pub mod sts;
 pub mod url;
 pub mod xml;

@@ -106,3 +106,30 @@ pub fn role_session_key(
     }
     k.finish()
 }
+
+/// The key of the role credentials an IAM Identity Center sign-in (`identity`: its
+/// sso-session name, else its start URL, with `start_url`) gets for `role_name` in
+/// `account_id` from the portal at `region`. The token is not part of it: a refresh
+/// changes the token, not the credentials already had.
+///
+/// ```
+/// use aws_session::cache::sso_role_key;
+/// let a = sso_role_key("corp", "https://d-1.awsapps.com/start", "us-east-1", "111111111111", "Admin");
+/// assert_eq!(a.len(), 64);
+/// assert_ne!(a, sso_role_key("corp", "https://d-1.awsapps.com/start", "us-east-1", "111111111111", "ReadOnly"));
+/// ```
+pub fn sso_role_key(
+    identity: &str,
+    start_url: &str,
+    region: &str,
+    account_id: &str,
+    role_name: &str,
+) -> String {
+    KeyBuilder::new("sso-role")
+        .field(identity)
+        .field(start_url)
+        .field(region)
+        .field(account_id)
+        .field(role_name)
+        .finish()
+}

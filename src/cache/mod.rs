@@ -40,10 +40,11 @@ use time::OffsetDateTime;
 
 mod entry;
 mod key;
+pub mod sso_token;
 mod store;
 
 pub use entry::{Entry, EntryKind};
-pub use key::{mfa_session_key, role_session_key, RoleKeyPart};
+pub use key::{mfa_session_key, role_session_key, sso_role_key, RoleKeyPart};
 pub use store::{is_key, Cache, CacheLock, Lookup};
 
 /// A cached session is used only while it has more than this many seconds left.

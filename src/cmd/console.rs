@@ -199,7 +199,9 @@ fn shell_session(args: &Args, opts: &Options, env: &Env) -> Result<Option<ForCon
 /// The credentials `ctx`'s profile gives the console (see the module docs).
 fn credentials_for(ctx: &Context, duration: Option<u32>) -> Result<ForConsole> {
     let source = &ctx.plan.source;
-    let login = matches!(source.origin, Origin::Login { .. });
+    // A sign-in's credentials (login_session; IAM Identity Center's role credentials)
+    // are had when the session is made: temporary, and a role is chained on them.
+    let login = matches!(source.origin, Origin::Login { .. } | Origin::Sso(_));
     let temporary = login || source.credentials.session_token.is_some();
     if let Some(roles) = &ctx.plan.roles {
         return role_session(ctx, roles, duration, temporary);
@@ -212,7 +214,16 @@ fn credentials_for(ctx: &Context, duration: Option<u32>) -> Result<ForConsole> {
             .to_string();
         // A sign-in's credentials are read (and renewed) by the session's making; other
         // temporary keys are used as they are.
-        let (creds, what) = if login {
+        let (creds, what) = if let Origin::Sso(_) = source.origin {
+            // IAM Identity Center's role credentials are a role session.
+            let est = ctx.establish()?;
+            return Ok(ForConsole {
+                creds: est.session.credentials,
+                kind: Credential::Unknown,
+                arn: None,
+                instead: "check that the IAM Identity Center role may use the console".into(),
+            });
+        } else if login {
             (
                 ctx.establish()?.session.credentials,
                 "a sign-in's (login_session)",

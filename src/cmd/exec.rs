@@ -89,7 +89,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let argv = &args.argv;
     if args.server {
         let ctx = serve::context(&opts.settings(), env)?;
-        let est = ctx.establish()?;
+        let est = super::sso_login::establish_or_sign_in(&ctx)?;
         let argv = argv.to_vec();
         return serve::run(ctx, est, move |changes| {
             let program = argv[0].to_string_lossy().into_owned();
@@ -97,7 +97,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         });
     }
     let ctx = Context::load(&opts.settings(), env)?;
-    let est = ctx.establish()?;
+    let est = super::sso_login::establish_or_sign_in(&ctx)?;
     let changes = ctx.child_environment(&est);
     Err(shell::exec(argv, &changes))
 }

@@ -22,7 +22,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fsutil::{write_atomic, AtSymlink};
 use crate::session::context::make_client;
-use crate::session::{self, source::login};
+use crate::session::{self, source::login, source::sso};
 use crate::shell;
 use crate::timefmt::iso8601_utc;
 use crate::tty::Terminal;
@@ -40,6 +40,11 @@ pub const SPEC: Spec = Spec {
         "credentials last 15 minutes and are renewed by aws-session for up to 12 hours;\n",
         "then sign in again. The token is kept where the AWS CLI v2 keeps it\n",
         "(~/.aws/login/cache, AWS_LOGIN_CACHE_DIRECTORY), so either tool can use it.\n",
+        "\n",
+        "On an IAM Identity Center profile (sso_session, or legacy sso_start_url) it\n",
+        "signs in there, as `aws sso login` does, into ~/.aws/sso/cache: in the browser\n",
+        "(authorization code with PKCE); --remote and legacy profiles use a device\n",
+        "code (open the printed URL on any device).\n",
         "\n",
         "Options:\n",
         "      --remote   no browser here (SSH): open the printed URL on any device and\n",
@@ -92,8 +97,6 @@ const OTHER_CREDENTIALS: &[(&str, &str)] = &[
     ("aws_access_key_id", "access keys"),
     ("role_arn", "a role (role_arn)"),
     ("credential_process", "credential_process"),
-    ("sso_session", "IAM Identity Center (SSO)"),
-    ("sso_account_id", "IAM Identity Center (SSO)"),
     ("web_identity_token_file", "web identity"),
 ];
 
@@ -122,6 +125,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         )
     })?;
     let timeout = login_timeout(env)?;
+    if profiles.get(name).is_some_and(sso::is_sso) {
+        let sso = sso::sso_profile(&profiles, name)?;
+        return super::sso_login::login(&sso, args.remote, timeout, env, &profiles);
+    }
     let endpoints = session::endpoint_settings(env, &profiles, profile);
     let client = make_client(env, endpoints)?;
     let base = client.signin_base()?;

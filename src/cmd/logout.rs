@@ -16,6 +16,8 @@ pub const SPEC: Spec = Spec {
         "Deletes the cached sign-in token of profile P's login_session, so no tool can\n",
         "renew its credentials. Credentials already handed out last until they expire\n",
         "(15 minutes at most). The profile keeps login_session: aws-session login signs in again.\n",
+        "On an IAM Identity Center profile: signs out there (Logout), deletes the token in\n",
+        "~/.aws/sso/cache and the role credentials cached from it.\n",
     ),
     options: &[],
     operands: "",
@@ -39,6 +41,10 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let name = opts.profile.as_ref().map_or("default", |(p, _)| p.as_str());
     if matches!(opts.profile, Some((_, Source::CommandLine))) && profiles.get(name).is_none() {
         return Err(source::profile_not_found(&profiles, name));
+    }
+    if profiles.get(name).is_some_and(source::sso::is_sso) {
+        let sso = source::sso::sso_profile(&profiles, name)?;
+        return super::sso_login::logout(&sso, env, &profiles);
     }
     let Some(session) = profiles
         .get(name)

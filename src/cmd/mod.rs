@@ -10,6 +10,8 @@
 pub mod args;
 pub mod format;
 pub mod help;
+/// IAM Identity Center's sign-in and sign-out, shared by login, logout, exec and shell.
+pub mod sso_login;
 
 pub mod clear;
 pub mod completions;
@@ -26,6 +28,7 @@ pub mod provision_mfa;
 pub mod refresh;
 pub mod rotate;
 pub mod shell;
+pub mod sso_profiles;
 pub mod status;
 pub mod suggest;
 
@@ -47,6 +50,7 @@ pub const COMMANDS: &[Spec] = &[
     provision_mfa::SPEC,
     login::SPEC,
     logout::SPEC,
+    sso_profiles::SPEC,
     console::SPEC,
     export::SPEC,
     credential_process::SPEC,

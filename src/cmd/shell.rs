@@ -83,7 +83,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     };
     if args.server {
         let ctx = serve::context(&opts.settings(), env)?;
-        let est = ctx.establish()?;
+        let est = super::sso_login::establish_or_sign_in(&ctx)?;
         return serve::run(ctx, est, |changes| {
             let (sh, changes, rc_dir) = prepare(changes.clone(), env, switches);
             let cmd = shell::shell_command(&sh, &changes, rc_dir.as_deref(), env.get("ZDOTDIR"));
@@ -91,7 +91,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         });
     }
     let ctx = Context::load(&opts.settings(), env)?;
-    let est = ctx.establish()?;
+    let est = super::sso_login::establish_or_sign_in(&ctx)?;
     let (sh, changes, rc_dir) = prepare(ctx.child_environment(&est), env, switches);
     Err(shell::exec_shell(
         &sh,

@@ -20,6 +20,7 @@ pub mod plan;
 pub mod roles;
 pub mod serve;
 pub mod source;
+pub mod sso_profile;
 
 pub use child_env::{
     child_environment, credential_changes, profile_changes, region_changes, session_changes,

@@ -2,7 +2,7 @@
 //! decided from the parsed profiles and an [`Env`] snapshot (pure: no I/O).
 
 use super::roles;
-use super::source::{env_source, source_credentials_for, Origin, SourceCredentials};
+use super::source::{env_source, source_credentials_for, sso, Origin, SourceCredentials};
 use crate::aws::endpoint::EndpointSettings;
 use crate::config::ProfileSet;
 use crate::credentials::Credentials;
@@ -59,19 +59,15 @@ pub fn plan_session_for(
     let indirect = profiles.get(name).is_some_and(roles::is_indirect);
     // With no profile chosen, keys in the environment win over the default profile.
     let env_wins = profile.is_none() && env_source(env).is_some();
-    let login = profiles.get(name).and_then(|p| {
-        let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
-        (!has("aws_access_key_id") && !has("aws_secret_access_key"))
-            .then(|| p.get("login_session").filter(|s| !s.is_empty()))
-            .flatten()
-    });
-    if let (Some(session), false, false) = (login, indirect, env_wins) {
-        return Ok(SessionPlan {
-            profile: name.to_string(),
-            source: SourceCredentials::login(name, session),
-            serial: None,
-            roles: None,
-        });
+    if !indirect && !env_wins {
+        if let Some(source) = signed_in_source(profiles, name)? {
+            return Ok(SessionPlan {
+                profile: name.to_string(),
+                source,
+                serial: None,
+                roles: None,
+            });
+        }
     }
     if !indirect || env_wins {
         let source = source_credentials_for(env, profiles, choice)?;
@@ -95,9 +91,14 @@ pub fn plan_session_for(
         }
         e => e,
     })?;
-    if let roles::Base::Login { profile, session } = &plan.base {
-        // A role assumed with a sign-in's credentials: no MFA code involved.
-        let source = SourceCredentials::login(profile, session);
+    // A role assumed with a sign-in's credentials (AWS Sign-In, IAM Identity Center):
+    // no MFA code involved.
+    let signed_in = match &plan.base {
+        roles::Base::Login { profile, session } => Some(SourceCredentials::login(profile, session)),
+        roles::Base::Sso(sso) => Some(SourceCredentials::sso((**sso).clone())),
+        _ => None,
+    };
+    if let Some(source) = signed_in {
         plan.mfa_serial = None;
         let roles = (!plan.steps.is_empty()).then_some(plan);
         return Ok(SessionPlan {
@@ -108,6 +109,7 @@ pub fn plan_session_for(
         });
     }
     let source = match &plan.base {
+        roles::Base::Sso(sso) => SourceCredentials::sso((**sso).clone()),
         roles::Base::Keys {
             profile,
             credentials,
@@ -149,6 +151,27 @@ pub fn plan_session_for(
     })
 }
 
+/// The sign-in profile `name` (no role of its own) gets its credentials from: IAM
+/// Identity Center (`sso_session`, `sso_start_url`), or, when it has no keys,
+/// `login_session`; `None` for any other profile.
+fn signed_in_source(profiles: &ProfileSet, name: &str) -> Result<Option<SourceCredentials>> {
+    let Some(p) = profiles.get(name) else {
+        return Ok(None);
+    };
+    if sso::is_sso(p) {
+        return Ok(Some(SourceCredentials::sso(sso::sso_profile(
+            profiles, name,
+        )?)));
+    }
+    let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
+    if has("aws_access_key_id") || has("aws_secret_access_key") {
+        return Ok(None);
+    }
+    Ok(p.get("login_session")
+        .filter(|s| !s.is_empty())
+        .map(|s| SourceCredentials::login(name, s)))
+}
+
 /// Endpoint settings from the environment and the profile.
 pub fn endpoint_settings(
     env: &Env,
@@ -174,6 +197,8 @@ pub fn endpoint_settings(
         url_sts: env.get("AWS_ENDPOINT_URL_STS").map(str::to_string),
         url_iam: env.get("AWS_ENDPOINT_URL_IAM").map(str::to_string),
         url_signin: env.get("AWS_ENDPOINT_URL_SIGNIN").map(str::to_string),
+        url_sso_oidc: env.get("AWS_ENDPOINT_URL_SSO_OIDC").map(str::to_string),
+        url_sso: env.get("AWS_ENDPOINT_URL_SSO").map(str::to_string),
         url_all: env.get("AWS_ENDPOINT_URL").map(str::to_string),
         url_profile: from_profile("endpoint_url"),
     }

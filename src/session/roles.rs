@@ -14,13 +14,15 @@
 //! here), except one that is aws-session itself (a profile `P` configured as
 //! `credential_process = aws-session credential-process --profile P` would call
 //! itself), and a profile without `role_arn` whose keys live in
-//! another profile may name it with `source_profile`. SSO, web identity, instance and
-//! container credentials are refused as not supported, with the reason.
+//! another profile may name it with `source_profile`; an IAM Identity Center profile is
+//! a base of its own ([`Base::Sso`]). Web identity, instance and container credentials
+//! are refused as not supported, with the reason.
 //!
 //! [`schedule`] then applies AWS's role-chaining rule: a role assumed with temporary
 //! credentials lasts one hour at most, so a longer first role is assumed from the
 //! long-term keys with the MFA code itself instead of riding on the MFA session.
 
+use super::sso_profile::{self as sso, SsoProfile};
 use crate::config::{Profile, ProfileSet};
 use crate::credentials::Credentials;
 use crate::error::capped_list;
@@ -69,6 +71,9 @@ pub enum Base {
         profile: String,
         command: String,
     },
+    /// IAM Identity Center (`sso_session`, `sso_start_url`): the role credentials of
+    /// the profile's sign-in.
+    Sso(Box<SsoProfile>),
     /// `login_session`: the credentials of a sign-in (`aws-session login`).
     Login {
         /// The profile that names it.
@@ -246,6 +251,10 @@ pub fn resolve(profiles: &ProfileSet, selected: &str) -> Result<Plan, RoleError>
                 Next::Named(next) => name = next,
                 Next::CredentialSource(source) => break named_source(profile, &source)?,
             }
+        } else if sso::is_sso(profile) && value(profile, "web_identity_token_file").is_none() {
+            break Base::Sso(Box::new(
+                sso::resolve(profiles, profile).map_err(RoleError::Invalid)?,
+            ));
         } else {
             match base_of(profile) {
                 Ok(Some(base)) => break base,
@@ -385,36 +394,21 @@ fn process_base(profile: &Profile) -> Option<Result<Base, RoleError>> {
     })
 }
 
-/// SSO and web identity profiles are refused, naming what they ask for.
+/// Web identity profiles are refused, naming what they ask for.
 ///
 /// ```
 /// use aws_session::config::{merge, parse, FileKind};
-/// let set = merge(Some(parse("[profile s]\nsso_session = corp\n", FileKind::Config, "c")?), None);
+/// let set = merge(Some(parse("[profile s]\nweb_identity_token_file = /t\n", FileKind::Config, "c")?), None);
 /// let e = aws_session::session::roles::unsupported_features(set.get("s").unwrap()).unwrap_err();
-/// assert!(e.to_string().contains("SSO (sso_session, sso_start_url)"), "{e}");
+/// assert!(e.to_string().contains("web identity"), "{e}");
 /// # Ok::<(), aws_session::config::ConfigError>(())
 /// ```
 pub fn unsupported_features(profile: &Profile) -> Result<(), RoleError> {
-    let unsupported = |feature: &str| RoleError::Unsupported {
-        profile: profile.name().to_string(),
-        feature: feature.to_string(),
-    };
     if value(profile, "web_identity_token_file").is_some() {
-        return Err(unsupported(
-            "web identity (web_identity_token_file, AssumeRoleWithWebIdentity)",
-        ));
-    }
-    let sso = [
-        "sso_session",
-        "sso_start_url",
-        "sso_account_id",
-        "sso_role_name",
-        "sso_region",
-    ];
-    if sso.iter().any(|k| value(profile, k).is_some()) {
-        return Err(unsupported(
-            "IAM Identity Center / SSO (sso_session, sso_start_url)",
-        ));
+        return Err(RoleError::Unsupported {
+            profile: profile.name().to_string(),
+            feature: "web identity (web_identity_token_file, AssumeRoleWithWebIdentity)".into(),
+        });
     }
     Ok(())
 }

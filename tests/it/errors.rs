@@ -586,10 +586,11 @@ fn config_no_credentials_anywhere() {
 }
 
 #[test]
-fn config_sso_profile_is_not_supported() {
+fn config_sso_profile_without_a_sign_in_says_to_log_in() {
     let sb = Sandbox::new();
     sb.write_config(
-        "[profile sso]\nsso_start_url = https://portal.example/start\nsso_region = us-east-1\n",
+        "[profile sso]\nsso_start_url = https://portal.example/start\nsso_region = us-east-1\n\
+         sso_account_id = 123456789012\nsso_role_name = Admin\n",
     );
     let out = bin(&sb, &dead_endpoint())
         .args(["--profile", "sso", "--code", "123456", "exec", "true"])
@@ -599,9 +600,8 @@ fn config_sso_profile_is_not_supported() {
         &out,
         2,
         &[
-            "profile `sso`",
-            "SSO (sso_session, sso_start_url)",
-            "not support",
+            "profile \"sso\" is not signed in to IAM Identity Center",
+            "run aws-session --profile sso login",
         ],
     );
     assert!(!err.contains("has no keys"), "{err}");
@@ -1739,6 +1739,7 @@ fn every_row_of_the_table_names_a_test_here() {
         include_str!("keys.rs"),
         include_str!("latency.rs"),
         include_str!("login.rs"),
+        include_str!("sso.rs"),
         include_str!("console.rs"),
         include_str!("listeners.rs"),
         include_str!("hardening_faults.rs"),

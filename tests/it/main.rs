@@ -26,5 +26,6 @@ mod roles_cache;
 mod sdk_interop;
 mod server;
 mod shell_integration;
+mod sso;
 mod try_local;
 mod xml_fixtures;

@@ -271,3 +271,63 @@ fn split_stdout_finds_every_handed_out_secret() {
     let caught = std::panic::catch_unwind(|| assert_clean("x", "a hidden b", &secrets));
     assert!(caught.is_err(), "a secret must be found");
 }
+
+/// Every IAM Identity Center secret in `~/.aws/sso/cache`: access and refresh tokens,
+/// client secrets.
+fn sso_secrets(sb: &Sandbox, into: &mut BTreeSet<String>) {
+    let dir = sb.home.path().join(".aws/sso/cache");
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        for k in ["accessToken", "refreshToken", "clientSecret"] {
+            if let Some(s) = v[k].as_str() {
+                into.insert(s.to_string());
+            }
+        }
+    }
+}
+
+#[test]
+fn sso_tokens_and_client_secrets_with_debug() {
+    let (peer, role) = crate::sso::sso_peer();
+    let sb = Sandbox::new();
+    crate::sso::sso_config(&sb, &role);
+    let browser = crate::sso::fake_browser(&sb, "loc");
+    let mut secrets = BTreeSet::new();
+    let mut outputs = Vec::new();
+    let mut run = |args: &[&str], secrets: &mut BTreeSet<String>| {
+        let out = sb
+            .command(&peer)
+            .env("BROWSER", &browser)
+            .args(["--debug", "--profile", "dev"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        sso_secrets(&sb, secrets);
+        outputs.push((args.join(" "), out));
+    };
+    run(&["login"], &mut secrets);
+    run(&["exec", "aws", "sts", "get-caller-identity"], &mut secrets);
+    run(&["sso-profiles"], &mut secrets);
+    // A refresh: the token made to look nearly expired, the cached role keys gone.
+    let path = crate::sso::token_path(&sb, "corp");
+    let mut token = crate::sso::read_token(&sb);
+    token["expiresAt"] = serde_json::json!("2001-01-01T00:00:00Z");
+    std::fs::write(&path, token.to_string()).unwrap();
+    std::fs::remove_dir_all(sb.home.path().join(".cache/aws-session")).unwrap();
+    run(&["credential-process"], &mut secrets);
+    run(&["export"], &mut secrets);
+    sso_secrets(&sb, &mut secrets);
+    run(&["logout"], &mut secrets);
+    assert!(secrets.len() >= 5, "{} secrets", secrets.len());
+    for (what, out) in &outputs {
+        let (o, e) = text(out);
+        assert_clean(&format!("{what} stdout"), &o, &secrets);
+        assert_clean(&format!("{what} stderr"), &e, &secrets);
+    }
+}

@@ -596,6 +596,7 @@ const CMD_SHARED: &[&str] = &[
     "cmd/help.rs",
     "cmd/format.rs",
     "cmd/suggest.rs",
+    "cmd/sso_login.rs",
 ];
 
 /// A command file imports no other command (what commands share lives in

@@ -856,7 +856,7 @@ fn usage_errors_of_completions_come_before_any_request_or_prompt() {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn sso_and_web_identity_profiles_are_not_supported_in_one_line_naming_the_feature() {
+fn signed_out_sso_and_web_identity_profiles_say_what_to_do_in_one_line() {
     let sb = Sandbox::new();
     let token = sb.home.path().join("web-identity-token");
     fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln").expect("write the token file");
@@ -873,8 +873,12 @@ fn sso_and_web_identity_profiles_are_not_supported_in_one_line_naming_the_featur
     ));
     let mut failures = Vec::new();
     for (profile, feature, words) in [
-        ("sso", "SSO (sso_start_url)", &["sso"][..]),
-        ("ssosession", "SSO (sso_session)", &["sso"][..]),
+        ("sso", "SSO (sso_start_url)", &["--profile sso login"][..]),
+        (
+            "ssosession",
+            "SSO (sso_session)",
+            &["--profile ssosession login"][..],
+        ),
         (
             "webid",
             "web identity",
@@ -892,14 +896,19 @@ fn sso_and_web_identity_profiles_are_not_supported_in_one_line_naming_the_featur
             let err = stderr(&out);
             let lower = err.to_lowercase();
             let shown = format!("aws-session {}", args.join(" "));
+            let want = if profile == "webid" {
+                "not support"
+            } else {
+                "is not signed in to iam identity center"
+            };
             if out.status.code() != Some(2)
                 || err.trim_end().lines().count() != 1
-                || !lower.contains("not support")
+                || !lower.contains(want)
                 || !words.iter().any(|w| lower.contains(w))
                 || lower.contains("has no keys")
             {
                 failures.push(format!(
-                    "{shown}: want exit 2 and one line naming {feature} as \"not supported\" \
+                    "{shown}: want exit 2 and one line about {feature} saying \"{want}\" \
                      (not \"has no keys\"), got exit {:?}, stderr {err:?}",
                     out.status.code()
                 ));

@@ -95,6 +95,11 @@ What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
      To tell it whether a role session may carry a SessionDuration, each role session
      records whether it was assumed with temporary credentials ("chained" in
      GET /_peer/sessions).
+  10. IAM Identity Center (tests/peer/sso_peer.py): the OIDC service (RegisterClient,
+      StartDeviceAuthorization, CreateToken, /authorize) and the portal
+      (GetRoleCredentials, ListAccounts, ListAccountRoles, Logout), with its control
+      endpoints under /_peer/sso/; GetRoleCredentials gives real assumed-role keys of a
+      role made with POST /_peer/roles.
   6. A role made with "require_mfa" is assumed only with MFA, as AWS evaluates
      aws:MultiFactorAuthPresent in a trust policy: the AssumeRole call carries a valid
      SerialNumber + TokenCode, or it is signed with credentials that carry MFA context
@@ -107,6 +112,7 @@ What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
 from __future__ import annotations
 
 import base64
+import calendar
 import datetime
 import email.utils
 import hashlib
@@ -137,6 +143,7 @@ PARTITION = "aws"
 
 from federation_peer import FederationPeer  # noqa: E402
 from signin_peer import SigninPeer  # noqa: E402
+from sso_peer import SsoPeer  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
@@ -1050,6 +1057,32 @@ FEDERATION = FederationPeer()
 SIGNIN = SigninPeer(issue_signin_keys, lambda name: f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/{name}")
 
 
+def issue_sso_role(account_id: str, role_name: str, seconds: int) -> dict[str, Any]:
+    """GetRoleCredentials' keys: an assumed-role session of role `role_name` of the IAM
+    peer (its one account, whatever account IAM Identity Center lists), which moto
+    accepts with its signature checks like any AssumeRole credentials."""
+    role_arn = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/{role_name}"
+    with LOCK:
+        iam_backend().get_role_by_arn(role_arn)  # the role must exist
+        role = sts_backends[ACCOUNT_ID][PARTITION].assume_role(
+            region_name="us-east-1",
+            role_session_name="sso-user",
+            role_arn=role_arn,
+            policy=None,
+            duration=seconds,
+            external_id=None,
+        )
+    return {
+        "accessKeyId": role.access_key_id,
+        "secretAccessKey": role.secret_access_key,
+        "sessionToken": role.session_token,
+        "expiration": calendar.timegm(role.expiration.timetuple()) * 1000,
+    }
+
+
+SSO = SsoPeer(issue_sso_role)
+
+
 def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
     try:
         data = json.loads(body) if body.strip() else {}
@@ -1057,6 +1090,8 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
             raise ValueError("the body must be a JSON object")
         if path.startswith("/_peer/signin/"):
             return SIGNIN.control(method, path, data)
+        if path.startswith("/_peer/sso/"):
+            return SSO.control(method, path, data)
         if path.startswith("/_peer/federation/"):
             return FEDERATION.control(method, path, data)
         if (method, path) == ("POST", "/_peer/users"):
@@ -1150,6 +1185,8 @@ class PeerApp:
             return respond(start_response, status, "application/json", json.dumps(payload))
         if path.startswith("/v1/"):
             return SIGNIN.handle(environ, body, start_response)
+        if SSO.handles(environ["REQUEST_METHOD"], path):
+            return SSO.handle(environ, body, start_response)
         if path == "/federation":
             return FEDERATION.handle(environ, start_response)
         if path.startswith("/moto-api/"):
@@ -1189,6 +1226,19 @@ class PeerApp:
         if injected is not None:
             return respond(record_status, 403, "text/xml", injected.description)
         return self.moto(environ, record_status)
+
+
+class PeerRequestHandler(MotoRequestHandler):
+    """moto's handler, keeping IAM Identity Center's bearer header: werkzeug drops
+    every header with an underscore from the WSGI environ, and the portal's header is
+    `x-amz-sso_bearer_token`."""
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        token = self.headers.get("x-amz-sso_bearer_token")
+        if token is not None:
+            environ["HTTP_X_AMZ_SSO_BEARER_TOKEN"] = token
+        return environ
 
 
 def read_body(environ: dict[str, Any]) -> bytes:

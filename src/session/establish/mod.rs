@@ -130,6 +130,11 @@ pub fn establish(
         run.unlock();
         return result;
     }
+    if let Origin::Sso(sso) = &plan.source.origin {
+        let result = run.sso(sso);
+        run.unlock();
+        return result;
+    }
     let result = match &plan.roles {
         None => {
             let serial = plan.serial.as_ref().map(|(s, from)| {
@@ -384,12 +389,28 @@ impl Run<'_> {
                 login_until: login.horizon,
             });
         };
+        let (session, role) = self.chain(roles, login.session)?;
+        Ok(Established {
+            session,
+            mfa_serial: None,
+            role,
+            from_cache: false,
+            login_until: None,
+        })
+    }
+
+    /// The plan's roles assumed, in order, starting from `current` (credentials had
+    /// without an MFA code; the role sessions are not cached).
+    fn chain(
+        &self,
+        roles: &roles::Plan,
+        mut current: SessionCredentials,
+    ) -> Result<(SessionCredentials, Option<AssumedRole>)> {
         let schedule = roles::schedule(
             roles,
             self.rt.duration.map(|d| (d, self.rt.duration_name)),
             true,
         )?;
-        let mut current = login.session;
         let mut role = None;
         for (step, d) in roles.steps.iter().zip(&schedule.durations) {
             let (next, user) = self.assume(step, *d, &current.credentials, None)?;
@@ -399,8 +420,66 @@ impl Run<'_> {
                 assumed_role_arn: user.arn,
             });
         }
+        Ok((current, role))
+    }
+
+    /// The role credentials of an IAM Identity Center sign-in (cached like sessions,
+    /// under the cache lock: parallel runs make one token refresh and one
+    /// GetRoleCredentials between them), then the plan's roles assumed with them.
+    fn sso(&self, sso: &super::source::sso::SsoProfile) -> Result<Established> {
+        let (account, role_name) = sso.role()?;
+        let key = cache::sso_role_key(
+            sso.identity(),
+            &sso.start_url,
+            &sso.region,
+            account,
+            role_name,
+        );
+        let read = match self.rt.reads {
+            CacheReads::All => true,
+            CacheReads::AllButFinal => self.plan.roles.is_some(),
+            CacheReads::Nothing => false,
+        };
+        let cached = if read { self.lookup(&key) } else { None };
+        let (session, from_cache) = match cached {
+            Some(e) => (e.session, true),
+            None => {
+                let token = super::source::sso::fresh_token(self.rt.client, self.rt.env, sso)?;
+                let session = super::source::sso::role_credentials(self.rt.client, sso, &token)?;
+                self.debug(format_args!(
+                    "sso: role credentials {} of {role_name} in {account} until {}",
+                    session.credentials.access_key_id,
+                    iso8601_utc(session.expiration)
+                ));
+                let role_arn = format!("arn:aws:iam::{account}:role/{role_name}");
+                self.store(
+                    &key,
+                    &Entry {
+                        kind: EntryKind::Role,
+                        profile: sso.profile.clone(),
+                        source_profile: Some(sso.profile.clone()),
+                        source_access_key_id: format!("sso:{}", sso.identity()),
+                        mfa_serial: None,
+                        role_arn: Some(role_arn),
+                        assumed_role_arn: None,
+                        session: session.clone(),
+                    },
+                );
+                (session, false)
+            }
+        };
+        let Some(roles) = &self.plan.roles else {
+            return Ok(Established {
+                session,
+                mfa_serial: None,
+                role: None,
+                from_cache,
+                login_until: None,
+            });
+        };
+        let (session, role) = self.chain(roles, session)?;
         Ok(Established {
-            session: current,
+            session,
             mfa_serial: None,
             role,
             from_cache: false,

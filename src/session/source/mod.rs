@@ -13,6 +13,7 @@ pub mod environment;
 pub mod login;
 pub mod process;
 pub mod profile;
+pub mod sso;
 
 pub use environment::env_source;
 
@@ -48,6 +49,7 @@ pub const KINDS: &[&Kind] = &[
     &profile::KIND,
     &process::KIND,
     &login::KIND,
+    &sso::KIND,
 ];
 
 /// Whether `key` is a setting that gives credentials: a key source's or a role's.
@@ -71,6 +73,10 @@ pub enum Origin {
     /// read from the sign-in token when the session is established, and
     /// [`SourceCredentials::credentials`] is empty.
     Login { profile: String, session: String },
+    /// An IAM Identity Center profile: the role credentials are had from its sign-in's
+    /// token when the session is established, and [`SourceCredentials::credentials`]
+    /// is empty.
+    Sso(Box<sso::SsoProfile>),
 }
 
 impl Origin {
@@ -80,6 +86,7 @@ impl Origin {
             Origin::Profile(p)
             | Origin::Process { profile: p, .. }
             | Origin::Login { profile: p, .. } => Some(p),
+            Origin::Sso(s) => Some(&s.profile),
             Origin::Environment | Origin::ParentStash => None,
         }
     }
@@ -91,6 +98,7 @@ impl Origin {
             Origin::Profile(_) => &profile::KIND,
             Origin::Process { .. } => &process::KIND,
             Origin::Login { .. } => &login::KIND,
+            Origin::Sso(_) => &sso::KIND,
         }
     }
 
@@ -106,6 +114,11 @@ impl Origin {
             Origin::Login { profile, session } => {
                 format!("the sign-in of {session} (profile \"{profile}\")")
             }
+            Origin::Sso(sso) => format!(
+                "the IAM Identity Center sign-in {} (profile \"{}\")",
+                sso.identity(),
+                sso.profile
+            ),
         }
     }
 
@@ -133,6 +146,16 @@ impl SourceCredentials {
                 profile: profile.to_string(),
                 session: session.to_string(),
             },
+        }
+    }
+}
+
+impl SourceCredentials {
+    /// The IAM Identity Center sign-in of `sso`.
+    pub fn sso(sso: sso::SsoProfile) -> SourceCredentials {
+        SourceCredentials {
+            credentials: Credentials::long_term("", ""),
+            origin: Origin::Sso(Box::new(sso)),
         }
     }
 }

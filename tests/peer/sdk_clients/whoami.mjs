@@ -7,6 +7,8 @@
 //   node whoami.mjs chain            fromNodeProviderChain()
 //   node whoami.mjs process [NAME]   fromProcess({ profile: NAME }) (NAME absent: the
 //                                    SDK's choice, AWS_PROFILE or "default")
+//   node whoami.mjs sso NAME         fromSSO({ profile: NAME }): the IAM Identity Center
+//                                    token in ~/.aws/sso/cache, GetRoleCredentials
 //
 // The endpoint is the SDK's own choice too: AWS_ENDPOINT_URL, as the tests set it.
 // The SDK comes from $AWS_SESSION_TEST_NODE (else <repo>/.node), where
@@ -19,7 +21,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../.
 const nodeDir = process.env.AWS_SESSION_TEST_NODE || path.join(repo, ".node");
 const require = createRequire(path.join(nodeDir, "package.json"));
 const { STSClient, GetCallerIdentityCommand } = require("@aws-sdk/client-sts");
-const { fromProcess, fromNodeProviderChain } = require("@aws-sdk/credential-providers");
+const { fromProcess, fromNodeProviderChain, fromSSO } = require("@aws-sdk/credential-providers");
 
 const [mode = "default", profile] = process.argv.slice(2);
 const options = {};
@@ -27,8 +29,10 @@ if (mode === "chain") {
   options.credentials = fromNodeProviderChain();
 } else if (mode === "process") {
   options.credentials = fromProcess(profile ? { profile } : {});
+} else if (mode === "sso") {
+  options.credentials = fromSSO({ profile });
 } else if (mode !== "default") {
-  console.error(`whoami.mjs: unknown mode ${mode} (default, chain, process)`);
+  console.error(`whoami.mjs: unknown mode ${mode} (default, chain, process, sso)`);
   process.exit(2);
 }
 
