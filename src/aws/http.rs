@@ -378,6 +378,8 @@ impl Transport {
         time_left: Duration,
     ) -> Result<HttpResponse, TransportError> {
         let mut builder = self
+            .built()
+            .map_err(TransportError::Other)?
             .agent
             .get(&req.url)
             .config()

@@ -211,6 +211,11 @@ fn keys_origin(src: &SourceCredentials, env: &Env) -> String {
         Origin::Login { profile, .. } => format!(
             "the console sign-in of profile \"{profile}\" (login_session), renewed when a session is made"
         ),
+        Origin::Sso(sso) => format!(
+            "the IAM Identity Center sign-in {} (profile \"{}\"), role credentials made from its token",
+            sso.identity(),
+            sso.profile
+        ),
     }
 }
 
