@@ -978,12 +978,6 @@ def note_clock_skew(entry: dict[str, Any]) -> None:
         THIS_REQUEST.skew = CLOCK_SKEW.get(user, 0) if user else 0
 
 
-class PeerRequestHandler(MotoRequestHandler):
-    """moto's request handler with the Date header POST /_peer/clock asks for."""
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        moment = time.time() if timestamp is None else timestamp
-        return email.utils.formatdate(moment + getattr(THIS_REQUEST, "skew", 0), usegmt=True)
 
 
 # POST /_peer/fail: failures to inject, see the docstring.
@@ -1239,6 +1233,11 @@ class PeerRequestHandler(MotoRequestHandler):
         if token is not None:
             environ["HTTP_X_AMZ_SSO_BEARER_TOKEN"] = token
         return environ
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header POST /_peer/clock asks for."""
+        moment = time.time() if timestamp is None else timestamp
+        return email.utils.formatdate(moment + getattr(THIS_REQUEST, "skew", 0), usegmt=True)
 
 
 def read_body(environ: dict[str, Any]) -> bytes:
