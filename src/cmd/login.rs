@@ -110,6 +110,18 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             "no login token cache: HOME is not set; set HOME or AWS_LOGIN_CACHE_DIRECTORY".into(),
         )
     })?;
+    // A token written where others can write would be theirs to replace: refused before
+    // the browser opens, as reading one from there is.
+    if let Some(why) = cache_dir
+        .exists()
+        .then(|| crate::fsutil::shared_dir_problem(&cache_dir))
+        .flatten()
+    {
+        return Err(Error::Local(format!(
+            "the sign-in token directory {}: {why}; use a directory only you can write (chmod go-w it, or set AWS_LOGIN_CACHE_DIRECTORY to one)",
+            cache_dir.display()
+        )));
+    }
     let timeout = match env.get("AWS_SESSION_LOGIN_TIMEOUT") {
         None => 600,
         Some(v) => v
@@ -208,10 +220,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let sub = claims
         .as_ref()
         .and_then(|c| c.str("sub"))
-        .filter(|s| signin::account_of(s).is_some())
+        .filter(|s| signin::is_principal_arn(s))
         .ok_or_else(|| {
             Error::Network(
-                "the sign-in service's answer names no principal (idToken sub): nothing was written; run aws-session login again".into(),
+                "the sign-in service's answer names no principal ARN (idToken sub is missing or not an IAM/STS ARN): nothing was written; run aws-session login again".into(),
             )
         })?
         .to_string();
@@ -234,7 +246,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     })?;
     let shown = config_path.display().to_string();
     if profiles.get(name).and_then(|p| p.get("login_session")) != Some(sub.as_str()) {
-        write_atomically(&config_path, |text| {
+        write_atomically(&config_path, "AWS_CONFIG_FILE", |text| {
             config::set_property(text, FileKind::Config, &shown, name, "login_session", &sub)
                 .map_err(Error::from)
         })

@@ -447,7 +447,7 @@ fn offer_to_save(
         ));
     }
     let shown = path.display().to_string();
-    write_atomically(&path, |text| {
+    write_atomically(&path, "AWS_CONFIG_FILE", |text| {
         config::set_property(
             text,
             FileKind::Config,
@@ -469,8 +469,12 @@ fn offer_to_save(
 /// Replace the file at `path` with `edit(its text)`: a temp file in the same
 /// directory, synced, renamed over it; the mode of the old file kept (0600 for a new
 /// one). A symbolic link at `path` is refused, never followed.
+///
+/// `var` is the variable that names the file (AWS_CONFIG_FILE,
+/// AWS_SHARED_CREDENTIALS_FILE), for the advice on a link.
 pub(crate) fn write_atomically(
     path: &Path,
+    var: &str,
     edit: impl FnOnce(&str) -> Result<String>,
 ) -> Result<()> {
     let shown = path.display();
@@ -484,7 +488,7 @@ pub(crate) fn write_atomically(
             let meta = file.metadata().map_err(|e| local("inspect", e))?;
             if !meta.is_file() {
                 return Err(Error::Local(format!(
-                    "{shown} is not a regular file: point AWS_CONFIG_FILE at a file"
+                    "{shown} is not a regular file: point {var} at a file"
                 )));
             }
             // Bounded as load_profiles bounds it: a file that grew past the limit since
@@ -509,7 +513,7 @@ pub(crate) fn write_atomically(
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             return Err(Error::Local(format!(
                 "{shown} is a symbolic link: aws-session does not write through links \
-                 (point AWS_CONFIG_FILE at the real file to let it write)"
+                 (point {var} at the real file to let it write)"
             )));
         }
         Err(e) if e.kind() == ErrorKind::NotFound => (String::new(), 0o600),
@@ -533,7 +537,7 @@ pub(crate) fn write_atomically(
         if e.raw_os_error() == Some(libc::ELOOP) {
             Error::Local(format!(
                 "{shown} is a symbolic link: aws-session does not write through links \
-                 (point AWS_CONFIG_FILE at the real file to let it write)"
+                 (point {var} at the real file to let it write)"
             ))
         } else {
             local("write", e)
@@ -726,7 +730,7 @@ mod tests {
         let path = dir.join("config");
         fs::write(&path, "# mine\n[default]\nregion = x\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomically(&path, |t| Ok(format!("{t}# more\n"))).unwrap();
+        write_atomically(&path, "AWS_CONFIG_FILE", |t| Ok(format!("{t}# more\n"))).unwrap();
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "# mine\n[default]\nregion = x\n# more\n"
@@ -737,7 +741,7 @@ mod tests {
         );
 
         let new = dir.join("sub/new-config");
-        write_atomically(&new, |t| Ok(format!("{t}[default]\n"))).unwrap();
+        write_atomically(&new, "AWS_CONFIG_FILE", |t| Ok(format!("{t}[default]\n"))).unwrap();
         assert_eq!(
             fs::metadata(&new).unwrap().permissions().mode() & 0o777,
             0o600
@@ -745,7 +749,7 @@ mod tests {
 
         let link = dir.join("link");
         std::os::unix::fs::symlink(&path, &link).unwrap();
-        let e = write_atomically(&link, |t| Ok(t.to_string())).unwrap_err();
+        let e = write_atomically(&link, "AWS_CONFIG_FILE", |t| Ok(t.to_string())).unwrap_err();
         assert!(e.to_string().contains("symbolic link"), "{e}");
         assert_eq!(e.exit_code(), 6);
         // No temp file is left behind.

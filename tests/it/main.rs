@@ -9,6 +9,7 @@ mod endpoints;
 mod errors;
 mod fuzz_regressions;
 mod hardening;
+mod hardening3;
 mod keys;
 mod latency;
 mod login;
