@@ -36,6 +36,17 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// [`printable`] of `s` with every run of white space (line breaks and tabs too) made
+/// one space: a message that a server wrapped over lines reads as one line.
+///
+/// ```
+/// use aws_session::encode::printable_line;
+/// assert_eq!(printable_line(" A message\n  over\ttwo lines.\x1b[2J "), "A message over two lines.\\x1b[2J");
+/// ```
+pub fn printable_line(s: &str) -> String {
+    printable(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
 /// Whether [`printable`] escapes `c`.
 fn needs_escape(c: char) -> bool {
     c.is_control()

@@ -1,9 +1,13 @@
-//! The one-shot loopback listener of `login`'s same-device flow: the sign-in page sends
+//! The one-shot loopback listener of `login`'s same-device flow. The browser is opened
+//! on `http://127.0.0.1:PORT/start/RANDOM` (any local user can read a process's
+//! arguments, so they must not hold the state or the PKCE challenge), which this
+//! answers, once, with a redirect to the authorize URL; the sign-in page then sends
 //! the browser to `http://127.0.0.1:PORT/oauth/callback?code=…&state=…`, and this
 //! answers that request with a short page and hands the code on. Bound to 127.0.0.1
-//! only. Only the request carrying this sign-in's state ends the wait: other paths (a
-//! browser's `/favicon.ico`) get a 404, callbacks with another state or without a code
-//! get a 400, and the wait goes on until the deadline.
+//! only. Only the request carrying this sign-in's state (which only the redirect
+//! carried) ends the wait: other paths (a browser's `/favicon.ico`, the start path
+//! again) get a 404, callbacks with another state or without a code get a 400, and
+//! the wait goes on until the deadline.
 
 use crate::aws::signin::{parse_callback, Callback, CallbackRequest};
 use crate::error::{Error, Result};
@@ -18,6 +22,13 @@ const MAX_HEAD: usize = 16 * 1024;
 pub struct CallbackServer {
     listener: TcpListener,
     port: u16,
+}
+
+/// Where the browser starts: the random path it is opened on, and the authorize URL
+/// that path redirects to (once).
+pub struct Start {
+    pub path: String,
+    pub location: String,
 }
 
 impl CallbackServer {
@@ -38,12 +49,19 @@ impl CallbackServer {
         format!("http://127.0.0.1:{}/oauth/callback", self.port)
     }
 
-    /// Wait until `deadline` for the callback of the sign-in whose state is `state`.
-    pub fn wait(&self, deadline: Instant, state: &str) -> Result<Callback> {
+    /// The URL the browser is opened on for `start`.
+    pub fn start_url(&self, start: &Start) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, start.path)
+    }
+
+    /// Wait until `deadline` for the callback of the sign-in whose state is `state`,
+    /// redirecting the first request for `start`'s path to its authorize URL.
+    pub fn wait(&self, deadline: Instant, state: &str, start: Option<Start>) -> Result<Callback> {
+        let mut start = start;
         loop {
             match self.listener.accept() {
                 Ok((stream, _)) => {
-                    if let Some(cb) = answer(stream, state) {
+                    if let Some(cb) = answer(stream, state, &mut start) {
                         return Ok(cb);
                     }
                 }
@@ -66,8 +84,28 @@ impl CallbackServer {
     }
 }
 
+/// The target of a request head that is a GET (`GET /oauth/callback?… HTTP/1.1`), if it
+/// is one. Pure: the listener's request parser, fuzzed.
+///
+/// ```
+/// use aws_session::aws::callback::get_target;
+/// assert_eq!(get_target(b"GET /x?a=1 HTTP/1.1\r\nHost: h\r\n\r\n").as_deref(), Some("/x?a=1"));
+/// assert_eq!(get_target(b"POST /x HTTP/1.1\r\n\r\n"), None);
+/// assert_eq!(get_target(b""), None);
+/// ```
+pub fn get_target(head: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(head);
+    let mut words = text.lines().next().unwrap_or_default().split(' ');
+    match (words.next(), words.next()) {
+        (Some("GET"), Some(target)) => Some(target.to_string()),
+        _ => None,
+    }
+}
+
 /// Read one request and answer it; the callback it carried, if it was this sign-in's.
-fn answer(mut stream: TcpStream, state: &str) -> Option<Callback> {
+/// The first request for the start path is redirected to the authorize URL, and the
+/// start is used up.
+fn answer(mut stream: TcpStream, state: &str, start: &mut Option<Start>) -> Option<Callback> {
     let _ = stream.set_nonblocking(false);
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut head = Vec::new();
@@ -78,12 +116,18 @@ fn answer(mut stream: TcpStream, state: &str) -> Option<Callback> {
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
     }
-    let text = String::from_utf8_lossy(&head);
-    let mut words = text.lines().next().unwrap_or_default().split(' ');
-    let request = match (words.next(), words.next()) {
-        (Some("GET"), Some(target)) => parse_callback(target, state),
-        _ => CallbackRequest::OtherPath,
-    };
+    let target = get_target(&head);
+    let target = target.as_deref();
+    if let Some(s) = start.take_if(|s| target == Some(s.path.as_str())) {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 302 Found\r\nLocation: {}\r\nContent-Length: 0\r\nConnection: close\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\r\n",
+            s.location
+        );
+        let _ = stream.flush();
+        return None;
+    }
+    let request = target.map_or(CallbackRequest::OtherPath, |t| parse_callback(t, state));
     let (status, page) = match &request {
         CallbackRequest::Answer(Callback::Code { .. }) => (
             "200 OK",

@@ -5,7 +5,9 @@
 //! botocore share (`~/.aws/login/cache/<sha256(login_session)>.json`).
 
 use crate::credentials::{Credentials, SessionCredentials};
-use crate::encode::{base64_decode, base64_encode, percent_decode, printable, uri_encode};
+use crate::encode::{
+    base64_decode, base64_encode, percent_decode, printable, printable_line, uri_encode,
+};
 use crate::error::{AwsError, Error};
 use crate::json::{self, Value};
 use crate::timefmt::{iso8601_utc, parse_rfc3339};
@@ -134,7 +136,8 @@ pub struct TokenOutput {
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Error> {
     let doc = json::parse(body).ok();
     if status != 200 {
-        let field = |k: &str| printable(doc.as_ref().and_then(|d| d.str(k)).unwrap_or_default());
+        let field =
+            |k: &str| printable_line(doc.as_ref().and_then(|d| d.str(k)).unwrap_or_default());
         let code = field("error");
         if code.is_empty() {
             return Err(Error::Network(format!(

@@ -8,7 +8,7 @@
 //! No variant holds element text, so a truncated answer that carried a secret
 //! never puts that secret into an error message.
 
-use crate::encode::printable;
+use crate::encode::{printable, printable_line};
 use quick_xml::errors::{Error as QxError, IllFormedError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -388,7 +388,7 @@ pub fn parse_error_response(body: &str) -> Option<ParsedAwsError> {
     .map(printable);
     Some(ParsedAwsError {
         code: printable(code),
-        message: printable(message),
+        message: printable_line(message),
         request_id,
     })
 }

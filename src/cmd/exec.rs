@@ -97,5 +97,9 @@ pub fn run(argv: &[OsString], server: bool, opts: &Options, env: &Env) -> Result
     let ctx = Context::load(opts, env)?;
     let est = ctx.establish()?;
     let changes = ctx.child_environment(&est);
-    Err(shell::exec(argv, &changes))
+    let e = shell::exec(argv, &changes);
+    if let Some(path) = super::stash_of(&changes) {
+        crate::session::stash::remove(&path);
+    }
+    Err(e)
 }

@@ -13,7 +13,7 @@
 
 use super::provision_mfa::write_atomically;
 use super::{load_profiles, make_client, CmdArgs, Opt, Options, Spec};
-use crate::aws::callback::CallbackServer;
+use crate::aws::callback::{self, CallbackServer};
 use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::signin::{self, Callback, LoginToken};
 use crate::config::{self, FileKind};
@@ -189,11 +189,22 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         eprintln!(
             "aws-session: opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
         );
-        if let Err(e) = shell::open_browser(&url, env.get("BROWSER")) {
+        // The browser's arguments are readable by every local user: they get a random
+        // loopback path that redirects (once) to the authorize URL, never the state or
+        // the PKCE challenge.
+        let start = callback::Start {
+            path: format!(
+                "/start/{}",
+                hex::encode(random_bytes::<16>().ok_or_else(no_random)?)
+            ),
+            location: url,
+        };
+        if let Err(e) = shell::open_browser(&server.start_url(&start), env.get("BROWSER")) {
             eprintln!("aws-session: note: {e}; open the URL above yourself");
         }
         // Only this sign-in's answer ends the wait (its state is checked there).
-        let cb = server.wait(Instant::now() + Duration::from_secs(timeout), &state)?;
+        let deadline = Instant::now() + Duration::from_secs(timeout);
+        let cb = server.wait(deadline, &state, Some(start))?;
         (signin::SAME_DEVICE, redirect_uri, cb)
     };
     let code = match callback {

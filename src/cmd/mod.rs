@@ -31,7 +31,7 @@ use crate::config::{self, FileKind, ProfileSet};
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
 use crate::session::mfa_process::{self, ProcessCodes};
-use crate::session::{self, EnvChanges, Established, SessionPlan};
+use crate::session::{self, EnvChanges, Established, Origin, SessionPlan};
 use crate::tty::{CodeSource, TerminalPrompt};
 use std::ffi::OsString;
 use std::time::Duration;
@@ -809,6 +809,7 @@ impl<'a> Context<'a> {
             duration_default_on_cli: self.opts.duration_default_on_cli,
             debug_from_cli: self.opts.debug_from_cli,
         };
+        let stash = self.write_stash();
         session::child_environment(
             est,
             &self.plan.source,
@@ -816,8 +817,36 @@ impl<'a> Context<'a> {
             &exe,
             self.region(),
             self.env,
+            stash.as_deref(),
         )
     }
+
+    /// Stash the keys from the environment for refreshes inside the session (for the
+    /// child `exec`/`shell` becomes, which keeps this process's id); its path. When it
+    /// cannot be written, a note says so and the child gets none.
+    fn write_stash(&self) -> Option<String> {
+        let src = &self.plan.source;
+        if !matches!(src.origin, Origin::Environment | Origin::ParentStash) {
+            return None;
+        }
+        match session::stash::write(self.env, &src.credentials, std::process::id()) {
+            Ok(path) => Some(path.to_string_lossy().into_owned()),
+            Err(e) => {
+                eprintln!("aws-session: note: {e}; a refresh inside the session will not find the keys it was made from");
+                None
+            }
+        }
+    }
+}
+
+/// The parent stash named in `changes`, if any (to remove it when the child could not
+/// start, or has ended under `--server`).
+pub(crate) fn stash_of(changes: &EnvChanges) -> Option<std::path::PathBuf> {
+    changes
+        .iter()
+        .find(|(k, _)| *k == session::stash::VAR)
+        .and_then(|(_, v)| v.as_ref())
+        .map(std::path::PathBuf::from)
 }
 
 /// The session cache for this run, unless it is off (--no-cache, AWS_SESSION_CACHE=0)

@@ -78,6 +78,9 @@ pub(crate) fn run(
         build(&changes).and_then(|(cmd, program)| shell::supervise::run_child(cmd, &program));
     server.stop();
     let _ = std::fs::remove_file(&config_copy);
+    if let Some(path) = super::stash_of(&changes) {
+        crate::session::stash::remove(&path);
+    }
     let status = outcome?;
     std::process::exit(status);
 }

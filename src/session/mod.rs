@@ -6,7 +6,9 @@
 //! - [`discover`]: the signing user's MFA device, when none is configured;
 //! - [`establish`]: the cache and the STS calls, with the one retry-with-a-new-code loop;
 //! - [`mfa_process`]: MFA codes from a command instead of the terminal;
-//! - [`child_env`]: the variables a child gets (pure).
+//! - [`child_env`]: the variables a child gets (pure);
+//! - [`stash`]: the keys from the environment a refresh inside a session needs, in a
+//!   private file instead of the child's environment.
 
 pub mod child_env;
 pub mod discover;
@@ -15,6 +17,7 @@ pub mod mfa_process;
 pub mod plan;
 pub mod roles;
 pub mod source;
+pub mod stash;
 
 pub use child_env::{
     child_environment, credential_changes, profile_changes, region_changes, session_changes,

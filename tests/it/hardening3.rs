@@ -219,16 +219,14 @@ fn outside_text_is_printable_in_debug_lines() {
 // The sign-in: the id token's sub, the token's mode and owner, logout
 // ---------------------------------------------------------------------------
 
-/// A browser that follows the authorization redirect to our callback.
+/// A browser that records its arguments (in `browser-argv`), then follows the
+/// redirects to our callback.
 fn fake_browser(sb: &Sandbox) -> PathBuf {
     let path = sb.home.path().join("browser");
     let script = format!(
-        "#!{py}\nimport sys, urllib.request, urllib.error\n\
-         class NoRedirect(urllib.request.HTTPRedirectHandler):\n    def redirect_request(self, *a): return None\n\
-         opener = urllib.request.build_opener(NoRedirect)\n\
-         try:\n    opener.open(sys.argv[1])\n    sys.exit('no redirect')\n\
-         except urllib.error.HTTPError as e:\n    loc = e.headers['Location']\n\
-         urllib.request.urlopen(loc).read()\n",
+        "#!{py}\nimport sys, urllib.request\n\
+         open(sys.argv[0] + '-argv', 'w').write('\\n'.join(sys.argv[1:]))\n\
+         urllib.request.urlopen(sys.argv[1]).read()\n",
         py = venv().join("bin/python").display()
     );
     fs::write(&path, script).unwrap();
@@ -273,6 +271,49 @@ fn login_sub_that_is_no_arn_is_never_written() {
         !cache.exists() || fs::read_dir(&cache).unwrap().next().is_none(),
         "a token was written"
     );
+}
+
+/// The browser is opened on a loopback URL of ours: its arguments (readable by every
+/// local user in /proc) hold no state and no PKCE challenge, and the sign-in works.
+#[test]
+fn login_browser_argv_holds_no_state_or_challenge() {
+    let peer = Peer::start();
+    let user = peer.create_user("argv", false);
+    peer.control(
+        "POST",
+        "/_peer/signin/user",
+        Some(&json!({ "name": user.user_name })),
+    );
+    let sb = Sandbox::new();
+    sb.write_config("[profile dev]\nregion = us-east-1\n");
+    let browser = fake_browser(&sb);
+    let o = sb
+        .command(&peer)
+        .env("BROWSER", &browser)
+        .env("AWS_SESSION_LOGIN_TIMEOUT", "30")
+        .args(["--profile", "dev", "login"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let argv = fs::read_to_string(sb.home.path().join("browser-argv")).unwrap();
+    for word in ["state", "code_challenge", "authorize", "client_id"] {
+        assert!(!argv.contains(word), "{word} in the browser's argv: {argv}");
+    }
+    let url = argv.trim();
+    let rest = url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{url}"));
+    let random = rest
+        .split_once("/start/")
+        .map(|(_, r)| r)
+        .unwrap_or_default();
+    assert!(
+        random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{url}"
+    );
+    assert!(fs::read_to_string(&sb.config_file)
+        .unwrap()
+        .contains(&user.arn));
 }
 
 const SESSION: &str = "arn:aws:iam::123456789012:user/alice";
@@ -595,4 +636,165 @@ fn rotate_concurrent_runs_are_serialised() {
         .map(|k| k["AccessKeyId"].as_str().unwrap())
         .collect();
     assert_eq!(keys, [in_file.as_str()]);
+}
+
+// ---------------------------------------------------------------------------
+// The parent stash: long-term keys never in a child's environment
+// ---------------------------------------------------------------------------
+
+/// `exec` and `exec --server` with keys from the environment: the child's environment
+/// holds neither the secret nor AWS_SESSION_PARENT_KEY/_SECRET/_TOKEN, only the path
+/// of a 0600 stash; `--server` removes its stash when the child ends.
+#[test]
+fn parent_keys_never_reach_a_child_of_exec_or_the_server() {
+    let fake = rotate_fake(created);
+    let sb = Sandbox::new();
+    sb.write_config(&format!(
+        "[default]\nmfa_serial = {}\n",
+        crate::common::EXAMPLE_SERIAL
+    ));
+    let tmp = sb.home.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    for server in [false, true] {
+        let mut c = bin(&sb, &fake.url);
+        c.env("AWS_ACCESS_KEY_ID", KEY)
+            .env("AWS_SECRET_ACCESS_KEY", "parent/secret/of/the/env")
+            .env("AWS_SESSION_TOKEN", "parent-token-of-the-env")
+            .env("TMPDIR", &tmp)
+            .args(["--no-cache", "--code", "123456", "exec"]);
+        if server {
+            c.arg("--server");
+        }
+        c.arg("env");
+        let o = run_within(c, Duration::from_secs(30));
+        assert!(o.status.success(), "server {server}: {}", stderr(&o));
+        let out = stdout(&o);
+        for secret in ["parent/secret/of/the/env", "parent-token-of-the-env"] {
+            assert!(
+                !out.contains(secret),
+                "server {server}: the parent's secret reached the child"
+            );
+        }
+        for name in [
+            "AWS_SESSION_PARENT_KEY=",
+            "AWS_SESSION_PARENT_SECRET=",
+            "AWS_SESSION_PARENT_TOKEN=",
+        ] {
+            assert!(
+                !out.contains(name),
+                "server {server}: {name} in the child's environment"
+            );
+        }
+        let path = out
+            .lines()
+            .find_map(|l| l.strip_prefix("AWS_SESSION_PARENT_STASH="))
+            .unwrap_or_else(|| panic!("server {server}: no stash named: {out}"))
+            .to_string();
+        let dir = Path::new(&path).parent().unwrap();
+        // SAFETY: getuid has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        assert_eq!(dir, tmp.join(format!("aws-session-{uid}")));
+        if server {
+            assert!(
+                !Path::new(&path).exists(),
+                "the server's stash outlived its child"
+            );
+        } else {
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            let text = fs::read_to_string(&path).unwrap();
+            assert!(text.contains("parent/secret/of/the/env"), "{text}");
+        }
+    }
+}
+
+/// A stash named in the environment that is not one of ours (a file planted elsewhere)
+/// is refused with the fix, not used.
+#[test]
+fn parent_stash_outside_the_private_directory_is_refused() {
+    let fake = rotate_fake(created);
+    let sb = example_sandbox(true);
+    let planted = sb.home.path().join("parent-1-0123456789abcdef.json");
+    fs::write(
+        &planted,
+        r#"{"AccessKeyId":"AKIAPLANTED","SecretAccessKey":"x"}"#,
+    )
+    .unwrap();
+    fs::set_permissions(&planted, fs::Permissions::from_mode(0o600)).unwrap();
+    let mut c = bin(&sb, &fake.url);
+    c.env("AWS_SESSION_PARENT_STASH", &planted)
+        .env("TMPDIR", sb.home.path())
+        .args(["--code", "123456", "exec", "true"]);
+    let o = run_within(c, Duration::from_secs(20));
+    one_line(
+        &o,
+        6,
+        &[
+            "AWS_SESSION_PARENT_STASH",
+            "not a stash in aws-session's private directory",
+        ],
+    );
+    assert!(fake.actions().is_empty(), "{:?}", fake.actions());
+}
+
+/// In a sub-shell made from keys of the environment (bash, zsh, fish):
+/// `aws-session-refresh` renews from the stash, no child sees the secret, and the
+/// stash is removed when the shell exits.
+fn stash_in_shell(shell: &str) {
+    use crate::common::pty::Pty;
+    const STEP: Duration = Duration::from_secs(30);
+    let peer = Peer::shared();
+    let user = peer.create_user("stash", true);
+    let sb = Sandbox::new();
+    sb.write_config(&format!(
+        "[default]\nregion = us-east-1\nmfa_serial = {}\n",
+        user.mfa_serial.clone().unwrap()
+    ));
+    let tmp = sb.home.path().join("tmp");
+    fs::create_dir(&tmp).unwrap();
+    let mut c = sb.command(peer);
+    c.env("SHELL", shell)
+        .env("TMPDIR", &tmp)
+        .env("AWS_ACCESS_KEY_ID", &user.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &user.secret_access_key)
+        .args(["--code", &user.fresh_code(), "shell"]);
+    let mut pty = Pty::spawn(c, 160, 40);
+    pty.expect("(aws", STEP);
+    pty.send_line("env | grep -c PARENT_SECRET; echo COUNT-DONE");
+    let seen = pty.expect("COUNT-DONE", STEP);
+    assert!(
+        !seen.contains(&user.secret_access_key),
+        "{shell}: the secret in env"
+    );
+    pty.send_line("echo STASH-$AWS_SESSION_PARENT_STASH-END");
+    pty.expect("STASH-/", STEP);
+    let rest = pty.expect("-END", STEP);
+    let path = format!("/{}", &rest[..rest.len() - 4]);
+    assert!(Path::new(&path).exists(), "{shell}: no stash at {path}");
+    pty.send_line(&format!(
+        "AWS_SESSION_MFA_CODE={} aws-session-refresh && echo REFRESHED-OK",
+        user.fresh_code()
+    ));
+    pty.expect("REFRESHED-OK", STEP);
+    pty.send_line("exit 0");
+    assert_eq!(pty.wait(STEP).code(), Some(0), "{}", pty.output());
+    assert!(
+        !Path::new(&path).exists(),
+        "{shell}: the stash outlived the shell"
+    );
+}
+
+#[test]
+fn parent_stash_in_bash_refreshes_and_goes_at_exit() {
+    stash_in_shell("/bin/bash");
+}
+
+#[test]
+fn parent_stash_in_zsh_refreshes_and_goes_at_exit() {
+    stash_in_shell("/bin/zsh");
+}
+
+#[test]
+fn parent_stash_in_fish_refreshes_and_goes_at_exit() {
+    stash_in_shell("/usr/bin/fish");
 }
