@@ -120,8 +120,9 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
             }
             None => {
                 return Err(Error::Usage(format!(
-                    "unknown option {} (see aws-session --help)",
-                    arg.name()
+                    "unknown option {}{} (see aws-session --help)",
+                    arg.name(),
+                    cmd::suggest::any_option_hint(&arg)
                 )))
             }
         }
@@ -455,6 +456,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)]
     fn completion_lists_match_the_cli() {
         let help = help(None).unwrap();
         // Indentation survives: option and command lines start with two blanks.

@@ -14,7 +14,7 @@
 //! - [`shell`], [`tty`]: rc text, quoting, the prompt and starting processes; the one
 //!   terminal reader;
 //! - primitives: [`env`], [`error`], [`timefmt`], [`fsutil`], [`out`], [`credentials`],
-//!   [`encode`], [`json`], [`qr`].
+//!   [`encode`], [`json`], [`qr`], [`msg`] (the one writer of stderr).
 
 pub mod aws;
 pub mod cache;
@@ -27,6 +27,7 @@ pub mod env;
 pub mod error;
 pub mod fsutil;
 pub mod json;
+pub mod msg;
 pub mod out;
 pub mod qr;
 pub mod session;

@@ -9,10 +9,7 @@ fn main() {
     let result =
         cli::parse(args, |k| env.get(k).map(str::to_string)).and_then(|opts| cmd::run(&opts, &env));
     if let Err(e) = result {
-        // One write for the whole line, so that it is never interleaved with (or cut
-        // off from) what other processes write to the same terminal.
-        use std::io::Write;
-        let _ = std::io::stderr().write_all(format!("aws-session: {e}\n").as_bytes());
+        aws_session::msg::say(&e);
         std::process::exit(e.exit_code());
     }
 }

@@ -211,6 +211,27 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(b.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
 }
 
+/// `3725` → `"1 h 2 min (3725 s)"`: how far off a clock is, for people.
+pub fn describe_seconds(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=3599 => format!("{} min ({secs} s)", secs / 60),
+        _ => format!("{} h {} min ({secs} s)", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Advice on a wrong local clock; `skew` is AWS's clock minus ours.
+pub fn clock_advice(skew: Option<i64>) -> String {
+    match skew {
+        Some(s) if s != 0 => format!(
+            "the local clock is {} {} AWS's (from the answer's Date header): set it right, e.g. enable NTP with timedatectl set-ntp true",
+            describe_seconds(s.unsigned_abs()),
+            if s > 0 { "behind" } else { "ahead of" }
+        ),
+        _ => "the request's time was refused: check that the local clock and time zone are right, e.g. enable NTP with timedatectl set-ntp true".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,9 +24,9 @@ pub trait CodeSource {
 
     /// AWS refused the last code (`why`, AWS's message); another one is asked next.
     fn refused(&mut self, why: &str) -> Result<()> {
-        eprintln!(
-            "aws-session: AWS refused the MFA code ({why}); wait for the next code and enter it"
-        );
+        crate::msg::say(format_args!(
+            "AWS refused the MFA code ({why}); wait for the next code and enter it"
+        ));
         Ok(())
     }
 }

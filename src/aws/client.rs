@@ -27,7 +27,6 @@ use time::OffsetDateTime;
 pub struct Client {
     transport: Transport,
     endpoints: EndpointSettings,
-    debug: bool,
     /// Attempts per request for retryable failures.
     attempts: u32,
     /// First backoff delay; doubled each retry, plus jitter.
@@ -36,6 +35,8 @@ pub struct Client {
     /// deadline began, in milliseconds (atomic: a `--server` renews from its threads).
     budget: Duration,
     spent_ms: AtomicU64,
+    /// The credentials file as AWS errors' advice names it.
+    credentials_file: Option<String>,
 }
 
 /// A 2xx answer: its body and, when it had a valid one, its `Date` header (AWS's
@@ -47,18 +48,26 @@ pub struct Answer {
 }
 
 impl Client {
-    /// A client for the given endpoints; `debug` traces each request on stderr.
-    pub fn new(transport: Transport, endpoints: EndpointSettings, debug: bool) -> Self {
+    /// A client for the given endpoints; under --debug each request is traced
+    /// ([`crate::msg::debug`]).
+    pub fn new(transport: Transport, endpoints: EndpointSettings) -> Self {
         let budget = transport.timeouts().total;
         Client {
             transport,
             endpoints,
-            debug,
             attempts: 3,
             backoff: Duration::from_millis(300),
             budget,
             spent_ms: AtomicU64::new(0),
+            credentials_file: None,
         }
+    }
+
+    /// This client with `name` as the credentials file its errors' advice names (the
+    /// file the keys were read from: AWS_SHARED_CREDENTIALS_FILE as set).
+    pub fn naming_credentials_file(mut self, name: &str) -> Self {
+        self.credentials_file = Some(name.to_string());
+        self
     }
 
     /// Start a new deadline: the calls from now on have the whole AWS_SESSION_TIMEOUT
@@ -82,6 +91,7 @@ impl Client {
         result
     }
 
+    #[allow(clippy::too_many_lines)]
     fn call_within(
         &self,
         req: &QueryRequest,
@@ -203,6 +213,7 @@ impl Client {
                     .map(|mut e| {
                         e.access_key_id = Some(key.clone());
                         e.session_token_sent = creds.session_token.is_some();
+                        e.credentials_file = self.credentials_file.clone();
                         e
                     });
                     self.trace(format_args!(
@@ -227,7 +238,7 @@ impl Client {
                         Some(e) if retryable && attempt < self.attempts => {
                             format!("{} (HTTP {})", e.code, resp.status)
                         }
-                        Some(e) => return Err(Error::Aws(Box::new(e))),
+                        Some(e) => return Err(crate::aws::advice::with_advice(e)),
                         None => {
                             let what = not_aws_answer(resp.status, &resp.body);
                             if retryable && attempt < self.attempts {
@@ -348,9 +359,7 @@ impl Client {
     }
 
     fn trace(&self, args: std::fmt::Arguments) {
-        if self.debug {
-            eprintln!("aws-session: debug: {args}");
-        }
+        crate::msg::debug(args);
     }
 }
 
@@ -376,6 +385,8 @@ fn aws_error(
             .map(|d| (d - now).whole_seconds()),
         access_key_id: None,
         session_token_sent: false,
+        credentials_file: None,
+        advice: None,
     })
 }
 

@@ -213,7 +213,7 @@ fn split_url(url: &str, name: &str) -> Result<(String, String)> {
     let bad = |why: &str| {
         Error::Config(format!(
             "{name} \"{}\" is not a usable endpoint URL: {why} (expected e.g. https://sts.eu-west-1.amazonaws.com or http://127.0.0.1:5000)",
-            crate::aws::http::redact_url(url)
+            crate::aws::url::redact_url(url)
         ))
     };
     let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
@@ -235,67 +235,13 @@ fn split_url(url: &str, name: &str) -> Result<(String, String)> {
     if rest.contains(['?', '#']) {
         return Err(bad("a query or fragment is not allowed"));
     }
-    let (host, port) = split_host_port(authority).map_err(|why| bad(&why))?;
+    let (host, port) = crate::aws::url::split_host_port(authority).map_err(|why| bad(&why))?;
     let host = match port {
         Some(p) if p != default_port => format!("{host}:{p}"),
         _ => host,
     };
     let path = if path.is_empty() { "/" } else { path };
     Ok((host.to_ascii_lowercase(), path.to_string()))
-}
-
-/// Split `host[:port]` or `[v6][:port]`: the host (IPv6 in brackets) and the port,
-/// each checked (a host name of letters, digits, `-`, `.`, `_`; a port 1-65535).
-pub fn split_host_port(hostport: &str) -> Result<(String, Option<u16>), String> {
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (addr, after) = v6
-            .split_once(']')
-            .ok_or("the IPv6 address has no closing ]")?;
-        if addr.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err("the part in [ ] is not an IPv6 address".into());
-        }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or("only :PORT may follow ]")?),
-        };
-        (format!("[{addr}]"), port)
-    } else {
-        let (h, p) = match hostport.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (hostport, None),
-        };
-        if h.is_empty() {
-            return Err("no host".into());
-        }
-        if !h
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-        {
-            return Err("the host may hold only letters, digits, '-', '.' and '_'".into());
-        }
-        (h.to_string(), p)
-    };
-    let port = match port {
-        None => None,
-        Some(p) => {
-            let n = (!p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| p.parse::<u32>().ok())
-                .flatten()
-                .filter(|n| (1..=65535).contains(n))
-                .ok_or_else(|| {
-                    if p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty() {
-                        format!(
-                            "the port {} is not from 1 to 65535",
-                            p.chars().take(24).collect::<String>()
-                        )
-                    } else {
-                        "the port is not a number from 1 to 65535".to_string()
-                    }
-                })?;
-            Some(n as u16)
-        }
-    };
-    Ok((host, port))
 }
 
 #[cfg(test)]

@@ -169,7 +169,7 @@ pub fn proxy_from_env(get: impl Fn(&str) -> Option<String>) -> Result<Option<Pro
         .map_err(|why| {
             Error::Config(format!(
                 "{var} \"{}\" is not a usable proxy URL: {why} (use http://HOST:PORT or socks5://HOST:PORT, or unset {var})",
-                redact_url(&value)
+                crate::aws::url::redact_url(&value)
             ))
         })
 }
@@ -179,37 +179,6 @@ impl ProxyInUse {
     pub fn described(&self) -> &str {
         &self.described
     }
-}
-
-/// `url` for messages: the password of any user info replaced by `***` (user info
-/// without a password may be a token: all of it is replaced), control characters by
-/// `?`, cut to 120 characters.
-///
-/// ```
-/// use aws_session::aws::http::redact_url;
-/// assert_eq!(redact_url("http://bob:s3cret@h:1/"), "http://bob:***@h:1/");
-/// assert_eq!(redact_url("https://tok@h/"), "https://***@h/");
-/// assert_eq!(redact_url("http://h:1/a@b"), "http://h:1/a@b");
-/// ```
-pub fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => url.split_at(i + 3),
-        None => ("", url),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let shown = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}{user}:***@{host}{tail}"),
-            None => format!("{scheme}***@{host}{tail}"),
-        },
-        None => url.to_string(),
-    };
-    shown
-        .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .take(120)
-        .collect()
 }
 
 /// Parse a proxy URL `[scheme://][user[:password]@]host[:port][/]` into a ureq proxy
@@ -244,7 +213,7 @@ fn parse_proxy(value: &str, no_proxy: Option<&str>) -> Result<(ureq::Proxy, Stri
         Some((u, h)) => (Some(u), h),
         None => (None, authority),
     };
-    let (host, port) = crate::aws::endpoint::split_host_port(hostport)?;
+    let (host, port) = crate::aws::url::split_host_port(hostport)?;
     let port = match port {
         Some(p) => p,
         None => match protocol {

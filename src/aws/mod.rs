@@ -4,8 +4,10 @@
 //! meet. [`credential_server`] is the other side: the container credentials endpoint
 //! that `--server` serves to the SDKs on loopback; [`callback`] the one-shot loopback
 //! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
-//! [`signin`] (pure) and [`dpop`] (its key and proofs).
+//! [`signin`] (pure) and [`dpop`] (its key and proofs); [`url`] splits and redacts URLs
+//! for both `endpoint` and `http`.
 
+pub mod advice;
 pub mod callback;
 pub mod client;
 pub mod credential_server;
@@ -17,4 +19,5 @@ pub mod query;
 pub mod signin;
 pub mod sigv4;
 pub mod sts;
+pub mod url;
 pub mod xml;

@@ -144,14 +144,14 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Erro
                 "the sign-in service answered HTTP {status} without an error document; check AWS_ENDPOINT_URL_SIGNIN / AWS_ENDPOINT_URL, or try again later"
             )));
         }
-        return Err(Error::Aws(Box::new(AwsError {
+        return Err(crate::aws::advice::with_advice(AwsError {
             action: "CreateOAuth2Token".into(),
             service: "signin",
             status,
             code,
             message: field("message"),
             ..AwsError::default()
-        })));
+        }));
     }
     let bad = || {
         Error::Network(

@@ -76,8 +76,8 @@ pub fn check_session_times(
         if (expiration - local_now).whole_seconds() <= 0 {
             return Err(Error::Network(format!(
                 "{action} answered with a session that ends at {exp}, {} after the answer's Date but before the local clock's time: {}",
-                crate::error::describe_seconds(left.unsigned_abs()),
-                crate::error::clock_advice(Some((date - local_now).whole_seconds()))
+                crate::timefmt::describe_seconds(left.unsigned_abs()),
+                crate::timefmt::clock_advice(Some((date - local_now).whole_seconds()))
             )));
         }
     }

@@ -445,6 +445,7 @@ fn malformed(e: impl fmt::Display) -> XmlError {
 }
 
 /// Build the arena from the events of `body` (which starts with `<` after whitespace).
+#[allow(clippy::too_many_lines)]
 fn parse_tree(body: &str) -> Result<Document, XmlError> {
     let mut reader = Reader::from_str(body);
     let config = reader.config_mut();

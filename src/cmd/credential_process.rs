@@ -5,8 +5,8 @@ use crate::config::Profile;
 use crate::env::{Env, Source};
 use crate::error::Result;
 use crate::json::string as json_string;
+use crate::session::roles;
 use crate::session::Established;
-use crate::session::{roles, source::process};
 use crate::timefmt::iso8601_utc;
 
 pub const SPEC: Spec = Spec {
@@ -35,7 +35,7 @@ pub const SPEC: Spec = Spec {
 /// profile was chosen another way.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
-    note_warnings(&profiles, opts.debug);
+    note_warnings(&profiles);
     let choice = opts
         .profile
         .as_ref()
@@ -53,7 +53,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
 /// aws-session: no keys, no role, no source_profile.
 fn runs_a_credential_process(p: &Profile) -> bool {
     p.get("credential_process")
-        .is_some_and(process::is_aws_session)
+        .is_some_and(crate::shell::process::is_aws_session)
         && p.get("aws_access_key_id").is_none_or(str::is_empty)
         && !roles::is_indirect(p)
 }

@@ -86,6 +86,7 @@ const OTHER_CREDENTIALS: &[(&str, &str)] = &[
     ("web_identity_token_file", "web identity"),
 ];
 
+#[allow(clippy::too_many_lines)]
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
     let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
@@ -137,7 +138,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             })?,
     };
     let endpoints = session::endpoint_settings(env, &profiles, profile);
-    let client = make_client(opts, env, endpoints)?;
+    let client = make_client(env, endpoints)?;
     let base = client.signin_base()?;
 
     let no_random = || Error::Local("the system gave no random bytes for the sign-in".into());
@@ -186,9 +187,12 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             &challenge,
             &redirect_uri,
         );
-        eprintln!(
-            "aws-session: opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
-        );
+        crate::msg::say(format_args!(
+            "opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):
+
+{url}
+"
+        ));
         // The browser's arguments are readable by every local user: they get a random
         // loopback path that redirects (once) to the authorize URL, never the state or
         // the PKCE challenge.
@@ -200,7 +204,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             location: url,
         };
         if let Err(e) = shell::open_browser(&server.start_url(&start), env.get("BROWSER")) {
-            eprintln!("aws-session: note: {e}; open the URL above yourself");
+            crate::msg::note(format_args!("{e}; open the URL above yourself"));
         }
         // Only this sign-in's answer ends the wait (its state is checked there).
         let deadline = Instant::now() + Duration::from_secs(timeout);
@@ -267,8 +271,8 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         .horizon()
         .map(iso8601_utc)
         .unwrap_or_else(|| "about 12 hours".into());
-    eprintln!(
-        "aws-session: signed in as {sub}; profile \"{name}\" uses it (login_session in {shown}) until {until}"
-    );
+    crate::msg::say(format_args!(
+        "signed in as {sub}; profile \"{name}\" uses it (login_session in {shown}) until {until}"
+    ));
     Ok(())
 }

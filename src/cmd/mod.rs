@@ -21,6 +21,7 @@ pub mod rotate;
 pub mod serve;
 pub mod shell;
 pub mod status;
+pub mod suggest;
 
 use crate::aws::client::Client;
 use crate::aws::endpoint;
@@ -227,13 +228,15 @@ pub fn parse_command(name: &str, args: &mut CmdArgs) -> Result<Command> {
 pub fn unknown_command(name: &str) -> Error {
     let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
     Error::Usage(format!(
-        "unknown command \"{name}\" (commands: {}, help; see aws-session --help)",
+        "unknown command \"{name}\"{} (commands: {}, help; see aws-session --help)",
+        suggest::command_hint(name),
         names.join(", ")
     ))
 }
 
 /// Run the command `opts` asks for. `exec` and `shell` only return on failure.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
+    crate::msg::set_debug(opts.debug);
     match &opts.command {
         Command::Help(topic) => crate::out::print(&help(topic.as_deref())?),
         Command::Version => {
@@ -263,7 +266,8 @@ pub fn help(topic: Option<&str>) -> Result<String> {
         Some(name) => spec(name).map(|c| c.help.to_string()).ok_or_else(|| {
             let names: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
             Error::Usage(format!(
-                "no help for unknown command \"{name}\" (commands: {})",
+                "no help for unknown command \"{name}\"{} (commands: {})",
+                suggest::command_hint(name),
                 names.join(", ")
             ))
         }),
@@ -524,8 +528,9 @@ impl<'a> CmdArgs<'a> {
             .collect();
         match owners.as_slice() {
             [] => Error::Usage(format!(
-                "unknown option {} (see aws-session {cmd} --help)",
-                arg.name()
+                "unknown option {}{} (see aws-session {cmd} --help)",
+                arg.name(),
+                suggest::option_hint(&arg, spec(cmd).into_iter().flat_map(|s| s.options))
             )),
             [first, ..] => Error::Usage(format!(
                 "{} is an option of {}, not of {cmd}; see aws-session {first} --help",
@@ -558,7 +563,11 @@ pub fn string_value(parser: &mut lexopt::Parser, name: &str) -> Result<String> {
 pub fn usage_error(e: lexopt::Error) -> Error {
     let text = match &e {
         lexopt::Error::UnexpectedOption(o) => {
-            format!("unknown option {o} (see aws-session --help)")
+            let hint = match o.strip_prefix("--") {
+                Some(long) => suggest::any_option_hint(&Arg::Long(long.into())),
+                None => String::new(),
+            };
+            format!("unknown option {o}{hint} (see aws-session --help)")
         }
         lexopt::Error::MissingValue { option: Some(o) } => {
             format!("{o} needs a value (see aws-session --help)")
@@ -624,10 +633,11 @@ pub fn render(format: OutputFormat, changes: &EnvChanges, est: &Established) -> 
 /// get a code (the AWS SDKs refresh credentials some minutes before they expire).
 const LAST_MINUTE_SECS: i64 = 60;
 
-/// Everything a session needs, read once.
-pub(crate) struct Context<'a> {
-    pub(crate) opts: &'a Options,
-    pub(crate) env: &'a Env,
+/// Everything a session needs, read once. It owns its options and environment, so a
+/// `--server` can share it with its threads (behind an `Arc`).
+pub(crate) struct Context {
+    pub(crate) opts: Options,
+    pub(crate) env: Env,
     pub(crate) profiles: ProfileSet,
     pub(crate) plan: SessionPlan,
     pub(crate) client: Client,
@@ -637,10 +647,10 @@ pub(crate) struct Context<'a> {
     mfa_process: Option<(String, String)>,
 }
 
-impl<'a> Context<'a> {
-    pub(crate) fn load(opts: &'a Options, env: &'a Env) -> Result<Self> {
+impl Context {
+    pub(crate) fn load(opts: &Options, env: &Env) -> Result<Self> {
         let profiles = load_profiles(env)?;
-        note_warnings(&profiles, opts.debug);
+        note_warnings(&profiles);
         let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
         Self::with_profiles(opts, env, profiles, choice)
     }
@@ -648,10 +658,10 @@ impl<'a> Context<'a> {
     /// As [`Context::load`], with the AWS files already read and the profile `choice`
     /// made.
     pub(crate) fn with_profiles(
-        opts: &'a Options,
-        env: &'a Env,
+        opts: &Options,
+        env: &Env,
         profiles: ProfileSet,
-        choice: Option<(&'a str, Source)>,
+        choice: Option<(&str, Source)>,
     ) -> Result<Self> {
         let profile = choice.map(|(p, _)| p);
         let mut plan = session::plan_session_for(env, &profiles, choice)?;
@@ -663,7 +673,7 @@ impl<'a> Context<'a> {
         }
         let endpoints = session::endpoint_settings(env, &profiles, profile);
         let sts_endpoint = endpoint::resolve(Service::Sts, &endpoints)?.url;
-        let client = make_client(opts, env, endpoints)?;
+        let client = make_client(env, endpoints)?;
         let cache = open_cache(opts, env);
         plan.source = session::source::process::resolve(plan.source, env)?;
         if let (Some(p), Some(_), None) = (
@@ -676,8 +686,8 @@ impl<'a> Context<'a> {
             )));
         }
         Ok(Context {
-            opts,
-            env,
+            opts: opts.clone(),
+            env: env.clone(),
             profiles,
             plan,
             client,
@@ -767,13 +777,12 @@ impl<'a> Context<'a> {
                 Some((_, Source::Environment)) => "AWS_SESSION_DURATION",
                 _ => "--session-duration",
             },
-            debug: self.opts.debug,
             user: self
                 .env
                 .get("USER")
                 .or_else(|| self.env.get("LOGNAME"))
                 .map(str::to_string),
-            env: self.env,
+            env: &self.env,
             last_minutes,
         };
         session::establish(&rt, plan, codes)
@@ -816,7 +825,7 @@ impl<'a> Context<'a> {
             &passed,
             &exe,
             self.region(),
-            self.env,
+            &self.env,
             stash.as_deref(),
         )
     }
@@ -829,10 +838,12 @@ impl<'a> Context<'a> {
         if !matches!(src.origin, Origin::Environment | Origin::ParentStash) {
             return None;
         }
-        match session::stash::write(self.env, &src.credentials, std::process::id()) {
+        match session::stash::write(&self.env, &src.credentials, std::process::id()) {
             Ok(path) => Some(path.to_string_lossy().into_owned()),
             Err(e) => {
-                eprintln!("aws-session: note: {e}; a refresh inside the session will not find the keys it was made from");
+                crate::msg::note(format_args!(
+                    "{e}; a refresh inside the session will not find the keys it was made from"
+                ));
                 None
             }
         }
@@ -853,32 +864,26 @@ pub(crate) fn stash_of(changes: &EnvChanges) -> Option<std::path::PathBuf> {
 /// or unusable (then a note says why and the run goes on without it).
 pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
     if opts.no_cache {
-        if opts.debug {
-            eprintln!("aws-session: debug: cache: off (--no-cache or AWS_SESSION_CACHE=0)");
-        }
+        crate::msg::debug("cache: off (--no-cache or AWS_SESSION_CACHE=0)");
         return None;
     }
     let Some(dir) = cache::cache_dir(env.get("XDG_CACHE_HOME"), env.get("HOME")) else {
-        if opts.debug {
-            eprintln!("aws-session: debug: cache: off (neither XDG_CACHE_HOME nor HOME is an absolute path)");
-        }
+        crate::msg::debug("cache: off (neither XDG_CACHE_HOME nor HOME is an absolute path)");
         return None;
     };
     match Cache::open(&dir) {
         Ok(c) => {
-            if opts.debug {
-                eprintln!("aws-session: debug: cache: {}", dir.display());
-            }
+            crate::msg::debug(format_args!("cache: {}", dir.display()));
             for (path, why) in c.remove_exposed() {
-                eprintln!(
-                    "aws-session: note: removed session cache entry {}: {why}",
+                crate::msg::note(format_args!(
+                    "removed session cache entry {}: {why}",
                     path.display()
-                );
+                ));
             }
             Some(c)
         }
         Err(e) => {
-            eprintln!("aws-session: note: {e}; going on without the session cache");
+            crate::msg::note(format_args!("{e}; going on without the session cache"));
             None
         }
     }
@@ -887,11 +892,7 @@ pub(crate) fn open_cache(opts: &Options, env: &Env) -> Option<Cache> {
 /// The one AWS client of a run: `endpoints`, the AWS_SESSION_TIMEOUT timeouts and the
 /// trust roots (AWS_CA_BUNDLE, else the built-in Mozilla roots). Used by every command
 /// that calls AWS, provision-mfa included.
-pub(crate) fn make_client(
-    opts: &Options,
-    env: &Env,
-    endpoints: endpoint::EndpointSettings,
-) -> Result<Client> {
+pub(crate) fn make_client(env: &Env, endpoints: endpoint::EndpointSettings) -> Result<Client> {
     let timeouts = timeouts(env)?;
     let ca = match env.get("AWS_CA_BUNDLE") {
         Some(path) => Some(read_ca_bundle(path)?),
@@ -906,7 +907,8 @@ pub(crate) fn make_client(
             "cannot set up HTTPS: {e} (point AWS_CA_BUNDLE at a PEM file of CA certificates, or unset it)"
         ))
     })?;
-    Ok(Client::new(transport, endpoints, opts.debug))
+    Ok(Client::new(transport, endpoints)
+        .naming_credentials_file(session::source::credentials_file_name(env)))
 }
 
 /// The largest AWS_CA_BUNDLE read (4 MiB): the whole Mozilla bundle is about 200 KiB,
@@ -958,10 +960,10 @@ fn timeouts(env: &Env) -> Result<Timeouts> {
 
 /// Under --debug, every warning of the AWS files' reader (sections and properties it
 /// ignored, with file and line) as an `aws-session: note:` line.
-pub fn note_warnings(profiles: &ProfileSet, debug: bool) {
-    if debug {
+pub fn note_warnings(profiles: &ProfileSet) {
+    if crate::msg::debug_on() {
         for w in profiles.warnings() {
-            eprintln!("aws-session: note: {w}");
+            crate::msg::note(w);
         }
     }
 }

@@ -103,11 +103,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
                 .into(),
         )
     })?;
-    let debug = |m: &str| {
-        if opts.debug {
-            eprintln!("aws-session: debug: {m}");
-        }
-    };
+    let debug = |m: &str| crate::msg::debug(m);
     if opts.code.is_some() {
         debug("--code / AWS_SESSION_MFA_CODE is not used: the codes come from the new device");
     }
@@ -117,7 +113,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
     let source = session::source_credentials_for(env, &profiles, choice)?;
     let endpoints = session::endpoint_settings(env, &profiles, profile);
-    let client = super::make_client(opts, env, endpoints)?;
+    let client = super::make_client(env, endpoints)?;
     let source = session::source::process::resolve(source, env)?;
     let creds = &source.credentials;
 

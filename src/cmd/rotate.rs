@@ -195,10 +195,10 @@ fn lock_rotation(path: &Path) -> Result<std::fs::File> {
         _ => Path::new("."),
     };
     let waiting = || {
-        eprintln!(
-            "aws-session: waiting for another aws-session rotate of {} to finish",
+        crate::msg::say(format_args!(
+            "waiting for another aws-session rotate of {} to finish",
             path.display()
-        )
+        ))
     };
     crate::fsutil::lock_dir(dir, LOCK_WAIT, waiting).map_err(|e| {
         Error::Local(format!(
@@ -256,9 +256,10 @@ fn rotatable(ctx: &Context, path: &Path) -> Result<(String, Vec<String>)> {
             )))
         }
         Origin::Environment | Origin::ParentStash => {
-            return Err(Error::Config(
-                "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in ~/.aws/credentials with --profile".into(),
-            ))
+            return Err(Error::Config(format!(
+                "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in {} with --profile",
+                crate::session::source::credentials_file_name(&ctx.env)
+            )))
         }
     };
     if src.credentials.session_token.is_some() {

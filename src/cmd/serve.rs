@@ -49,31 +49,30 @@ const CREDENTIAL_SETTINGS: &[&str] = &[
 /// The message the SDKs show when no credentials can be had without a person.
 pub const MFA_ENDED: &str = "the MFA session of aws-session has ended and there is no terminal to ask for a code: run aws-session-refresh in the aws-session shell, or restart the command with a new code";
 
-/// The context of a `--server` run. It lives as long as the process: the server's
-/// threads renew sessions with it until the child ends and the process exits.
-pub(crate) fn context(opts: &Options, env: &Env) -> Result<&'static Context<'static>> {
-    let opts: &'static Options = Box::leak(Box::new(opts.clone()));
-    let env: &'static Env = Box::leak(Box::new(env.clone()));
-    Ok(Box::leak(Box::new(Context::load(opts, env)?)))
+/// The context of a `--server` run, shared with the server's threads, which renew
+/// sessions with it until the child ends.
+pub(crate) fn context(opts: &Options, env: &Env) -> Result<Arc<Context>> {
+    Ok(Arc::new(Context::load(opts, env)?))
 }
 
 /// Run the child `build` makes from the environment changes, serving it credentials
 /// until it ends; then exit with its status. Returns only on failure before the start.
 pub(crate) fn run(
-    ctx: &'static Context<'static>,
+    ctx: Arc<Context>,
     est: Established,
     build: impl FnOnce(&EnvChanges) -> Result<(Command, String)>,
 ) -> Result<()> {
     let initial = served(&est);
+    let renewer = Arc::clone(&ctx);
     let server =
-        Server::start(Arc::new(Renewing::new(initial, move || renew(ctx)))).map_err(|e| {
+        Server::start(Arc::new(Renewing::new(initial, move || renew(&renewer)))).map_err(|e| {
             Error::Local(format!(
                 "cannot start the credential server on 127.0.0.1: {e}"
             ))
         })?;
-    let config_copy = write_config_copy(ctx)?;
+    let config_copy = write_config_copy(&ctx)?;
     let mut changes = ctx.child_environment(&est);
-    changes.extend(server_changes(ctx, &est, &server, &config_copy));
+    changes.extend(server_changes(&ctx, &est, &server, &config_copy));
     let outcome =
         build(&changes).and_then(|(cmd, program)| shell::supervise::run_child(cmd, &program));
     server.stop();

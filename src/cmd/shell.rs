@@ -121,9 +121,9 @@ fn prepare(
                 Ok(d) => Some(d),
                 Err(e) => {
                     // One note with the reason; exec_shell stays quiet for None.
-                    eprintln!(
-                        "aws-session: note: {e}; {sh} starts without the prompt and automatic refresh"
-                    );
+                    crate::msg::note(format_args!(
+                        "{e}; {sh} starts without the prompt and automatic refresh"
+                    ));
                     None
                 }
             }

@@ -69,6 +69,7 @@ struct EditSection {
 ///                  mfa_serial = arn:aws:iam::123456789012:mfa/me\n\n[profile prod]\n");
 /// # Ok::<(), aws_session::config::ConfigError>(())
 /// ```
+#[allow(clippy::too_many_lines)]
 pub fn set_property(
     text: &str,
     kind: FileKind,

@@ -145,27 +145,35 @@ pub fn credential_changes(s: &SessionCredentials) -> EnvChanges {
     ]
 }
 
-/// AWS_REGION and AWS_DEFAULT_REGION, each set to the profile's `region` where the
-/// environment does not set it, so that every tool the child runs uses the region it
-/// would have read from the profile (the child gets no AWS_PROFILE): the JavaScript SDK
-/// reads AWS_REGION, boto3 and the AWS CLI AWS_DEFAULT_REGION, and a variable set in the
-/// environment wins over the profile for each of them. Used by the child's environment
-/// and by `export`.
+/// AWS_REGION and AWS_DEFAULT_REGION, both set to the region the AWS CLI would use:
+/// AWS_REGION, else AWS_DEFAULT_REGION, else the profile's `region` (the child gets no
+/// AWS_PROFILE, so it cannot read the profile itself). Both agree, because SDKs differ in
+/// which one they read first: the JavaScript SDK and the Rust SDK read AWS_REGION, boto3
+/// and the AWS CLI AWS_REGION then AWS_DEFAULT_REGION, older tools only
+/// AWS_DEFAULT_REGION. Only the variables whose value changes are listed. Used by the
+/// child's environment and by `export`.
 ///
 /// ```
 /// use aws_session::env::Env;
 /// use aws_session::session::region_changes;
 /// let env = Env::from_pairs([("AWS_DEFAULT_REGION", "eu-west-1")]);
-/// assert_eq!(region_changes(Some("us-east-2"), &env), vec![("AWS_REGION", Some("us-east-2".to_string()))]);
-/// assert!(region_changes(None, &env).is_empty());
+/// // The environment's region wins over the profile's, for both variables.
+/// assert_eq!(region_changes(Some("us-east-2"), &env), vec![("AWS_REGION", Some("eu-west-1".to_string()))]);
+/// assert_eq!(region_changes(None, &env), vec![("AWS_REGION", Some("eu-west-1".to_string()))]);
+/// assert_eq!(region_changes(Some("us-east-2"), &Env::default()).len(), 2);
+/// assert!(region_changes(None, &Env::default()).is_empty());
 /// ```
-pub fn region_changes(region: Option<&str>, env: &Env) -> EnvChanges {
-    let Some(r) = region else {
+pub fn region_changes(profile_region: Option<&str>, env: &Env) -> EnvChanges {
+    let Some(r) = env
+        .get("AWS_REGION")
+        .or_else(|| env.get("AWS_DEFAULT_REGION"))
+        .or(profile_region.filter(|r| !r.is_empty()))
+    else {
         return Vec::new();
     };
     ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .into_iter()
-        .filter(|k| env.get(k).is_none_or(str::is_empty))
+        .filter(|k| env.get(k) != Some(r))
         .map(|k| (k, Some(r.to_string())))
         .collect()
 }

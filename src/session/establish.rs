@@ -23,6 +23,7 @@ use crate::aws::sts;
 use crate::cache::{self, Cache, CacheLock, Entry, EntryKind, Lookup, RoleKeyPart};
 use crate::credentials::{Credentials, SessionCredentials};
 use crate::error::{AwsError, Error, Result};
+use crate::msg;
 use crate::timefmt::iso8601_utc;
 use crate::tty::CodeSource;
 use std::cell::{Cell, RefCell};
@@ -87,8 +88,6 @@ pub struct Runtime<'a> {
     /// Where [`Runtime::duration`] came from, for messages: `--session-duration` or
     /// `AWS_SESSION_DURATION`.
     pub duration_name: &'static str,
-    /// Trace decisions on stderr (never secrets).
-    pub debug: bool,
     /// The local user name, for role session names that are not configured.
     pub user: Option<String>,
     /// The environment (the sign-in token's directory, AWS_LOGIN_CACHE_DIRECTORY).
@@ -186,15 +185,15 @@ impl Run<'_> {
             return;
         }
         let waiting = || {
-            eprintln!(
-                "aws-session: waiting for another aws-session to finish with the session cache {}",
+            msg::say(format_args!(
+                "waiting for another aws-session to finish with the session cache {}",
                 c.dir().display()
-            )
+            ))
         };
         match c.lock(CACHE_LOCK_WAIT, waiting) {
             Ok(lock) => *self.lock.borrow_mut() = Some(lock),
             Err(e) => {
-                eprintln!("aws-session: note: {e}; going on without the session cache");
+                msg::note(format_args!("{e}; going on without the session cache"));
                 self.cache.set(None);
             }
         }
@@ -272,9 +271,7 @@ impl Run<'_> {
     }
 
     fn debug(&self, m: std::fmt::Arguments) {
-        if self.rt.debug {
-            eprintln!("aws-session: debug: {m}");
-        }
+        msg::debug(m);
     }
 
     fn source_profile(&self) -> Option<String> {
@@ -292,10 +289,10 @@ impl Run<'_> {
         let left = (e.session.expiration - now).whole_seconds();
         match self.rt.last_minutes {
             Some(min) if left >= min => {
-                eprintln!(
-                    "aws-session: note: handing out the cached session with {left} s left: \
+                msg::note(format_args!(
+                    "handing out the cached session with {left} s left: \
                      no MFA code can be had here (no terminal, no --code) for a new one"
-                );
+                ));
                 true
             }
             _ => false,
@@ -315,11 +312,11 @@ impl Run<'_> {
                 if (e.session.expiration - now).whole_seconds()
                     > i64::from(sts::GET_SESSION_TOKEN_MAX_SECS) + sts::SESSION_SLACK_SECS =>
             {
-                eprintln!(
-                    "aws-session: note: ignoring session cache entry {}/{key}.json: it expires at {}, longer than any AWS session; it will be replaced",
+                msg::note(format_args!(
+                    "ignoring session cache entry {}/{key}.json: it expires at {}, longer than any AWS session; it will be replaced",
                     cache.dir().display(),
                     iso8601_utc(e.session.expiration)
-                );
+                ));
                 None
             }
             Lookup::Found(e) if self.usable(&e) => {
@@ -347,17 +344,17 @@ impl Run<'_> {
                 None
             }
             Lookup::Removed(why) => {
-                eprintln!(
-                    "aws-session: note: removed session cache entry {}/{key}.json: {why}",
+                msg::note(format_args!(
+                    "removed session cache entry {}/{key}.json: {why}",
                     cache.dir().display()
-                );
+                ));
                 None
             }
             Lookup::Ignored(why) => {
-                eprintln!(
-                    "aws-session: note: ignoring session cache entry {}/{key}.json: {why}; it will be replaced",
+                msg::note(format_args!(
+                    "ignoring session cache entry {}/{key}.json: {why}; it will be replaced",
                     cache.dir().display()
-                );
+                ));
                 None
             }
         }
@@ -398,12 +395,13 @@ impl Run<'_> {
                 entry.session.credentials.access_key_id,
                 key.get(..12).unwrap_or(key)
             )),
-            Err(e) => eprintln!("aws-session: note: {e}; the session is not cached"),
+            Err(e) => msg::note(format_args!("{e}; the session is not cached")),
         }
     }
 
     /// The MFA session of the plan's source: from the cache when `read` allows, else
     /// GetSessionToken with a code (discovering the device when `serial` is `None`).
+    #[allow(clippy::too_many_lines)]
     fn mfa_session(
         &self,
         serial: Option<&str>,
@@ -542,7 +540,6 @@ impl Run<'_> {
             profile,
             session,
             force,
-            self.rt.debug,
         )?;
         let Some(roles) = &self.plan.roles else {
             return Ok(Established {
@@ -578,6 +575,7 @@ impl Run<'_> {
     }
 
     /// Carry out a role plan, starting from the newest step the cache still holds.
+    #[allow(clippy::too_many_lines)]
     fn assume_roles(&self, roles: &roles::Plan, codes: &mut dyn CodeSource) -> Result<Established> {
         let src = &self.plan.source;
         let schedule = roles::schedule(
@@ -663,10 +661,10 @@ impl Run<'_> {
                                 ) =>
                         {
                             // The cached MFA session was revoked or cut short: make a new one.
-                            eprintln!(
-                                "aws-session: note: AWS no longer accepts the cached MFA session ({}); making a new one",
+                            msg::note(format_args!(
+                                "AWS no longer accepts the cached MFA session ({}); making a new one",
                                 e.code
-                            );
+                            ));
                             if let Some(c) = self.locked_cache() {
                                 let _ = c.remove(&mfa.key);
                             }
@@ -802,7 +800,7 @@ impl Device<'_> {
     fn found(self, discovered: DiscoveryResult, debug: &dyn Fn(&str)) -> Result<Self> {
         let (serial, note) = discovered?;
         if let Some(note) = note {
-            eprintln!("{note}");
+            msg::line(note);
         }
         debug(&serial);
         Ok(Device::Known(serial))
@@ -827,7 +825,7 @@ impl Device<'_> {
                 let serial = match result {
                     Ok((serial, note)) => {
                         if let Some(note) = note {
-                            eprintln!("{note}");
+                            msg::line(note);
                         }
                         serial
                     }
@@ -885,5 +883,6 @@ fn role_hint(e: Error, step: &RoleStep, duration: Option<u32>, had_mfa_context: 
         return Error::Aws(aws);
     };
     aws.message = format!("{} [{hint}]", aws.message.trim_end());
-    Error::Aws(aws)
+    // The advice reads the message: made anew for the message with the hint.
+    crate::aws::advice::with_advice(*aws)
 }

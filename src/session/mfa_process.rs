@@ -118,10 +118,10 @@ impl CodeSource for ProcessCodes {
             .unwrap_or_default()
             .as_secs();
         let wait = WINDOW_SECS - now % WINDOW_SECS;
-        eprintln!(
-            "aws-session: AWS refused the MFA code from {} ({why}); asking it again in {wait} s, when the next 30-second window has begun",
+        crate::msg::say(format_args!(
+            "AWS refused the MFA code from {} ({why}); asking it again in {wait} s, when the next 30-second window has begun",
             self.from
-        );
+        ));
         std::thread::sleep(Duration::from_secs(wait));
         Ok(())
     }

@@ -89,7 +89,12 @@ pub fn plan_session_for(
             roles: None,
         });
     }
-    let mut plan = roles::resolve(profiles, name)?;
+    let mut plan = roles::resolve(profiles, name).map_err(|e| match e {
+        roles::RoleError::Invalid(m) => {
+            roles::RoleError::Invalid(super::source::name_the_files(&m, env))
+        }
+        e => e,
+    })?;
     if let roles::Base::Login { profile, session } = &plan.base {
         // A role assumed with a sign-in's credentials: no MFA code involved.
         let source = SourceCredentials::login(profile, session);

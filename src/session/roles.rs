@@ -360,10 +360,8 @@ fn base_of(profile: &Profile) -> Result<Option<Base>, RoleError> {
 fn process_base(profile: &Profile) -> Option<Result<Base, RoleError>> {
     let command = value(profile, "credential_process")?;
     let name = profile.name();
-    Some(if super::source::process::is_aws_session(command) {
-        Err(RoleError::Invalid(super::source::process::calls_itself(
-            name,
-        )))
+    Some(if crate::shell::process::is_aws_session(command) {
+        Err(RoleError::Invalid(calls_itself(name)))
     } else {
         Ok(Base::Process {
             profile: name.to_string(),
@@ -661,6 +659,13 @@ pub fn schedule(
         first_hop,
         durations,
     })
+}
+
+/// The error for a profile without keys whose credential_process is aws-session.
+pub fn calls_itself(profile: &str) -> String {
+    format!(
+        "profile \"{profile}\" has no keys and its credential_process is aws-session itself (it would call itself): add aws_access_key_id and aws_secret_access_key to it, or name the profile with the keys in source_profile"
+    )
 }
 
 #[cfg(test)]

@@ -79,8 +79,8 @@ fn remove_stale(dir: &Path) {
             .ok()
             .and_then(|t| t.elapsed().ok())
             .is_some_and(|age| age > STALE_AFTER);
-        // SAFETY: kill with signal 0 only checks that the process exists.
         let ended = i32::try_from(pid).is_ok_and(|p| {
+            // SAFETY: kill with signal 0 only checks that the process exists.
             let rc = unsafe { libc::kill(p, 0) };
             rc != 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
         });

@@ -491,9 +491,9 @@ pub fn shell_command(
             cmd.arg("--init-command").arg(fish_init()).arg("-i");
         }
         (ShellKind::Other, _) => {
-            eprintln!(
-                "aws-session: note: {shell} is not bash, zsh or fish: no prompt prefix or automatic refresh; for new credentials run: eval \"$(\"$AWS_SESSION\" refresh)\""
-            );
+            crate::msg::note(format_args!(
+                "{shell} is not bash, zsh or fish: no prompt prefix or automatic refresh; for new credentials run: eval \"$(\"$AWS_SESSION\" refresh)\""
+            ));
             cmd.arg("-i");
         }
         // The caller already said why there is no private directory.
@@ -505,7 +505,9 @@ pub fn shell_command(
 }
 
 fn note_no_integration(shell: &str, e: &Error) {
-    eprintln!("aws-session: note: {e}; {shell} starts without the prompt and automatic refresh");
+    crate::msg::note(format_args!(
+        "{e}; {shell} starts without the prompt and automatic refresh"
+    ));
 }
 
 /// The private directory for rc files: `$XDG_RUNTIME_DIR/aws-session`, else

@@ -193,6 +193,22 @@ pub fn describe(what: &str, program: &str, e: &RunError) -> String {
     }
 }
 
+/// Whether `command`'s program is aws-session (by its file name).
+///
+/// ```
+/// use aws_session::shell::process::is_aws_session;
+/// assert!(is_aws_session("/usr/local/bin/aws-session credential-process --profile p"));
+/// assert!(is_aws_session("'aws-session' credential-process"));
+/// assert!(!is_aws_session("pass show aws-session"));
+/// ```
+pub fn is_aws_session(command: &str) -> bool {
+    let words = split_words(command).unwrap_or_default();
+    words
+        .first()
+        .map(|w| w.rsplit('/').next().unwrap_or(w))
+        .is_some_and(|name| name == "aws-session")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ static CHILD: AtomicI32 = AtomicI32::new(0);
 extern "C" fn forward(signal: libc::c_int) {
     let pid = CHILD.load(Ordering::SeqCst);
     if pid > 0 {
-        // kill(2) is async-signal-safe.
+        // SAFETY: kill(2) is async-signal-safe and takes plain integers.
         unsafe {
             libc::kill(pid, signal);
         }

@@ -344,6 +344,31 @@ fn args_unknown_command() {
         1,
         &["unknown command \"frobnicate\"", "see aws-session --help"],
     );
+    assert!(!stderr(&usage(&["frobnicate"], &[])).contains("did you mean"));
+}
+
+#[test]
+fn args_mistyped_command_or_option_suggests_the_name() {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["exce", "true"],
+            "unknown command \"exce\": did you mean \"exec\"?",
+        ),
+        (&["stauts"], "did you mean \"status\"?"),
+        (&["help", "expotr"], "did you mean \"export\"?"),
+        (
+            &["--profil", "dev", "exec", "true"],
+            "unknown option --profil: did you mean --profile?",
+        ),
+        (
+            &["export", "--fromat", "json"],
+            "unknown option --fromat: did you mean --format?",
+        ),
+        (&["--no-cahce", "status"], "did you mean --no-cache?"),
+    ];
+    for (args, words) in cases {
+        expect(&usage(args, &[]), 1, &[words]);
+    }
 }
 
 #[test]

@@ -364,13 +364,11 @@ fn login_token_of_another_user_is_refused() {
     let fake = Fake::start(|_| None);
     let (sb, dir, token) = token_sandbox(0o700, 0o600);
     let c = std::ffi::CString::new(token.to_str().unwrap()).unwrap();
-    // SAFETY: a valid C string. As root (the test machine) the file goes to nobody; as
-    // another user chown fails and the test says so.
-    assert_eq!(
-        unsafe { libc::chown(c.as_ptr(), 65534, 65534) },
-        0,
-        "chown to nobody (needs root)"
-    );
+    // As root (the test machine) the file goes to nobody; as another user chown fails
+    // and the test says so.
+    // SAFETY: a valid C string; chown has no other preconditions.
+    let rc = unsafe { libc::chown(c.as_ptr(), 65534, 65534) };
+    assert_eq!(rc, 0, "chown to nobody (needs root)");
     let o = run_token(&sb, &dir, &fake);
     one_line(&o, 6, &["is not used", "owned by uid 65534", "remove it"]);
     assert!(fake.actions().is_empty());

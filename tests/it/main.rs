@@ -5,6 +5,7 @@
 mod common;
 
 mod core;
+mod daily;
 mod endpoints;
 mod errors;
 mod fuzz_regressions;

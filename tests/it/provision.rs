@@ -473,11 +473,9 @@ fn sigterm_at_the_2nd_code_deletes_the_device_exit_130() {
     let (code1, _) = codes_for(&secret_on_screen(&screen));
     pty.send_line(&code1);
     pty.expect(SECOND, T);
-    // SAFETY: a signal to our own child.
-    assert_eq!(
-        unsafe { libc::kill(pty.pid() as libc::pid_t, libc::SIGTERM) },
-        0
-    );
+    // SAFETY: a signal to our own child; kill(2) takes plain integers.
+    let rc = unsafe { libc::kill(pty.pid() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
     assert_eq!(pty.wait(T).code(), Some(130), "{}", pty.output());
     let out = screen_until(&mut pty, "nothing is left behind");
     assert!(out.contains("interrupted by SIGTERM"), "{out}");

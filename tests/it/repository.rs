@@ -138,6 +138,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("encode", 1),
     ("json", 1),
     ("qr", 1),
+    ("msg", 1),
 ];
 
 fn rank(module: &str) -> Option<u8> {
@@ -315,4 +316,275 @@ fn only_shell_starts_processes() {
         found >= 2,
         "src/shell/ starts no process: the check looks at the wrong files"
     );
+}
+
+/// Every message goes through `msg.rs`, the one writer of stderr (as `out.rs` is of
+/// stdout): one prefix, one write per line, and debug traces switched in one place.
+#[test]
+fn stderr_is_written_only_through_msg() {
+    let mut files = Vec::new();
+    files_under(&Path::new(ROOT).join("src"), &mut files);
+    let mut offenders = Vec::new();
+    let mut checked = 0;
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+    {
+        if path.ends_with("src/msg.rs") {
+            continue;
+        }
+        checked += 1;
+        let text = fs::read_to_string(path).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if ["eprintln!(", "eprint!(", "dbg!(", "stderr()"]
+                .iter()
+                .any(|m| code.contains(m))
+            {
+                offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(checked > 40, "the walk found the sources ({checked})");
+    assert!(
+        offenders.is_empty(),
+        "write to stderr with crate::msg (note, warning, debug, say) instead: {offenders:#?}"
+    );
+}
+
+/// No `Box::leak`: what lives as long as the process is owned (an `Arc` shared with
+/// threads), so nothing is leaked on purpose.
+#[test]
+fn nothing_is_leaked_on_purpose() {
+    let mut files = Vec::new();
+    files_under(&Path::new(ROOT).join("src"), &mut files);
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+    {
+        let text = fs::read_to_string(f).unwrap_or_default();
+        assert!(
+            !text.contains("Box::leak("),
+            "{} leaks a Box: own the value (an Arc for threads) instead",
+            f.display()
+        );
+    }
+}
+
+/// The module path of a file of `src/`: `aws/http.rs` → `[aws, http]`,
+/// `session/source/mod.rs` → `[session, source]`.
+fn module_of(rel: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if let Some(last) = parts.pop() {
+        let stem = last.trim_end_matches(".rs");
+        if stem != "mod" && stem != "lib" && stem != "main" {
+            parts.push(stem.to_string());
+        }
+    }
+    parts
+}
+
+/// The paths a `use` tree names: `a::{b, c::{d, self}}` → `a::b`, `a::c::d`, `a::c`.
+fn expand_use_tree(tree: &str) -> Vec<String> {
+    // `x as y` names x: the rename is cut before the blanks go.
+    let tree: String = tree
+        .replace(" as ", "@")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let Some(open) = tree.find('{') else {
+        let path = tree.split('@').next().unwrap_or(&tree);
+        return vec![path.trim_end_matches("::*").to_string()];
+    };
+    let prefix = tree[..open].trim_end_matches("::");
+    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    // Split `inner` at the commas of its own level.
+    let (mut items, mut depth, mut start) = (Vec::new(), 0, 0);
+    for (i, ch) in inner.char_indices() {
+        match ch {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&inner[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(&inner[start..]);
+    let mut out = Vec::new();
+    for item in items.into_iter().filter(|i| !i.is_empty()) {
+        for sub in expand_use_tree(item) {
+            out.push(if sub == "self" {
+                prefix.to_string()
+            } else {
+                format!("{prefix}::{sub}")
+            });
+        }
+    }
+    out
+}
+
+/// The paths through `crate::`, `super::` or `self::` that a file's code (its tests
+/// left out) names, each as written.
+fn named_paths(text: &str) -> Vec<String> {
+    let code: String = text
+        .split("\n#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or("")
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut out = Vec::new();
+    // `use` statements, which may span lines and nest braces.
+    for stmt in code.split(';') {
+        let t = stmt.trim_start();
+        let t = t
+            .strip_prefix("pub(crate) ")
+            .or_else(|| t.strip_prefix("pub "))
+            .unwrap_or(t);
+        if let Some(tree) = t.strip_prefix("use ") {
+            out.extend(expand_use_tree(tree));
+        }
+    }
+    // Paths in expressions and types: `crate::a::b::f(...)`.
+    for start in ["crate::", "super::", "self::"] {
+        for (i, _) in code.match_indices(start) {
+            let before = code[..i].chars().last().unwrap_or(' ');
+            if before.is_alphanumeric() || before == '_' || before == ':' {
+                continue;
+            }
+            let path: String = code[i..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            out.push(path.trim_end_matches(':').to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every import between two files of `src/`: (from, to), as paths below `src/`.
+fn file_imports() -> Vec<(String, String)> {
+    let src = Path::new(ROOT).join("src");
+    let mut files = Vec::new();
+    files_under(&src, &mut files);
+    let files: Vec<PathBuf> = files
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "rs"))
+        .collect();
+    let modules: Vec<(Vec<String>, String)> = files
+        .iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap_or(f);
+            (module_of(rel), rel.display().to_string())
+        })
+        .filter(|(m, _)| !m.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    for f in &files {
+        let rel = f.strip_prefix(&src).unwrap_or(f);
+        let me = module_of(rel);
+        let text = fs::read_to_string(f).unwrap_or_default();
+        for path in named_paths(&text) {
+            let mut segs: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
+            let mut abs: Vec<String> = me.clone();
+            match segs.first() {
+                Some(&"crate") => abs.clear(),
+                Some(&"self") => {}
+                Some(&"super") => {}
+                _ => continue,
+            }
+            if segs[0] != "super" {
+                segs.remove(0);
+            }
+            while segs.first() == Some(&"super") {
+                abs.pop();
+                segs.remove(0);
+            }
+            abs.extend(segs.iter().map(|s| s.to_string()));
+            let target = modules
+                .iter()
+                .filter(|(m, _)| abs.starts_with(m))
+                .max_by_key(|(m, _)| m.len());
+            if let Some((m, file)) = target {
+                if *m != me {
+                    out.push((rel.display().to_string(), file.clone()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn use_trees_are_expanded() {
+    assert_eq!(
+        expand_use_tree("crate::a::{self, b::{c, d}, e as f}"),
+        [
+            "crate::a",
+            "crate::a::b::c",
+            "crate::a::b::d",
+            "crate::a::e"
+        ]
+    );
+    assert_eq!(
+        named_paths("use super::x::Y;\nfn f() { crate::aws::url::redact_url(u) }"),
+        ["crate::aws::url::redact_url", "super::x::Y"]
+    );
+}
+
+/// No two files import each other, directly or around a loop: a file can be read (and
+/// moved) with only what lies below it. Imports of a parent module (`super::`) count;
+/// a file's own tests do not.
+#[test]
+fn file_graph_has_no_cycle() {
+    let edges = file_imports();
+    assert!(
+        edges
+            .iter()
+            .any(|(a, b)| a == "aws/client.rs" && b == "aws/http.rs"),
+        "the walk found the file imports: {edges:?}"
+    );
+    let mut next: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (a, b) in &edges {
+        next.entry(a.as_str()).or_default().push(b.as_str());
+    }
+    fn visit<'a>(
+        n: &'a str,
+        next: &std::collections::BTreeMap<&'a str, Vec<&'a str>>,
+        stack: &mut Vec<&'a str>,
+        done: &mut std::collections::BTreeSet<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(i) = stack.iter().position(|s| *s == n) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(n);
+            return Some(cycle);
+        }
+        if !done.insert(n) {
+            return None;
+        }
+        stack.push(n);
+        for m in next.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, next, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        None
+    }
+    let mut done = Default::default();
+    for n in next.keys() {
+        if let Some(c) = visit(n, &next, &mut Vec::new(), &mut done) {
+            panic!("import cycle between files: {}", c.join(" → "));
+        }
+    }
 }

@@ -122,11 +122,13 @@ fn boto3_loop_runs_through_role_renewals_with_one_code() {
 fn javascript_sdk_loop_runs_through_role_renewals_with_one_code() {
     let (peer, user, role, sb) = setup();
     let node = common::node_bin();
-    common::node_dir();
+    let sdk = common::node_dir();
     let out = run(
         {
             let mut c = sb.command(&peer);
+            // The sandbox's environment is cleared: loop.mjs finds the SDK through this.
             c.env("AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED", "true")
+                .env("AWS_SESSION_TEST_NODE", &sdk)
                 .args([
                     "--profile",
                     "role",
@@ -359,6 +361,7 @@ fn exit_status_and_signals_are_the_childs() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // SAFETY: a signal to our own child; kill(2) takes plain integers.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));

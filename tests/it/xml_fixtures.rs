@@ -2,9 +2,10 @@
 //! message and request id (and get the advice users need); every fixture, every
 //! prefix of it and a few corruptions go through every parser without a panic.
 
+use aws_session::aws::advice::aws_advice;
 use aws_session::aws::xml::{parse_error_response, ParsedAwsError, XmlError};
 use aws_session::aws::{iam, sts};
-use aws_session::error::{aws_advice, AwsError};
+use aws_session::error::AwsError;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> String {
@@ -29,6 +30,8 @@ fn advice(action: &str, e: &ParsedAwsError) -> String {
         access_key_id: None,
         session_token_sent: false,
         service: "sts",
+        credentials_file: None,
+        advice: None,
     })
     .unwrap_or_default()
 }

@@ -90,7 +90,6 @@ pub fn credentials(
     profile: &str,
     login_session: &str,
     force: bool,
-    debug: bool,
 ) -> Result<LoginCredentials> {
     let path = cache_path(env, login_session)?;
     let shown = path.display();
@@ -134,9 +133,7 @@ pub fn credentials(
     let session = token.session().ok_or_else(|| bad("no expiry"))?;
     let left = (session.expiration - now).whole_seconds();
     if !force && left > REFRESH_MARGIN_SECS {
-        if debug {
-            eprintln!("aws-session: debug: login: {shown}: {left} s left, no refresh");
-        }
+        crate::msg::debug(format_args!("login: {shown}: {left} s left, no refresh"));
         return Ok(LoginCredentials {
             session,
             horizon: token.horizon(),
@@ -144,9 +141,7 @@ pub fn credentials(
     }
     let key = DpopKey::from_pem(token.dpop_pem())
         .ok_or_else(|| bad("its dpopKey is not a P-256 key in SEC1 or PKCS#8 PEM"))?;
-    if debug {
-        eprintln!("aws-session: debug: login: {shown}: {left} s left, refreshing");
-    }
+    crate::msg::debug(format_args!("login: {shown}: {left} s left, refreshing"));
     let out = client
         .signin_token(
             &refresh_body(token.client_id(), token.refresh_token()),

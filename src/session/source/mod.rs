@@ -159,8 +159,9 @@ pub fn profile_not_found(profiles: &ProfileSet, name: &str) -> Error {
     })
 }
 
-/// The credentials file as messages name it: AWS_SHARED_CREDENTIALS_FILE as set, else
-/// `~/.aws/credentials`.
+/// The credentials file as messages name it, the one `config::file_paths` reads:
+/// AWS_SESSION_CREDENTIALS_FILE (inside `--server`), else AWS_SHARED_CREDENTIALS_FILE
+/// as set, else `~/.aws/credentials`.
 ///
 /// ```
 /// use aws_session::env::Env;
@@ -170,9 +171,31 @@ pub fn profile_not_found(profiles: &ProfileSet, name: &str) -> Error {
 /// assert_eq!(credentials_file_name(&env), "/etc/aws/creds");
 /// ```
 pub fn credentials_file_name(env: &Env) -> &str {
-    env.get("AWS_SHARED_CREDENTIALS_FILE")
-        .filter(|v| !v.is_empty())
+    env.get("AWS_SESSION_CREDENTIALS_FILE")
+        .or_else(|| env.get("AWS_SHARED_CREDENTIALS_FILE"))
         .unwrap_or("~/.aws/credentials")
+}
+
+/// The config file as messages name it: AWS_SESSION_CONFIG_FILE (inside `--server`),
+/// else AWS_CONFIG_FILE as set, else `~/.aws/config`.
+///
+/// ```
+/// use aws_session::env::Env;
+/// use aws_session::session::source::config_file_name;
+/// assert_eq!(config_file_name(&Env::default()), "~/.aws/config");
+/// ```
+pub fn config_file_name(env: &Env) -> &str {
+    env.get("AWS_SESSION_CONFIG_FILE")
+        .or_else(|| env.get("AWS_CONFIG_FILE"))
+        .unwrap_or("~/.aws/config")
+}
+
+/// `message` (written with the default file names, as the SDKs word it) naming the
+/// files this run reads instead.
+pub fn name_the_files(message: &str, env: &Env) -> String {
+    message
+        .replace("~/.aws/credentials", credentials_file_name(env))
+        .replace("~/.aws/config", config_file_name(env))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //!
 //! A `credential_process` that is aws-session itself (how a profile is served to the
 //! SDKs) is never run: the profile's static keys are used, and without them the
-//! profile is refused ([`is_aws_session`]). An aws-session started by any helper of
+//! profile is refused ([`process::is_aws_session`]). An aws-session started by any helper of
 //! ours (it has [`process::MARKER`] in its environment) refuses to run one.
 
 use super::{Origin, SourceCredentials};
@@ -13,22 +13,6 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::shell::process;
-
-/// Whether `command`'s program is aws-session (by its file name).
-///
-/// ```
-/// use aws_session::session::source::process::is_aws_session;
-/// assert!(is_aws_session("/usr/local/bin/aws-session credential-process --profile p"));
-/// assert!(is_aws_session("'aws-session' credential-process"));
-/// assert!(!is_aws_session("pass show aws-session"));
-/// ```
-pub fn is_aws_session(command: &str) -> bool {
-    let words = process::split_words(command).unwrap_or_default();
-    words
-        .first()
-        .map(|w| w.rsplit('/').next().unwrap_or(w))
-        .is_some_and(|name| name == "aws-session")
-}
 
 /// The source of profile `profile` whose keys come from `command` (filled in by
 /// [`resolve`]).
@@ -40,13 +24,6 @@ pub fn planned(profile: &str, command: &str) -> SourceCredentials {
             command: command.to_string(),
         },
     }
-}
-
-/// The error for a profile without keys whose credential_process is aws-session.
-pub fn calls_itself(profile: &str) -> String {
-    format!(
-        "profile \"{profile}\" has no keys and its credential_process is aws-session itself (it would call itself): add aws_access_key_id and aws_secret_access_key to it, or name the profile with the keys in source_profile"
-    )
 }
 
 /// `src` with its keys: for [`Origin::Process`] the process is run now; any other

@@ -20,8 +20,8 @@ pub fn profile_keys(
     let has = |k: &str| p.get(k).is_some_and(|v| !v.is_empty());
     if !has("aws_access_key_id") && !has("aws_secret_access_key") {
         if let Some(c) = p.get("credential_process").filter(|c| !c.is_empty()) {
-            return if process::is_aws_session(c) {
-                Err(Error::Config(process::calls_itself(name)))
+            return if crate::shell::process::is_aws_session(c) {
+                Err(Error::Config(roles::calls_itself(name)))
             } else {
                 Ok(process::planned(name, c))
             };
