@@ -540,6 +540,24 @@ fn rotate_lost_create_answer_names_the_possible_second_key() {
     assert_eq!(creates, 1, "{:?}", fake.actions());
 }
 
+/// A profile of the config file holds the same key: rotate (which edits only the
+/// credentials file) refuses before any request, naming it.
+#[test]
+fn rotate_key_also_in_the_config_file_is_refused_with_the_list() {
+    let fake = rotate_fake(created);
+    let sb = example_sandbox(false);
+    sb.write_config(&format!(
+        "[default]\nmfa_serial = {}\n[profile old-copy]\naws_access_key_id = {KEY}\naws_secret_access_key = {}\n",
+        crate::common::EXAMPLE_SERIAL,
+        crate::common::EXAMPLE_SECRET
+    ));
+    let before = fs::read_to_string(&sb.credentials_file).unwrap();
+    let o = rotate(&sb, &fake);
+    one_line(&o, 2, &["old-copy", "config file", "nothing was changed"]);
+    assert!(fake.actions().is_empty(), "{:?}", fake.actions());
+    assert_eq!(fs::read_to_string(&sb.credentials_file).unwrap(), before);
+}
+
 /// Two profiles of the credentials file hold the same key: both get the new one
 /// (the old one is deleted, so a profile left with it would fail).
 #[test]
