@@ -145,7 +145,7 @@ pub fn cli(data: &[u8]) {
             if let Some((d, _)) = o.duration {
                 assert!((sts::MIN_DURATION_SECS..=sts::GET_SESSION_TOKEN_MAX_SECS).contains(&d));
             }
-            if let cli::Command::Help(topic) = &o.command {
+            if let Some(aws_session::cmd::Help(topic)) = o.command.args() {
                 let _ = cli::help(topic.as_deref());
             }
         }

@@ -9,63 +9,30 @@
 //! (`--format json export`); given to a command that does not have it, it is a usage
 //! error that names the command which has it. `--` ends the options.
 
-use crate::cmd::{self, Arg, CmdArgs};
+use crate::cmd::{self, Arg, CmdArgs, Given, Help, Version};
 use crate::env::{parse_bool, Source};
 use crate::error::{Error, Result};
 use crate::tty::check_code;
 use std::ffi::OsString;
 
-use crate::aws::sts::{
-    GET_SESSION_TOKEN_MAX_SECS as MAX_DURATION, MIN_DURATION_SECS as MIN_DURATION,
-};
-pub use crate::cmd::{help, usage, Command, Options, GLOBAL_OPTIONS};
+pub use crate::cmd::{check_duration, help, usage, Command, Options, GLOBAL_OPTIONS};
 
-/// The global options as given on the command line.
-#[derive(Default)]
-struct Given {
-    profile: Option<String>,
-    code: Option<String>,
-    duration: Option<Option<u32>>,
-    debug: bool,
-    no_cache: bool,
-}
-
-impl Given {
-    /// Take `arg` if it is a global option (with its value from `parser`).
-    fn take(&mut self, arg: &Arg, parser: &mut lexopt::Parser) -> Result<bool> {
-        let name = match arg {
-            Arg::Long(l) => l.as_str(),
-            Arg::Short('p') => "profile",
-            Arg::Short('c') => "code",
-            Arg::Short('d') => "session-duration",
-            _ => return Ok(false),
-        };
-        match name {
-            "profile" => {
-                let v = cmd::string_value(parser, "--profile")?;
-                if v.is_empty() {
-                    return Err(Error::Usage(
-                        "--profile needs a profile name, e.g. --profile dev".into(),
-                    ));
-                }
-                self.profile = Some(v);
-            }
-            "code" => {
-                let v = cmd::string_value(parser, "--code")?;
-                self.code = Some(check_code(&v, "--code")?);
-            }
-            "session-duration" => {
-                let v = cmd::string_value(parser, "--session-duration")?;
-                self.duration = Some(check_duration(&v, "--session-duration")?);
-            }
-            "debug" => self.debug = true,
-            "no-cache" => self.no_cache = true,
-            // After a command name `--version` has always been ignored.
-            "version" => {}
-            _ => return Ok(false),
-        }
-        Ok(true)
+/// Take `arg` if it is a global option (with its value from `parser`). `-h` and `-V`
+/// after a command's name are that command's to refuse (`--version` there is ignored).
+fn take_global(given: &mut Given, arg: &Arg, parser: &mut lexopt::Parser) -> Result<bool> {
+    if matches!(arg, Arg::Short('h' | 'V')) {
+        return Ok(false);
     }
+    let Some(g) = cmd::global_option(arg) else {
+        return Ok(false);
+    };
+    let value = if g.value {
+        cmd::string_value(parser, &format!("--{}", g.long))?
+    } else {
+        String::new()
+    };
+    (g.take)(given, value)?;
+    Ok(true)
 }
 
 /// Parse `args` (without the program name); `env` gives environment defaults.
@@ -73,7 +40,8 @@ impl Given {
 /// ```
 /// use aws_session::cli::{parse, Command};
 /// let o = parse(vec!["--profile".into(), "dev".into(), "exec".into(), "true".into()], |_| None).unwrap();
-/// assert_eq!(o.command, Command::Exec(vec!["true".into()]));
+/// use aws_session::cmd::exec;
+/// assert_eq!(o.command, Command::of(&exec::SPEC, exec::Args { argv: vec!["true".into()], server: false }));
 /// assert_eq!(o.profile.unwrap().0, "dev");
 /// ```
 pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Result<Options> {
@@ -98,7 +66,7 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
             version = true;
             continue;
         }
-        if given.take(&arg, &mut parser)? {
+        if take_global(&mut given, &arg, &mut parser)? {
             continue;
         }
         if let Arg::Value(v) = &arg {
@@ -129,15 +97,15 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
     }
 
     let command = match name.as_deref() {
-        None if version && !help => Command::Version,
-        None if help => Command::Help(None),
-        Some("help") => Command::Help(
+        None if version && !help => Command::built_in(Version),
+        None if help => Command::built_in(Help(None)),
+        Some("help") => Command::built_in(Help(
             parser
                 .raw_args()
                 .ok()
                 .and_then(|mut raw| raw.next())
                 .map(|t| t.to_string_lossy().into_owned()),
-        ),
+        )),
         name => {
             let spec = match name {
                 None => &cmd::COMMANDS[0],
@@ -147,13 +115,16 @@ pub fn parse(args: Vec<OsString>, env: impl Fn(&str) -> Option<String>) -> Resul
                 Ok(raw) => raw.collect(),
                 Err(e) => return Err(cmd::usage_error(e)),
             };
-            let mut global = |a: &Arg, p: &mut lexopt::Parser| given.take(a, p);
-            let mut args = CmdArgs::new(spec.name, before, rest, &mut global);
-            let command = cmd::parse_command(spec.name, &mut args)?;
+            let mut global = |a: &Arg, p: &mut lexopt::Parser| take_global(&mut given, a, p);
+            let mut args = CmdArgs::new(spec.name, cmd::COMMANDS, before, rest, &mut global);
+            let run = (spec.parse)(&mut args)?;
             if help || args.help {
-                Command::Help(Some(spec.name.to_string()))
+                Command::built_in(Help(Some(spec.name.to_string())))
             } else {
-                command
+                Command {
+                    spec: Some(spec),
+                    run,
+                }
             }
         }
     };
@@ -177,7 +148,7 @@ fn defaults(
     };
     // The code and duration defaults matter only to commands that make a session; a
     // bad value must not break `--help`, `prompt` (run at every prompt) or `status`.
-    let makes_session = command_spec(&command).is_some_and(|s| s.makes_session);
+    let makes_session = command.spec.is_some_and(|s| s.makes_session);
     let mut code = given.code;
     if code.is_none() && makes_session {
         if let Some(v) = env("AWS_SESSION_MFA_CODE").filter(|v| !v.is_empty()) {
@@ -194,10 +165,7 @@ fn defaults(
     }
     // The switches of the commands that read them (not help, version, prompt or
     // completions): a value that is not a boolean is a usage error naming it.
-    let reads_switches = !matches!(
-        command,
-        Command::Help(_) | Command::Version | Command::Prompt | Command::Completions(_)
-    );
+    let reads_switches = command.spec.is_some_and(|s| s.reads_switches);
     let flag = |k: &str| -> Result<Option<bool>> {
         match env(k) {
             Some(v) if reads_switches => parse_bool(k, &v),
@@ -219,58 +187,23 @@ fn defaults(
     })
 }
 
-/// The table entry of a parsed command (none for help and version).
-fn command_spec(c: &Command) -> Option<&'static cmd::Spec> {
-    cmd::spec(match c {
-        Command::Shell(_) => "shell",
-        Command::Exec(_) | Command::ExecServer(_) => "exec",
-        Command::Refresh(_) => "refresh",
-        Command::ProvisionMfa(_) => "provision-mfa",
-        Command::Prompt => "prompt",
-        Command::Export(_) => "export",
-        Command::Login(_) => "login",
-        Command::Logout => "logout",
-        Command::CredentialProcess => "credential-process",
-        Command::Rotate => "rotate",
-        Command::Status => "status",
-        Command::Clear => "clear",
-        Command::Completions(_) => "completions",
-        Command::Help(_) | Command::Version => return None,
-    })
-}
-
-/// Check a session duration in seconds. `0` means "AWS's default" (no DurationSeconds sent).
-///
-/// ```
-/// assert_eq!(aws_session::cli::check_duration("3600", "--session-duration").unwrap(), Some(3600));
-/// assert_eq!(aws_session::cli::check_duration("0", "--session-duration").unwrap(), None);
-/// assert!(aws_session::cli::check_duration("60", "--session-duration").is_err());
-/// ```
-pub fn check_duration(v: &str, name: &str) -> Result<Option<u32>> {
-    let t = v.trim();
-    let n: u64 = match t.parse() {
-        Ok(n) if t.bytes().all(|b| b.is_ascii_digit()) => n,
-        _ => {
-            return Err(Error::Usage(format!(
-            "{name} must be a number of seconds from {MIN_DURATION} to {MAX_DURATION}, got \"{}\"",
-            t.chars().take(40).collect::<String>()
-        )))
-        }
-    };
-    if n == 0 {
-        return Ok(None);
-    }
-    if !(u64::from(MIN_DURATION)..=u64::from(MAX_DURATION)).contains(&n) {
-        return Err(Error::Usage(format!(
-            "{name} {n} is out of range: AWS allows {MIN_DURATION} to {MAX_DURATION} seconds (15 minutes to 36 hours)"
-        )));
-    }
-    Ok(Some(n as u32))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn exec(argv: &[&str]) -> Command {
+        Command::of(
+            &cmd::exec::SPEC,
+            cmd::exec::Args {
+                argv: argv.iter().map(OsString::from).collect(),
+                server: false,
+            },
+        )
+    }
+
+    fn help_of(topic: Option<&str>) -> Command {
+        Command::built_in(Help(topic.map(str::to_string)))
+    }
 
     fn p(args: &[&str]) -> Result<Options> {
         parse(args.iter().map(OsString::from).collect(), |_| None)
@@ -278,20 +211,16 @@ mod tests {
 
     #[test]
     fn default_command_is_shell() {
-        assert_eq!(p(&[]).unwrap().command, Command::Shell(Default::default()));
+        assert_eq!(
+            p(&[]).unwrap().command,
+            Command::of(&cmd::shell::SPEC, cmd::shell::Args::default())
+        );
     }
 
     #[test]
     fn exec_takes_the_rest_verbatim() {
         let o = p(&["--debug", "exec", "aws", "--profile", "x", "--", "y"]).unwrap();
-        assert_eq!(
-            o.command,
-            Command::Exec(
-                ["aws", "--profile", "x", "--", "y"]
-                    .map(OsString::from)
-                    .to_vec()
-            )
-        );
+        assert_eq!(o.command, exec(&["aws", "--profile", "x", "--", "y"]));
         assert!(o.profile.is_none());
         assert!(o.debug);
     }
@@ -299,15 +228,18 @@ mod tests {
     #[test]
     fn double_dash_ends_options() {
         let o = p(&["--", "exec", "ls"]).unwrap();
-        assert_eq!(o.command, Command::Exec(vec!["ls".into()]));
+        assert_eq!(o.command, exec(&["ls"]));
         let o = p(&["exec", "--", "ls"]).unwrap();
-        assert_eq!(o.command, Command::Exec(vec!["ls".into()]));
+        assert_eq!(o.command, exec(&["ls"]));
     }
 
     #[test]
     fn options_may_follow_non_exec_commands() {
         let o = p(&["refresh", "--profile", "dev", "--code=123456"]).unwrap();
-        assert_eq!(o.command, Command::Refresh(Default::default()));
+        assert_eq!(
+            o.command,
+            Command::of(&cmd::refresh::SPEC, cmd::refresh::Args::default())
+        );
         assert_eq!(o.profile, Some(("dev".into(), Source::CommandLine)));
         assert_eq!(o.code.as_deref(), Some("123456"));
     }
@@ -395,18 +327,18 @@ mod tests {
 
     #[test]
     fn help_per_command() {
-        assert_eq!(p(&["--help"]).unwrap().command, Command::Help(None));
+        assert_eq!(p(&["--help"]).unwrap().command, help_of(None));
         assert_eq!(
             p(&["exec", "--help"]).unwrap().command,
-            Command::Help(Some("exec".into()))
+            help_of(Some("exec"))
         );
         assert_eq!(
             p(&["refresh", "-h"]).unwrap().command,
-            Command::Help(Some("refresh".into()))
+            help_of(Some("refresh"))
         );
         assert_eq!(
             p(&["help", "shell"]).unwrap().command,
-            Command::Help(Some("shell".into()))
+            help_of(Some("shell"))
         );
         for t in [
             None,
@@ -473,7 +405,7 @@ mod tests {
             );
             assert_eq!(
                 p(&[c.name, "--help"]).unwrap().command,
-                Command::Help(Some(c.name.to_string())),
+                help_of(Some(c.name)),
                 "{} has no help",
                 c.name
             );
@@ -602,11 +534,11 @@ mod tests {
     fn shell_and_completions_have_their_own_help() {
         assert_eq!(
             p(&["shell", "--help"]).unwrap().command,
-            Command::Help(Some("shell".into()))
+            help_of(Some("shell"))
         );
         assert_eq!(
             p(&["completions", "--help"]).unwrap().command,
-            Command::Help(Some("completions".into()))
+            help_of(Some("completions"))
         );
         assert!(help(Some("shell")).unwrap().contains("--force"));
     }

@@ -1,10 +1,10 @@
 //! `clear [--profile P]`: delete cached sessions.
 
-use super::status::{existing_cache, ProfileFilter};
-use super::{Options, Spec};
+use super::args::{no_arguments, Options, Run, Spec};
 use crate::cache::Lookup;
 use crate::env::Env;
 use crate::error::Result;
+use crate::session::cached::{existing_cache, ProfileFilter};
 
 pub const SPEC: Spec = Spec {
     name: "clear",
@@ -17,12 +17,24 @@ pub const SPEC: Spec = Spec {
     options: &[],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| no_arguments(a, Args),
 };
+
+/// `clear` takes no arguments of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args;
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(opts, env)
+    }
+}
 
 /// `clear [--profile P]`: delete the cached sessions of P (see `ProfileFilter`), or
 /// all of them, with whatever the cache directory holds that is not trusted.
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
-    let filter = ProfileFilter::chosen(opts, env)?;
+    let filter = ProfileFilter::chosen(&opts.settings(), env)?;
     let Some(cache) = existing_cache(env)? else {
         return crate::out::print("aws-session: the session cache is empty; nothing to clear\n");
     };

@@ -1,7 +1,9 @@
 //! `completions bash|zsh|fish`: a completion script made from the tables of commands
 //! and options, so that it names every command and option there is.
 
-use super::{CmdArgs, Opt, Spec, COMMANDS, GLOBAL_OPTIONS};
+use super::args::{CmdArgs, Options, Run, Spec};
+use super::{Opt, COMMANDS, GLOBAL_OPTIONS};
+use crate::env::Env;
 use crate::error::{Error, Result};
 
 pub const SPEC: Spec = Spec {
@@ -15,14 +17,28 @@ pub const SPEC: Spec = Spec {
     options: &[],
     operands: "bash|zsh|fish",
     makes_session: false,
+    reads_switches: false,
+    parse: |a| Ok(Box::new(Args { shell: parse(a)? })),
 };
+
+/// The shell of `completions` (empty with `--help`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Args {
+    pub shell: String,
+}
+
+impl Run for Args {
+    fn run(&self, _: &Options, _: &Env) -> Result<()> {
+        run(&self.shell)
+    }
+}
 
 /// The shell (bash, zsh or fish); with `--help` none is needed.
 pub fn parse(args: &mut CmdArgs) -> Result<String> {
     let mut shell = None;
     while let Some(arg) = args.next_arg()? {
         match arg {
-            super::Arg::Value(v) if shell.is_none() => {
+            super::args::Arg::Value(v) if shell.is_none() => {
                 let name = v.to_string_lossy().into_owned();
                 if !["bash", "zsh", "fish"].contains(&name.as_str()) {
                     return Err(Error::Usage(format!(
@@ -52,7 +68,7 @@ fn commands() -> Vec<(&'static str, &'static str)> {
 
 /// Every option: the global ones, then each command's (once).
 fn options() -> Vec<Opt> {
-    let mut v: Vec<Opt> = GLOBAL_OPTIONS.to_vec();
+    let mut v: Vec<Opt> = GLOBAL_OPTIONS.iter().map(|g| g.opt).collect();
     for o in COMMANDS.iter().flat_map(|c| c.options) {
         if !v.iter().any(|x| x.long == o.long) {
             v.push(*o);

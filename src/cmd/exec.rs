@@ -1,8 +1,9 @@
 //! `exec COMMAND [ARGS...]`: replace aws-session with a command run with the session.
 
-use super::{serve, CmdArgs, Context, Opt, Options, Spec};
+use super::args::{CmdArgs, Options, Run, Spec, SERVER};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::session::{serve, Context};
 use crate::shell;
 use std::ffi::OsString;
 
@@ -23,15 +24,15 @@ pub const SPEC: Spec = Spec {
     options: &[SERVER],
     operands: "COMMAND [ARGS...]",
     makes_session: true,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
 
-/// `--server` of exec and shell.
-pub const SERVER: Opt = Opt {
-    short: None,
-    long: "server",
-    value: false,
-    about: "serve renewing credentials on 127.0.0.1 instead of keys",
-};
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 /// The options of `exec`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -84,9 +85,10 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
 
 /// Make the session and exec the command (or, with `--server`, run it as our child
 /// and serve it credentials); returns only on failure.
-pub fn run(argv: &[OsString], server: bool, opts: &Options, env: &Env) -> Result<()> {
-    if server {
-        let ctx = serve::context(opts, env)?;
+pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
+    let argv = &args.argv;
+    if args.server {
+        let ctx = serve::context(&opts.settings(), env)?;
         let est = ctx.establish()?;
         let argv = argv.to_vec();
         return serve::run(ctx, est, move |changes| {
@@ -94,11 +96,11 @@ pub fn run(argv: &[OsString], server: bool, opts: &Options, env: &Env) -> Result
             Ok((shell::command(&argv, changes)?, program))
         });
     }
-    let ctx = Context::load(opts, env)?;
+    let ctx = Context::load(&opts.settings(), env)?;
     let est = ctx.establish()?;
     let changes = ctx.child_environment(&est);
     let e = shell::exec(argv, &changes);
-    if let Some(path) = super::stash_of(&changes) {
+    if let Some(path) = crate::session::stash::named_in(&changes) {
         crate::session::stash::remove(&path);
     }
     Err(e)

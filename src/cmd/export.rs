@@ -1,10 +1,11 @@
 //! `export [--format env|fish|json|credential-process]`.
 
-use super::{parse_format, render, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec};
+use super::format::{parse_format, render, OutputFormat};
 use crate::env::Env;
 use crate::error::Result;
-use crate::json::string as json_string;
-use crate::session::{self, EnvChanges};
+use crate::session::Context;
+use crate::session::{self};
 
 pub const SPEC: Spec = Spec {
     name: "export",
@@ -17,7 +18,15 @@ pub const SPEC: Spec = Spec {
     options: &[FORMAT],
     operands: "",
     makes_session: true,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 /// `--format` of export (refresh has its own, with fewer formats).
 pub const FORMAT: Opt = Opt {
@@ -49,28 +58,11 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
 /// the cache, or a new session) as `export` lines, fish `set -gx` lines, a JSON object
 /// of the same variables, or the credential_process JSON.
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
-    let ctx = Context::load(opts, env)?;
+    let ctx = Context::load(&opts.settings(), env)?;
     let est = ctx.establish()?;
     let mut changes = session::session_changes(&est);
     // AWS_SESSION_MFADEVICE is trusted later only with the keys it belongs to.
     changes.push(session::source_key_change(&ctx.plan.source));
     changes.extend(session::region_changes(ctx.region(), env));
     crate::out::print(&render(args.format, &changes, &est))
-}
-
-/// The variables that are set, as one JSON object (unset ones are left out).
-///
-/// ```
-/// let ch = vec![("A", Some("1".to_string())), ("B", None)];
-/// assert_eq!(aws_session::cmd::export::json_lines(&ch), "{\n  \"A\": \"1\"\n}\n");
-/// ```
-pub fn json_lines(changes: &EnvChanges) -> String {
-    let body: Vec<String> = changes
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_ref()
-                .map(|v| format!("  {}: {}", json_string(k), json_string(v)))
-        })
-        .collect();
-    format!("{{\n{}\n}}\n", body.join(",\n"))
 }

@@ -11,15 +11,16 @@
 //! 5. The token is written to the AWS CLI's cache (same file name and format, 0600,
 //!    atomically), then `login_session = <ARN>` into the profile (comments kept).
 
-use super::provision_mfa::write_atomically;
-use super::{load_profiles, make_client, CmdArgs, Opt, Options, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec};
 use crate::aws::callback::{self, CallbackServer};
 use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::signin::{self, Callback, LoginToken};
+use crate::config::files::{load_profiles, write_atomically};
 use crate::config::{self, FileKind};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fsutil::{write_atomic, AtSymlink};
+use crate::session::context::make_client;
 use crate::session::{self, source::login};
 use crate::shell;
 use crate::timefmt::iso8601_utc;
@@ -50,7 +51,15 @@ pub const SPEC: Spec = Spec {
     options: &[REMOTE],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 const REMOTE: Opt = Opt {
     short: None,
@@ -188,10 +197,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             &redirect_uri,
         );
         crate::msg::say(format_args!(
-            "opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):
-
-{url}
-"
+            "opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
         ));
         // The browser's arguments are readable by every local user: they get a random
         // loopback path that redirects (once) to the authorize URL, never the state or

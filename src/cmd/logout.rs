@@ -1,7 +1,8 @@
 //! `logout`: delete the sign-in token of the profile's `login_session` (as `aws logout`
 //! does: the profile keeps its `login_session`, nothing is revoked at AWS).
 
-use super::{load_profiles, Options, Spec};
+use super::args::{no_arguments, Options, Run, Spec};
+use crate::config::files::load_profiles;
 use crate::env::{Env, Source};
 use crate::error::{Error, Result};
 use crate::session::source::{self, login};
@@ -19,7 +20,19 @@ pub const SPEC: Spec = Spec {
     options: &[],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| no_arguments(a, Args),
 };
+
+/// `logout` takes no arguments of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args;
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(opts, env)
+    }
+}
 
 pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;

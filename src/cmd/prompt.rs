@@ -1,6 +1,6 @@
 //! `prompt`: the prompt prefix for the current environment, for other prompt tools.
 
-use super::Spec;
+use super::args::{no_arguments, Options, Run, Spec};
 use crate::env::Env;
 use crate::error::Result;
 use crate::shell;
@@ -18,7 +18,19 @@ pub const SPEC: Spec = Spec {
     options: &[],
     operands: "",
     makes_session: false,
+    reads_switches: false,
+    parse: |a| no_arguments(a, Args),
 };
+
+/// `prompt` takes no arguments of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args;
+
+impl Run for Args {
+    fn run(&self, _: &Options, env: &Env) -> Result<()> {
+        run(env)
+    }
+}
 
 pub fn run(env: &Env) -> Result<()> {
     crate::out::print(&prompt_text(env)?)

@@ -19,22 +19,18 @@
 //! The seed never goes to stdout/stderr (which may be files), to `--debug` output or to
 //! disk: only to `/dev/tty`, and the copies in memory are overwritten when done.
 
-use super::{CmdArgs, Opt, Options, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec};
 use crate::aws::client::Client;
 use crate::aws::iam::{self, VirtualMfaDevice};
 use crate::aws::sts::{self, CallerIdentity};
+use crate::config::files::write_atomically;
 use crate::config::{self, FileKind, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fsutil::{self, AtSymlink};
 use crate::qr;
 use crate::session;
 use crate::tty::Terminal;
-use std::fs::{self, OpenOptions};
-use std::io::{ErrorKind, Read};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Secret groups shown per line (8 × 4 characters: 39 columns).
@@ -52,7 +48,15 @@ pub const SPEC: Spec = Spec {
     options: &[SAVE, QR_ANSI],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 const SAVE: Opt = Opt {
     short: None,
@@ -107,13 +111,13 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     if opts.code.is_some() {
         debug("--code / AWS_SESSION_MFA_CODE is not used: the codes come from the new device");
     }
-    let profiles = super::load_profiles(env)?;
+    let profiles = crate::config::files::load_profiles(env)?;
     let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
     // As for every command: --profile P uses P's keys even when the environment has some.
     let choice = opts.profile.as_ref().map(|(p, s)| (p.as_str(), *s));
     let source = session::source_credentials_for(env, &profiles, choice)?;
     let endpoints = session::endpoint_settings(env, &profiles, profile);
-    let client = super::make_client(env, endpoints)?;
+    let client = crate::session::context::make_client(env, endpoints)?;
     let source = session::source::process::resolve(source, env)?;
     let creds = &source.credentials;
 
@@ -462,85 +466,6 @@ fn offer_to_save(
     crate::out::print(&format!("Wrote \"{line}\" to {section} in {shown}.\n"))
 }
 
-/// Replace the file at `path` with `edit(its text)`: a temp file in the same
-/// directory, synced, renamed over it; the mode of the old file kept (0600 for a new
-/// one). A symbolic link at `path` is refused, never followed.
-///
-/// `var` is the variable that names the file (AWS_CONFIG_FILE,
-/// AWS_SHARED_CREDENTIALS_FILE), for the advice on a link.
-pub(crate) fn write_atomically(
-    path: &Path,
-    var: &str,
-    edit: impl FnOnce(&str) -> Result<String>,
-) -> Result<()> {
-    let shown = path.display();
-    let local = |what: &str, e: std::io::Error| Error::Local(format!("cannot {what} {shown}: {e}"));
-    let (text, mode) = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-    {
-        Ok(mut file) => {
-            let meta = file.metadata().map_err(|e| local("inspect", e))?;
-            if !meta.is_file() {
-                return Err(Error::Local(format!(
-                    "{shown} is not a regular file: point {var} at a file"
-                )));
-            }
-            // Bounded as load_profiles bounds it: a file that grew past the limit since
-            // it was read is not loaded whole.
-            let mut bytes = Vec::new();
-            (&mut file)
-                .take(super::MAX_CONFIG_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| local("read", e))?;
-            if bytes.len() as u64 > super::MAX_CONFIG_BYTES {
-                return Err(Error::Local(format!(
-                    "{shown} is larger than 16 MiB: not editing it"
-                )));
-            }
-            let text = String::from_utf8(bytes).map_err(|_| {
-                Error::Local(format!(
-                    "{shown} is not UTF-8 text: not editing it (convert it to UTF-8 first)"
-                ))
-            })?;
-            (text, meta.permissions().mode() & 0o7777)
-        }
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return Err(Error::Local(format!(
-                "{shown} is a symbolic link: aws-session does not write through links \
-                 (point {var} at the real file to let it write)"
-            )));
-        }
-        Err(e) if e.kind() == ErrorKind::NotFound => (String::new(), 0o600),
-        Err(e) => return Err(local("read", e)),
-    };
-    let new_text = edit(&text)?;
-
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.exists() {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(|e| Error::Local(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    // A link put there since we read is refused too (checked again before the rename).
-    fsutil::write_atomic(path, new_text.as_bytes(), mode, AtSymlink::Refuse).map_err(|e| {
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            Error::Local(format!(
-                "{shown} is a symbolic link: aws-session does not write through links \
-                 (point {var} at the real file to let it write)"
-            ))
-        } else {
-            local("write", e)
-        }
-    })
-}
-
 // ---------------------------------------------------------------------------
 // Secrets in memory
 // ---------------------------------------------------------------------------
@@ -717,43 +642,5 @@ mod tests {
         let mut s = String::from("secret");
         wipe(&mut s);
         assert_eq!(s, "\0".repeat(6));
-    }
-
-    #[test]
-    fn write_atomically_keeps_mode_and_refuses_links() {
-        let dir = std::env::temp_dir().join(format!("aws-session-prov-{}", std::process::id()));
-        fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("config");
-        fs::write(&path, "# mine\n[default]\nregion = x\n").unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomically(&path, "AWS_CONFIG_FILE", |t| Ok(format!("{t}# more\n"))).unwrap();
-        assert_eq!(
-            fs::read_to_string(&path).unwrap(),
-            "# mine\n[default]\nregion = x\n# more\n"
-        );
-        assert_eq!(
-            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o640
-        );
-
-        let new = dir.join("sub/new-config");
-        write_atomically(&new, "AWS_CONFIG_FILE", |t| Ok(format!("{t}[default]\n"))).unwrap();
-        assert_eq!(
-            fs::metadata(&new).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-
-        let link = dir.join("link");
-        std::os::unix::fs::symlink(&path, &link).unwrap();
-        let e = write_atomically(&link, "AWS_CONFIG_FILE", |t| Ok(t.to_string())).unwrap_err();
-        assert!(e.to_string().contains("symbolic link"), "{e}");
-        assert_eq!(e.exit_code(), 6);
-        // No temp file is left behind.
-        let names: Vec<_> = fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,9 +1,11 @@
 //! `refresh [--format env|fish] [--reuse-mfa]`: export lines for a new session.
 
-use super::{parse_format, render, serve, CmdArgs, Context, Opt, Options, OutputFormat, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec};
+use super::format::{parse_format, render, OutputFormat};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::session;
+use crate::session::{serve, Context};
 
 pub const SPEC: Spec = Spec {
     name: "refresh",
@@ -19,7 +21,15 @@ pub const SPEC: Spec = Spec {
     options: &[FORMAT, REUSE_MFA],
     operands: "",
     makes_session: true,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 /// `--format` of refresh: the formats that are shell lines.
 const FORMAT: Opt = Opt {
@@ -74,7 +84,7 @@ pub fn parse(args: &mut CmdArgs) -> Result<Args> {
 /// only the final session anew: a role session that ran out rides on the cached MFA
 /// session without a code while that lasts.
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
-    let ctx = Context::load(opts, env)?;
+    let ctx = Context::load(&opts.settings(), env)?;
     let est = ctx.establish_with(if args.reuse_mfa {
         session::CacheReads::AllButFinal
     } else {

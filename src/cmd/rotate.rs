@@ -7,14 +7,15 @@
 //! DeleteAccessKey the old one and drop the cached sessions made from it. When a step
 //! fails the file holds a key that works, and the error says what AWS and the file hold.
 
-use super::provision_mfa::write_atomically;
-use super::{CmdArgs, Context, Options, Spec};
+use super::args::{CmdArgs, Options, Run, Spec};
 use crate::aws::{iam, sts};
 use crate::cache::Lookup;
+use crate::config::files::write_atomically;
 use crate::config::{self, FileKind};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::session::Context;
 use crate::session::{self, Origin};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -34,7 +35,19 @@ pub const SPEC: Spec = Spec {
     options: &[],
     operands: "",
     makes_session: true,
+    reads_switches: true,
+    parse: |a| parse(a).map(|()| Box::new(Args) as Box<dyn Run>),
 };
+
+/// `rotate` takes no arguments of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args;
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(opts, env)
+    }
+}
 
 /// How long the new key may take to be accepted.
 const ACCEPT_WAIT: Duration = Duration::from_secs(15);
@@ -54,7 +67,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     // a second rotate starts from the key the first one wrote, never from the one it
     // deleted.
     let _lock = lock_rotation(&path)?;
-    let ctx = Context::load(opts, env)?;
+    let ctx = Context::load(&opts.settings(), env)?;
     let (profile, holders) = rotatable(&ctx, &path)?;
     let old = ctx.plan.source.credentials.clone();
 
@@ -302,7 +315,7 @@ fn rotatable(ctx: &Context, path: &Path) -> Result<(String, Vec<String>)> {
 /// The profiles of the credentials file alone, read as load_profiles reads it (a
 /// regular file, bounded); empty when it cannot be read (the caller then refuses).
 fn credentials_file_profiles(path: &Path) -> config::ProfileSet {
-    let text = crate::fsutil::read_regular_file(path, super::MAX_CONFIG_BYTES)
+    let text = crate::fsutil::read_regular_file(path, crate::config::files::MAX_CONFIG_BYTES)
         .ok()
         .flatten()
         .map(|b| String::from_utf8_lossy(&b).into_owned())

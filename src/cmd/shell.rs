@@ -1,10 +1,10 @@
 //! `shell` (the default command): an interactive sub-shell with the session.
 
-use super::exec::SERVER;
-use super::{serve, CmdArgs, Context, Opt, Options, Spec};
+use super::args::{CmdArgs, Opt, Options, Run, Spec, SERVER};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::session::EnvChanges;
+use crate::session::{serve, Context};
 use crate::shell;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -28,7 +28,15 @@ pub const SPEC: Spec = Spec {
     options: &[FORCE, SERVER],
     operands: "",
     makes_session: true,
+    reads_switches: true,
+    parse: |a| Ok(Box::new(parse(a)?)),
 };
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(self, opts, env)
+    }
+}
 
 const FORCE: Opt = Opt {
     short: None,
@@ -74,7 +82,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         prompt: env.flag("AWS_SESSION_PROMPT")?,
     };
     if args.server {
-        let ctx = serve::context(opts, env)?;
+        let ctx = serve::context(&opts.settings(), env)?;
         let est = ctx.establish()?;
         return serve::run(ctx, est, |changes| {
             let (sh, changes, rc_dir) = prepare(changes.clone(), env, switches);
@@ -82,7 +90,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             Ok((cmd, sh))
         });
     }
-    let ctx = Context::load(opts, env)?;
+    let ctx = Context::load(&opts.settings(), env)?;
     let est = ctx.establish()?;
     let (sh, changes, rc_dir) = prepare(ctx.child_environment(&est), env, switches);
     Err(shell::exec_shell(

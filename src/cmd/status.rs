@@ -1,13 +1,12 @@
 //! `status`: the session of the environment and the cached sessions, without secrets.
 //! Also what `status` and `clear` share: which profile, which entries, where the cache is.
 
-use super::{Options, Spec};
-use crate::cache::{self, Cache, Entry, Lookup};
-use crate::env::{Env, Source};
+use super::args::{no_arguments, Options, Run, Spec};
+use crate::cache::Lookup;
+use crate::env::Env;
 use crate::error::Result;
-use crate::session;
+use crate::session::cached::{cache_location, existing_cache, ProfileFilter};
 use crate::timefmt::iso8601_utc;
-use std::path::PathBuf;
 use time::OffsetDateTime;
 
 pub const SPEC: Spec = Spec {
@@ -22,67 +21,18 @@ pub const SPEC: Spec = Spec {
     options: &[],
     operands: "",
     makes_session: false,
+    reads_switches: true,
+    parse: |a| no_arguments(a, Args),
 };
 
-/// The profile `status` and `clear` are about: only one given on the command line
-/// (inside an aws-session shell AWS_SESSION_PROFILE is set, and `clear` there means all).
-fn chosen_profile(opts: &Options) -> Option<&str> {
-    match &opts.profile {
-        Some((p, Source::CommandLine)) => Some(p.as_str()),
-        _ => None,
+/// `status` takes no arguments of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Args;
+
+impl Run for Args {
+    fn run(&self, opts: &Options, env: &Env) -> Result<()> {
+        run(opts, env)
     }
-}
-
-/// Which cache entries belong to a profile: those made for it or from its keys
-/// profile, and every session made from the same long-term keys (the MFA session they
-/// share): after `clear --profile P`, P needs a code again.
-pub(super) struct ProfileFilter {
-    pub(super) name: String,
-    source_key: Option<String>,
-}
-
-impl ProfileFilter {
-    /// The filter of the profile given with `--profile`, if one was: a name the AWS
-    /// files do not define is refused as every other command refuses it (a typo must
-    /// not look like "nothing cached").
-    pub(super) fn chosen(opts: &Options, env: &Env) -> Result<Option<Self>> {
-        let Some(name) = chosen_profile(opts) else {
-            return Ok(None);
-        };
-        let profiles = super::load_profiles(env)?;
-        if profiles.get(name).is_none() {
-            return Err(session::source::profile_not_found(&profiles, name));
-        }
-        let source_key =
-            session::plan_session_for(env, &profiles, Some((name, Source::CommandLine)))
-                .ok()
-                .map(|p| p.source.credentials.access_key_id);
-        Ok(Some(ProfileFilter {
-            name: name.to_string(),
-            source_key,
-        }))
-    }
-
-    pub(super) fn matches(&self, e: &Entry) -> bool {
-        e.profile == self.name
-            || e.source_profile.as_deref() == Some(self.name.as_str())
-            || self.source_key.as_deref() == Some(e.source_access_key_id.as_str())
-    }
-}
-
-pub(super) fn cache_location(env: &Env) -> Option<PathBuf> {
-    cache::cache_dir(env.get("XDG_CACHE_HOME"), env.get("HOME"))
-}
-
-/// Open the cache directory only if it exists (status and clear never create it).
-pub(super) fn existing_cache(env: &Env) -> Result<Option<Cache>> {
-    let Some(dir) = cache_location(env) else {
-        return Ok(None);
-    };
-    if std::fs::symlink_metadata(&dir).is_err() {
-        return Ok(None);
-    }
-    Cache::open(&dir).map(Some)
 }
 
 /// "11h 58m left", "4m 10s left", "expired 3m ago".
@@ -117,7 +67,7 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
     let now = OffsetDateTime::now_utc();
     let mut out = String::new();
     out.push_str(&environment_status(env, now));
-    let filter = ProfileFilter::chosen(opts, env)?;
+    let filter = ProfileFilter::chosen(&opts.settings(), env)?;
     match existing_cache(env)? {
         None => out.push_str(&format!(
             "cache: empty ({} does not exist)\n",

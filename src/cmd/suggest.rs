@@ -78,7 +78,8 @@ pub fn option_hint<'a>(arg: &Arg, options: impl IntoIterator<Item = &'a Opt>) ->
     let Arg::Long(typed) = arg else {
         return String::new();
     };
-    let names = options.into_iter().chain(GLOBAL_OPTIONS).map(|o| o.long);
+    let globals = GLOBAL_OPTIONS.iter().map(|g| &g.opt);
+    let names = options.into_iter().chain(globals).map(|o| o.long);
     nearest(typed, names)
         .map(|n| format!(": did you mean --{n}?"))
         .unwrap_or_default()

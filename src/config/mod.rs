@@ -30,6 +30,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 mod edit;
+pub mod files;
 mod parse;
 
 pub use edit::set_property;

@@ -8,14 +8,19 @@
 //! - [`mfa_process`]: MFA codes from a command instead of the terminal;
 //! - [`child_env`]: the variables a child gets (pure);
 //! - [`stash`]: the keys from the environment a refresh inside a session needs, in a
-//!   private file instead of the child's environment.
+//!   private file instead of the child's environment;
+//! - [`context`]: what a run that makes sessions reads once (profiles, plan, client,
+//!   cache), built from the [`Settings`] of the command line.
 
+pub mod cached;
 pub mod child_env;
+pub mod context;
 pub mod discover;
 pub mod establish;
 pub mod mfa_process;
 pub mod plan;
 pub mod roles;
+pub mod serve;
 pub mod source;
 pub mod stash;
 
@@ -23,6 +28,7 @@ pub use child_env::{
     child_environment, credential_changes, profile_changes, region_changes, session_changes,
     source_key_change, EnvChanges, Passed,
 };
+pub use context::{Context, Settings};
 pub use discover::is_security_key;
 pub use establish::{establish, AssumedRole, CacheReads, Established, Runtime, CACHE_LOCK_WAIT};
 pub use plan::{endpoint_settings, inherited_serial, plan_session_for, SessionPlan};

@@ -17,7 +17,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fsutil::{read_regular_file_meta, secret_file_problem};
 use crate::json::{self, Value};
-use crate::shell;
+use crate::shell::{self, EnvChanges};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -143,6 +143,16 @@ fn read_path(env: &Env, path: &Path) -> Result<Credentials> {
 /// Remove the stash at `path` (the `--server` child has ended).
 pub fn remove(path: &Path) {
     let _ = std::fs::remove_file(path);
+}
+
+/// The stash a child's environment `changes` names, if any (to remove it when the
+/// child could not start, or has ended under `--server`).
+pub fn named_in(changes: &EnvChanges) -> Option<PathBuf> {
+    changes
+        .iter()
+        .find(|(k, _)| *k == VAR)
+        .and_then(|(_, v)| v.as_ref())
+        .map(PathBuf::from)
 }
 
 #[cfg(test)]

@@ -588,3 +588,37 @@ fn file_graph_has_no_cycle() {
         }
     }
 }
+
+/// The files of `cmd/` that are no command: the registry and what commands share.
+const CMD_SHARED: &[&str] = &[
+    "cmd/mod.rs",
+    "cmd/args.rs",
+    "cmd/help.rs",
+    "cmd/format.rs",
+    "cmd/suggest.rs",
+];
+
+/// A command file imports no other command (what commands share lives in
+/// `cmd/args.rs`, `cmd/format.rs` or a lower layer), and `cmd/mod.rs` is the registry
+/// and the dispatch only.
+#[test]
+fn no_command_imports_another() {
+    let edges = file_imports();
+    let is_command = |f: &str| f.starts_with("cmd/") && !CMD_SHARED.contains(&f);
+    assert!(
+        edges.iter().any(|(a, _)| is_command(a)),
+        "the walk found the commands' imports"
+    );
+    let bad: Vec<String> = edges
+        .iter()
+        .filter(|(a, b)| is_command(a) && is_command(b))
+        .map(|(a, b)| format!("{a} imports {b}"))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let registry = fs::read_to_string(Path::new(ROOT).join("src/cmd/mod.rs")).unwrap();
+    let lines = registry.lines().count();
+    assert!(
+        lines <= 400,
+        "src/cmd/mod.rs has {lines} lines: it is the registry and the dispatch, move the rest out"
+    );
+}

@@ -14,7 +14,7 @@
 //! when the MFA session itself ends a code is asked on the terminal, if there is one.
 //! Otherwise the SDKs get an error that says what to do.
 
-use super::{Context, Options};
+use super::{Context, Settings};
 use crate::aws::credential_server::{Renewing, Served, Server};
 use crate::cache::{EntryKind, Lookup};
 use crate::config;
@@ -51,13 +51,13 @@ pub const MFA_ENDED: &str = "the MFA session of aws-session has ended and there 
 
 /// The context of a `--server` run, shared with the server's threads, which renew
 /// sessions with it until the child ends.
-pub(crate) fn context(opts: &Options, env: &Env) -> Result<Arc<Context>> {
-    Ok(Arc::new(Context::load(opts, env)?))
+pub fn context(settings: &Settings, env: &Env) -> Result<Arc<Context>> {
+    Ok(Arc::new(Context::load(settings, env)?))
 }
 
 /// Run the child `build` makes from the environment changes, serving it credentials
 /// until it ends; then exit with its status. Returns only on failure before the start.
-pub(crate) fn run(
+pub fn run(
     ctx: Arc<Context>,
     est: Established,
     build: impl FnOnce(&EnvChanges) -> Result<(Command, String)>,
@@ -77,7 +77,7 @@ pub(crate) fn run(
         build(&changes).and_then(|(cmd, program)| shell::supervise::run_child(cmd, &program));
     server.stop();
     let _ = std::fs::remove_file(&config_copy);
-    if let Some(path) = super::stash_of(&changes) {
+    if let Some(path) = crate::session::stash::named_in(&changes) {
         crate::session::stash::remove(&path);
     }
     let status = outcome?;
@@ -136,7 +136,7 @@ fn server_changes(
 
 /// When a code is needed next: the end of the MFA session the final session rides on
 /// (from the cache), else the end of the session itself.
-pub(crate) fn code_needed_by(ctx: &Context, est: &Established) -> OffsetDateTime {
+pub fn code_needed_by(ctx: &Context, est: &Established) -> OffsetDateTime {
     let mfa_end = ctx.cache.as_ref().and_then(|cache| {
         let entries = cache.entries().ok()?;
         entries
@@ -191,7 +191,7 @@ fn served(est: &Established) -> Served {
 /// private file of the rc directory.
 fn write_config_copy(ctx: &Context) -> Result<PathBuf> {
     let name = ctx
-        .opts
+        .settings
         .profile
         .as_ref()
         .map(|(p, _)| p.as_str())
