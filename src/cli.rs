@@ -414,7 +414,7 @@ mod tests {
         }
         let value = |long: &str| match long {
             "code" => "123456",
-            "session-duration" => "900",
+            "session-duration" | "duration" => "900",
             "format" => "env",
             _ => "x",
         };

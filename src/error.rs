@@ -79,6 +79,9 @@ pub enum Error {
     NoMfaDevice(String),
     /// AWS answered with an error document (boxed: it is the largest variant).
     Aws(Box<AwsError>),
+    /// AWS refused a request with an answer that is no error document (the
+    /// federation endpoint of `console`); the message says why and what works.
+    Refused(String),
     /// The request did not get an answer, or the answer is not AWS's.
     Network(String),
     /// A local file operation failed.
@@ -105,7 +108,7 @@ impl Error {
             Error::Config(_) => exit::CONFIG,
             Error::MfaCode(_) => exit::MFA_CODE,
             Error::NoMfaDevice(_) => exit::NO_MFA_DEVICE,
-            Error::Aws(_) => exit::AWS,
+            Error::Aws(_) | Error::Refused(_) => exit::AWS,
             Error::Network(_) => exit::NETWORK,
             Error::Local(_) => exit::LOCAL,
             Error::Exec { not_found, .. } => {
@@ -180,6 +183,7 @@ impl fmt::Display for Raw<'_> {
             | Error::Config(m)
             | Error::MfaCode(m)
             | Error::NoMfaDevice(m)
+            | Error::Refused(m)
             | Error::Network(m)
             | Error::Local(m)
             | Error::Interrupted(m)

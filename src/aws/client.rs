@@ -358,6 +358,42 @@ impl Client {
         parse_token_response(resp.status, &resp.body)
     }
 
+    /// The base URL of the federation endpoint (`console`) for this run's endpoints.
+    pub fn federation_base(&self) -> Result<String> {
+        crate::aws::endpoint::federation_base(&self.endpoints)
+    }
+
+    /// `getSigninToken` for the temporary credentials `creds`, with `duration` as
+    /// `SessionDuration` ([`crate::aws::federation`]): `Ok(Ok(token))`, or
+    /// `Ok(Err(reason))` when the endpoint refused them. Sent once (a refusal is an
+    /// answer). Neither the trace nor an error shows the URL's query (the credentials).
+    pub fn federation_signin_token(
+        &self,
+        creds: &Credentials,
+        duration: Option<u32>,
+    ) -> Result<std::result::Result<String, String>> {
+        use crate::aws::federation::{parse_signin_token, signin_token_url};
+        let action = "getSigninToken";
+        let base = self.federation_base()?;
+        let shown = format!("{base}/federation");
+        let url = signin_token_url(&base, creds, duration);
+        let started = Instant::now();
+        let spent = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
+        let result = self.transport.get(&url, self.budget.saturating_sub(spent));
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
+        let resp = result.map_err(|e| transport_error(action, &shown, &e, 1))?;
+        self.trace(format_args!(
+            "GET {shown}?Action={action} key={}{} -> {} in {ms} ms",
+            creds.access_key_id,
+            duration
+                .map(|d| format!(" SessionDuration={d}"))
+                .unwrap_or_default(),
+            resp.status,
+        ));
+        Ok(parse_signin_token(resp.status, &resp.body))
+    }
+
     fn trace(&self, args: std::fmt::Arguments) {
         crate::msg::debug(args);
     }

@@ -205,6 +205,49 @@ pub fn signin_base(s: &EndpointSettings) -> Result<String> {
     })
 }
 
+/// The base URL of the federation endpoint of `console` (`{base}/federation`),
+/// without a trailing slash: the overrides of [`signin_base`] (AWS_ENDPOINT_URL_SIGNIN,
+/// AWS_ENDPOINT_URL, the profile's `endpoint_url`), else the partition's global
+/// sign-in host.
+///
+/// ```
+/// use aws_session::aws::endpoint::{federation_base, EndpointSettings};
+/// let mut s = EndpointSettings { region: Some("eu-west-1".into()), ..Default::default() };
+/// assert_eq!(federation_base(&s).unwrap(), "https://signin.aws.amazon.com");
+/// s.region = Some("cn-north-1".into());
+/// assert_eq!(federation_base(&s).unwrap(), "https://signin.amazonaws.cn");
+/// s.region = Some("us-gov-west-1".into());
+/// assert_eq!(federation_base(&s).unwrap(), "https://signin.amazonaws-us-gov.com");
+/// s.url_signin = Some("http://127.0.0.1:5000/".into());
+/// assert_eq!(federation_base(&s).unwrap(), "http://127.0.0.1:5000");
+/// ```
+pub fn federation_base(s: &EndpointSettings) -> Result<String> {
+    let regional = signin_base(s)?;
+    let overridden = [&s.url_signin, &s.url_all, &s.url_profile]
+        .into_iter()
+        .any(|u| u.as_deref().is_some_and(|u| !u.is_empty()));
+    if overridden {
+        return Ok(regional);
+    }
+    Ok(
+        match partition(s.region.as_deref().filter(|r| !r.is_empty())) {
+            Partition::Aws => "https://signin.aws.amazon.com",
+            Partition::China => "https://signin.amazonaws.cn",
+            Partition::GovCloud => "https://signin.amazonaws-us-gov.com",
+        }
+        .to_string(),
+    )
+}
+
+/// The console's domain in `region`'s partition (`console.aws.amazon.com`, …).
+pub fn console_domain(region: Option<&str>) -> &'static str {
+    match partition(region) {
+        Partition::Aws => "console.aws.amazon.com",
+        Partition::China => "console.amazonaws.cn",
+        Partition::GovCloud => "console.amazonaws-us-gov.com",
+    }
+}
+
 /// Split `scheme://host[:port][/path]` into the Host header value and the path,
 /// checking every part first: scheme http or https, no user info, query, fragment,
 /// space or control character, a host name or IP address, a port from 1 to 65535.

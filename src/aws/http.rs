@@ -355,6 +355,64 @@ impl Transport {
 }
 
 impl Transport {
+    /// GET `url` (no redirects followed: a 3xx is an answer) and read the whole answer
+    /// (at most [`MAX_BODY`] bytes) within `time_left`. The URL's query may hold
+    /// credentials (the federation endpoint's `Session`): an error's text never
+    /// shows more of the URL than its part before the `?`.
+    pub fn get(&self, url: &str, time_left: Duration) -> Result<HttpResponse, TransportError> {
+        let shown = url.split('?').next().unwrap_or_default();
+        let scrub = |e: TransportError| scrub_error(e, url, shown);
+        let mut response = self
+            .agent
+            .get(url)
+            .config()
+            .timeout_global(Some(time_left))
+            .timeout_connect(Some(self.timeouts.connect.min(time_left)))
+            .build()
+            .call()
+            .map_err(|e| scrub(self.map_error(e, shown, time_left)))?;
+        let status = response.status().as_u16();
+        let date = response
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|e| scrub(self.map_error(e, shown, time_left)))?;
+        Ok(HttpResponse {
+            status,
+            date,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+}
+
+/// `e` with every mention of `url`'s query removed (only `shown`, the part before
+/// the `?`, is kept), and a text that still holds a query parameter replaced.
+fn scrub_error(e: TransportError, url: &str, shown: &str) -> TransportError {
+    let clean = |m: String| {
+        let m = m.replace(url, shown);
+        if m.contains("Session=") || m.contains("SigninToken=") {
+            "the request failed (details withheld: the URL holds credentials)".to_string()
+        } else {
+            m
+        }
+    };
+    match e {
+        TransportError::Unreached(m) => TransportError::Unreached(clean(m)),
+        TransportError::Lost(m) => TransportError::Lost(clean(m)),
+        TransportError::Timeout(m) => TransportError::Timeout(clean(m)),
+        TransportError::Untrusted(m) => TransportError::Untrusted(clean(m)),
+        TransportError::Other(m) => TransportError::Other(clean(m)),
+        other => other,
+    }
+}
+
+impl Transport {
     /// Open the connection a request to `url` will need, in the background, while a
     /// person types a code: DNS, TCP (through the proxy, if any) and the TLS handshake,
     /// and not one byte of HTTP. The request that next needs a new connection to that

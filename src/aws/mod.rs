@@ -5,7 +5,8 @@
 //! that `--server` serves to the SDKs on loopback; [`callback`] the one-shot loopback
 //! listener of `login`'s browser redirect. The AWS Sign-In protocol of `login` is
 //! [`signin`] (pure) and [`dpop`] (its key and proofs); [`url`] splits and redacts URLs
-//! for both `endpoint` and `http`.
+//! for both `endpoint` and `http`; the federation endpoint of `console` is
+//! [`federation`] (pure).
 
 pub mod advice;
 pub mod callback;
@@ -13,6 +14,7 @@ pub mod client;
 pub mod credential_server;
 pub mod dpop;
 pub mod endpoint;
+pub mod federation;
 pub mod http;
 pub mod iam;
 pub mod query;

@@ -3,6 +3,8 @@
 //! - [`get_session_token`] → [`parse_get_session_token`]: MFA session from long-term keys.
 //! - [`assume_role`] → [`parse_assume_role`]: role credentials.
 //! - [`get_caller_identity`] → [`parse_get_caller_identity`]: who the keys belong to.
+//! - [`get_federation_token`] → [`parse_get_federation_token`]: a federated user's
+//!   credentials from an IAM user's long-term keys (for the console).
 
 use crate::aws::query::{QueryRequest, Service};
 use crate::aws::xml::{Document, Element, XmlError};
@@ -21,6 +23,11 @@ pub const GET_SESSION_TOKEN_MAX_SECS: u32 = 129_600;
 pub const ASSUME_ROLE_MAX_SECS: u32 = 43_200;
 /// The longest role session assumed with temporary credentials (role chaining, 1 h).
 pub const ROLE_CHAINING_MAX_SECS: u32 = 3600;
+/// The longest federation token GetFederationToken grants an IAM user (36 h; the
+/// root user: 1 h).
+pub const FEDERATION_TOKEN_MAX_SECS: u32 = 129_600;
+/// The longest name of a federated user (GetFederationToken's `Name`).
+pub const FEDERATED_NAME_MAX_CHARS: usize = 32;
 /// Slack on those maxima for clocks and rounding.
 pub const SESSION_SLACK_SECS: i64 = 300;
 
@@ -108,6 +115,58 @@ pub fn get_session_token(duration_secs: Option<u32>, mfa: Option<(&str, &str)>) 
 /// ```
 pub fn get_caller_identity() -> QueryRequest {
     QueryRequest::new(Service::Sts, "GetCallerIdentity")
+}
+
+/// A `GetFederationToken` request for the federated user `name` (2 to 32 of
+/// `[\w+=,.@-]`, see [`federated_name`]) with the session `policy` (a federation
+/// token without one has no permissions at all).
+///
+/// ```
+/// let req = aws_session::aws::sts::get_federation_token("alice", Some(7200), "{}");
+/// assert_eq!(
+///     req.form_body(),
+///     "Action=GetFederationToken&Version=2011-06-15&Name=alice&DurationSeconds=7200&Policy=%7B%7D"
+/// );
+/// ```
+pub fn get_federation_token(name: &str, duration_secs: Option<u32>, policy: &str) -> QueryRequest {
+    QueryRequest::new(Service::Sts, "GetFederationToken")
+        .param("Name", name)
+        .opt_param("DurationSeconds", duration_secs.map(|d| d.to_string()))
+        .param("Policy", policy)
+}
+
+/// The session policy that lets a federation token do what its IAM user may do: the
+/// token's permissions are the intersection of the user's policies and this one.
+pub const ALLOW_ALL_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// A federated user's name for `user` (an IAM user name, or a local name): the
+/// characters GetFederationToken allows (`[\w+=,.@-]`, others become `-`), at most
+/// [`FEDERATED_NAME_MAX_CHARS`]; a name shorter than 2 is padded with `-console`.
+///
+/// ```
+/// use aws_session::aws::sts::federated_name;
+/// assert_eq!(federated_name("alice"), "alice");
+/// assert_eq!(federated_name("a b/c"), "a-b-c");
+/// assert_eq!(federated_name(&"x".repeat(40)).len(), 32);
+/// assert_eq!(federated_name("j"), "j-console");
+/// ```
+pub fn federated_name(user: &str) -> String {
+    let mut name: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(FEDERATED_NAME_MAX_CHARS)
+        .collect();
+    if name.len() < 2 {
+        name.push_str("-console");
+    }
+    name
 }
 
 /// An `AssumeRole` request; `mfa` is `(serial number or ARN, current code)`.
@@ -271,7 +330,27 @@ pub fn parse_get_caller_identity(body: &str) -> Result<CallerIdentity, XmlError>
     })
 }
 
-/// Read `<RESULT><Credentials>` (shared by GetSessionToken and AssumeRole).
+/// Parse a `GetFederationTokenResponse` into the credentials and the federated user's
+/// ARN (`arn:aws:sts::ACCOUNT:federated-user/NAME`).
+///
+/// ```
+/// let body = include_str!("../../fixtures/xml/sts_get_federation_token.xml");
+/// let (creds, arn) = aws_session::aws::sts::parse_get_federation_token(body).unwrap();
+/// assert_eq!(arn, "arn:aws:sts::123456789012:federated-user/Bob");
+/// assert!(creds.credentials.session_token.is_some());
+/// ```
+pub fn parse_get_federation_token(body: &str) -> Result<(SessionCredentials, String), XmlError> {
+    let doc = Document::parse_expecting(body, "GetFederationTokenResponse")?;
+    let root = doc.root();
+    let creds = read_credentials(root, "GetFederationTokenResult")?;
+    let arn = root
+        .require_text(&["GetFederationTokenResult", "FederatedUser", "Arn"])?
+        .to_string();
+    Ok((creds, arn))
+}
+
+/// Read `<RESULT><Credentials>` (shared by GetSessionToken, AssumeRole and
+/// GetFederationToken).
 fn read_credentials(root: Element<'_>, result: &str) -> Result<SessionCredentials, XmlError> {
     let field = |name: &str| root.require_text(&[result, "Credentials", name]);
     let access_key_id = field("AccessKeyId")?;
@@ -335,6 +414,40 @@ mod tests {
                 (k.to_string(), v.to_string())
             })
             .collect()
+    }
+
+    #[test]
+    fn get_federation_token_request_and_answer() {
+        let req = get_federation_token("alice", Some(129_600), ALLOW_ALL_POLICY);
+        let pairs = form_pairs(&req);
+        assert_eq!(pairs[0], ("Action".into(), "GetFederationToken".into()));
+        assert!(pairs.contains(&("Name".into(), "alice".into())));
+        assert!(pairs.contains(&("DurationSeconds".into(), "129600".into())));
+        let policy = pairs.iter().find(|(k, _)| k == "Policy").unwrap();
+        assert_eq!(
+            crate::encode::percent_decode(&policy.1, false).as_deref(),
+            Some(ALLOW_ALL_POLICY)
+        );
+        assert!(!req.carries_mfa_code);
+        let body = include_str!("../../fixtures/xml/sts_get_federation_token.xml");
+        let (creds, arn) = parse_get_federation_token(body).unwrap();
+        assert_eq!(creds.credentials.access_key_id, "ASIAIOSFODNN7EXAMPLE");
+        assert_eq!(creds.expiration, utc(2011, 7, 15, 23, 28, 33, 359_000_000));
+        assert!(arn.ends_with(":federated-user/Bob"));
+        // Another action's answer is not a federation token.
+        assert!(parse_get_federation_token(AR).is_err());
+        assert!(parse_get_federation_token(&body[..body.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn federated_names_fit_aws_rules() {
+        for user in ["alice", "a.b@c", "x", "", "ü-name", &"long".repeat(20)] {
+            let n = federated_name(user);
+            assert!((2..=32).contains(&n.len()), "{user:?} -> {n:?}");
+            assert!(n
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)));
+        }
     }
 
     #[test]

@@ -77,6 +77,16 @@ fn options() -> Vec<Opt> {
     v
 }
 
+/// `text` for the inside of a zsh single-quoted string (`'` becomes `'\''`).
+fn zsh_quoted(text: &str) -> String {
+    text.replace('\'', "'\\''")
+}
+
+/// `text` for the inside of a fish single-quoted string (`\` and `'` escaped).
+fn fish_quoted(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('\'', "\\'")
+}
+
 /// The values of `--format`.
 pub const FORMATS: &str = "env fish json credential-process";
 
@@ -112,7 +122,7 @@ pub fn completion_script(shell: &str) -> Result<String> {
         "zsh" => {
             let cmds: Vec<String> = command_list
                 .iter()
-                .map(|(c, d)| format!("    '{c}:{d}'"))
+                .map(|(c, d)| format!("    '{c}:{}'", zsh_quoted(d)))
                 .collect();
             let opts: Vec<String> = option_list
                 .iter()
@@ -121,8 +131,9 @@ pub fn completion_script(shell: &str) -> Result<String> {
                          short,
                          long,
                          value,
-                         about: desc,
+                         about,
                      }| {
+                        let desc = zsh_quoted(&about.replace('[', "\\[").replace(']', "\\]"));
                         let arg = match (*long, *value) {
                             ("profile", _) => ":profile:_aws_session_profiles".to_string(),
                             ("format", _) => format!(":format:({FORMATS})"),
@@ -153,7 +164,8 @@ pub fn completion_script(shell: &str) -> Result<String> {
             let list = commands.join(" ");
             for (c, d) in &command_list {
                 out.push_str(&format!(
-                    "complete -c aws-session -n 'not __fish_seen_subcommand_from {list}' -a {c} -d '{d}'\n"
+                    "complete -c aws-session -n 'not __fish_seen_subcommand_from {list}' -a {c} -d '{}'\n",
+                    fish_quoted(d)
                 ));
             }
             for Opt {
@@ -177,7 +189,8 @@ pub fn completion_script(shell: &str) -> Result<String> {
                     _ => {}
                 }
                 line.push_str(&format!(
-                    " -n 'not __fish_seen_subcommand_from exec' -d '{desc}'\n"
+                    " -n 'not __fish_seen_subcommand_from exec' -d '{}'\n",
+                    fish_quoted(desc)
                 ));
                 out.push_str(&line);
             }
@@ -347,6 +360,24 @@ complete -c aws-session -n '__fish_seen_subcommand_from exec' -x -a '(__fish_com
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_are_quoted_for_each_shell() {
+        assert_eq!(zsh_quoted("the profile's keys"), "the profile'\\''s keys");
+        assert_eq!(
+            fish_quoted("the profile's \\ keys"),
+            "the profile\\'s \\\\ keys"
+        );
+        // Every description with a quote reaches the scripts escaped.
+        let fish = completion_script("fish").unwrap();
+        let zsh = completion_script("zsh").unwrap();
+        for (_, about) in commands() {
+            if about.contains('\'') {
+                assert!(fish.contains(&fish_quoted(about)), "{about}");
+                assert!(zsh.contains(&zsh_quoted(about)), "{about}");
+            }
+        }
+    }
 
     #[test]
     fn scripts_name_every_command_and_option() {

@@ -13,6 +13,7 @@ pub mod help;
 
 pub mod clear;
 pub mod completions;
+pub mod console;
 pub mod credential_process;
 pub mod exec;
 pub mod export;
@@ -44,6 +45,7 @@ pub const COMMANDS: &[Spec] = &[
     provision_mfa::SPEC,
     login::SPEC,
     logout::SPEC,
+    console::SPEC,
     export::SPEC,
     credential_process::SPEC,
     rotate::SPEC,

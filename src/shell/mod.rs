@@ -396,22 +396,40 @@ pub fn command(argv: &[OsString], changes: &EnvChanges) -> Result<Command> {
 }
 
 /// Open `url` in a browser: the first program of `browser` (`$BROWSER`, a
-/// colon-separated list as the convention has it), else `xdg-open`. Never through a
-/// shell: the URL is one argument. The browser is not waited for (a thread reaps it).
-/// The error names the program that could not be started.
+/// colon-separated list as the convention has it), else `xdg-open` (`open` on macOS).
+/// Never through a shell: the URL is one argument. A program that ends with a failure
+/// within [`BROWSER_CHECK`] (xdg-open finding no browser) is an error; one still
+/// running then is left to run (a thread reaps it). The error names the program.
 pub fn open_browser(url: &str, browser: Option<&str>) -> std::result::Result<(), String> {
+    let default = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
     let program = browser
         .and_then(|b| b.split(':').map(str::trim).find(|p| !p.is_empty()))
-        .unwrap_or("xdg-open");
+        .unwrap_or(default);
     let mut child = Command::new(program)
         .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {program}: {e}"))?;
+    let began = std::time::Instant::now();
+    while began.elapsed() < BROWSER_CHECK {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("{program} failed ({status})")),
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(_) => break,
+        }
+    }
     std::thread::spawn(move || child.wait());
     Ok(())
 }
+
+/// How long [`open_browser`] waits to see whether the opener fails at once.
+pub const BROWSER_CHECK: std::time::Duration = std::time::Duration::from_millis(1500);
 
 fn exec_error(program: &str, e: &std::io::Error) -> Error {
     Error::Exec {

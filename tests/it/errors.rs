@@ -1740,6 +1740,7 @@ fn every_row_of_the_table_names_a_test_here() {
         include_str!("keys.rs"),
         include_str!("latency.rs"),
         include_str!("login.rs"),
+        include_str!("console.rs"),
     ]
     .concat();
     let mut rows = 0;
@@ -1761,7 +1762,7 @@ fn every_row_of_the_table_names_a_test_here() {
         rows += 1;
         assert!(
             this.contains(&format!("fn {name}(")),
-            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs, hardening.rs, hardening3.rs, keys.rs, latency.rs or login.rs"
+            "docs/errors.md names `{name}`, which is no test in tests/it/errors.rs, hardening.rs, hardening3.rs, keys.rs, latency.rs, login.rs or console.rs"
         );
     }
     assert!(rows >= 61, "only {rows} rows found");

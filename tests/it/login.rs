@@ -564,3 +564,53 @@ while time.time() < end:
         "the server renewed the sign-in: {log:?}"
     );
 }
+
+#[test]
+fn console_refuses_a_sign_in_as_it_is_and_takes_a_role_on_it() {
+    let (peer, _user, sb) = signed_in(900);
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "dev", "console", "--print"])
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, 4, "Only federation tokens or assume role tokens");
+    assert!(
+        stderr(&o).contains("login_session") && stderr(&o).contains("source_profile = dev"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stdout(&o), "");
+    let role = peer.create_role("login-console", 3600, &[]);
+    let mut config = fs::read_to_string(&sb.config_file).unwrap();
+    config.push_str(&format!(
+        "[profile admin]\nrole_arn = {}\nsource_profile = dev\n",
+        role.arn
+    ));
+    sb.write_config(&config);
+    // Assumed with the sign-in's temporary credentials: chained, an hour at most.
+    let o = sb
+        .command(&peer)
+        .args([
+            "--profile",
+            "admin",
+            "console",
+            "--print",
+            "--duration",
+            "7200",
+        ])
+        .output()
+        .unwrap();
+    assert_one_line_error(&o, 1, "role chaining at 3600");
+    let o = sb
+        .command(&peer)
+        .args(["--profile", "admin", "console", "--print"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with(&format!("{}/federation?Action=login&", peer.url)));
+    let log = peer.control("GET", "/_peer/federation/log", None);
+    let last = log.as_array().unwrap().last().cloned().unwrap();
+    assert_eq!(last["kind"], "role", "{last}");
+    assert_eq!(last["chained"], true, "{last}");
+    assert_eq!(last["session_duration"], Value::Null, "{last}");
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod console;
 mod core;
 mod daily;
 mod endpoints;

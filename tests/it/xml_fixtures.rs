@@ -199,6 +199,7 @@ fn run_all(body: &str) {
     let _ = sts::parse_get_session_token(body);
     let _ = sts::parse_assume_role(body);
     let _ = sts::parse_get_caller_identity(body);
+    let _ = sts::parse_get_federation_token(body);
     let _ = iam::parse_list_mfa_devices(body);
     let _ = iam::parse_create_virtual_mfa_device(body);
     let _ = iam::parse_empty_response(body, "EnableMFADeviceResponse");
@@ -246,6 +247,9 @@ fn a_truncated_success_is_never_mistaken_for_a_success() {
         }),
         ("sts_get_caller_identity.xml", |b| {
             sts::parse_get_caller_identity(b).is_ok()
+        }),
+        ("sts_get_federation_token.xml", |b| {
+            sts::parse_get_federation_token(b).is_ok()
         }),
         ("iam_list_mfa_devices_moto.xml", |b| {
             iam::parse_list_mfa_devices(b).is_ok()

@@ -37,13 +37,16 @@ in-process backends directly:
          "has_security_token", "credential_kind", "params", "status"}
         "credential_kind" says what signed it, as the peer knew the key when the
         request came: "long-term" (an IAM user's access key), "session"
-        (GetSessionToken), "role" (AssumeRole), "unknown", or null (unsigned).
+        (GetSessionToken), "federated" (GetFederationToken), "role" (AssumeRole),
+        "unknown", or null (unsigned).
     POST /_peer/log/clear    -> empties the log
     GET  /_peer/devices      -> virtual MFA devices:
         {"serial", "user" (or null), "enabled", "seed"}
-    GET  /_peer/sessions     -> credentials issued by GetSessionToken and AssumeRole:
-        {"access_key_id", "kind" ("session"|"role"), "arn", "mfa", "expiration"}
-        ("mfa": whether the credentials carry MFA context, see 6.)
+    GET  /_peer/sessions     -> credentials issued by GetSessionToken, GetFederationToken
+        and AssumeRole: {"access_key_id", "kind" ("session"|"federated"|"role"), "arn",
+        "mfa", "chained", "expiration"} ("mfa": whether the credentials carry MFA
+        context, see 6.; "chained": whether a role session was assumed with temporary
+        credentials, null for the others, see 9.)
     POST /_peer/expire       {"access_key_id": "ASIA..."} -> makes those temporary
         credentials expire now (to test ExpiredToken and refreshing without waiting)
     POST /_peer/fail         {"user": "alice-1", "action": "DeleteAccessKey", "count": 1,
@@ -77,6 +80,18 @@ What moto 5.2.5 lacks and this file adds (each patch below says why it exists):
   7. The AWS Sign-In service of `login` (tests/peer/signin_peer.py): /v1/authorize and
      /v1/token, with its control endpoints under /_peer/signin/; the session keys it
      issues are GetSessionToken-like sessions of the signed-in user (with MFA context).
+  8. GetFederationToken is real: Name (2-32 of [\w+=,.@-]), DurationSeconds
+     (900..129600) and the Policy size are checked, it is refused to callers that sign
+     with temporary credentials, and it returns fresh credentials that later requests
+     sign with, whose GetCallerIdentity is the federated user
+     (arn:aws:sts::ACCOUNT:federated-user/NAME). They may not call IAM, and without a
+     Policy they may call nothing but GetCallerIdentity (AWS: a federation token
+     without a session policy has no permissions). moto returns fixed example keys.
+  9. The federation endpoint of the console (tests/peer/federation_peer.py):
+     /federation?Action=getSigninToken|login, with its log under /_peer/federation/.
+     To tell it whether a role session may carry a SessionDuration, each role session
+     records whether it was assumed with temporary credentials ("chained" in
+     GET /_peer/sessions).
   6. A role made with "require_mfa" is assumed only with MFA, as AWS evaluates
      aws:MultiFactorAuthPresent in a trust policy: the AssumeRole call carries a valid
      SerialNumber + TokenCode, or it is signed with credentials that carry MFA context
@@ -116,6 +131,7 @@ ACCOUNT_ID = "123456789012"
 os.environ["MOTO_ACCOUNT_ID"] = ACCOUNT_ID
 PARTITION = "aws"
 
+from federation_peer import FederationPeer  # noqa: E402
 from signin_peer import SigninPeer  # noqa: E402
 from werkzeug.exceptions import HTTPException  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
@@ -130,7 +146,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
     MotoRequestHandler,
     create_backend_app,
 )
-from moto.sts.models import sts_backends  # noqa: E402
+from moto.sts.models import STSBackend, sts_backends  # noqa: E402
 from moto.sts.responses import TokenResponse  # noqa: E402
 
 assert settings.INITIAL_NO_AUTH_ACTION_COUNT == 0, "signature enforcement must be on"
@@ -148,6 +164,7 @@ USER_POLICY = {
                 "sts:GetSessionToken",
                 "sts:GetCallerIdentity",
                 "sts:AssumeRole",
+                "sts:GetFederationToken",
                 "iam:ListMFADevices",
                 "iam:CreateVirtualMFADevice",
                 "iam:EnableMFADevice",
@@ -316,8 +333,18 @@ def check_mfa(user_name: str | None, serial: str | None, code: str | None) -> bo
 class Session:
     """Credentials returned by GetSessionToken for an IAM user."""
 
-    def __init__(self, user_name: str, duration: int, mfa: bool):
+    def __init__(
+        self,
+        user_name: str,
+        duration: int,
+        mfa: bool,
+        federated: str | None = None,
+        policy: str | None = None,
+    ):
         self.user_name = user_name
+        # GetFederationToken: the federated user's name and the session policy.
+        self.federated = federated
+        self.policy = policy
         self.access_key_id = "ASIA" + "".join(
             secrets.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16)
         )
@@ -331,6 +358,8 @@ class Session:
 
     @property
     def arn(self) -> str:
+        if self.federated is not None:
+            return f"arn:{PARTITION}:sts::{ACCOUNT_ID}:federated-user/{self.federated}"
         return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/{self.user_name}"
 
 
@@ -451,7 +480,23 @@ class PeerIAMRequest(access_control.IAMRequest):
                 )
             # "No permissions are required for users to perform this operation."
             return
+        if self._action == "sts:GetFederationToken" and temporary:
+            raise AwsError(
+                403, "AccessDenied", "Cannot call GetFederationToken with session credentials"
+            )
         key = self._access_key
+        if isinstance(key, SessionAccessKey) and key.session.federated is not None:
+            # A federation token: never IAM; without a session policy, nothing but
+            # GetCallerIdentity.
+            if self._service == "iam" or (
+                key.session.policy is None and self._action != "sts:GetCallerIdentity"
+            ):
+                raise AwsError(
+                    403,
+                    "AccessDenied",
+                    f"User: {key.session.arn} is not authorized to perform: {self._action}",
+                    self._namespace(),
+                )
         if isinstance(key, SessionAccessKey) and not key.session.mfa:
             # GetSessionToken credentials without MFA cannot call IAM, nor STS
             # except AssumeRole and GetCallerIdentity (AWS answers the IAM calls
@@ -519,6 +564,56 @@ def get_session_token(self: TokenResponse) -> ActionResult:
 
 TokenResponse.get_session_token = get_session_token  # type: ignore[method-assign]
 
+
+def get_federation_token(self: TokenResponse) -> ActionResult:
+    """Patch: a real GetFederationToken (see the module docs, point 8)."""
+    duration = check_range(self._get_param("DurationSeconds"), "durationSeconds", 900, 129600)
+    name = self._get_param("Name") or ""
+    if not re.fullmatch(r"[\w+=,.@-]{2,32}", name):
+        raise validation_error(
+            name, "name", "have length from 2 to 32 and satisfy regular expression pattern: [\\w+=,.@-]*"
+        )
+    policy = self._get_param("Policy")
+    if policy is not None and len(policy) > 2048:
+        raise validation_error("...", "policy", "have length less than or equal to 2048")
+    user_name = calling_user_name(self)
+    if user_name is None:
+        raise AwsError(403, "AccessDenied", "Cannot call GetFederationToken with session credentials")
+    session = Session(user_name, duration or 43200, False, federated=name, policy=policy)
+    with LOCK:
+        SESSIONS[session.access_key_id] = session
+    return ActionResult(
+        {
+            "Credentials": {
+                "AccessKeyId": session.access_key_id,
+                "SecretAccessKey": session.secret_access_key,
+                "SessionToken": session.session_token,
+                "Expiration": session.expiration,
+            },
+            "FederatedUser": {
+                "FederatedUserId": f"{ACCOUNT_ID}:{name}",
+                "Arn": session.arn,
+            },
+            "PackedPolicySize": 6,
+        }
+    )
+
+
+TokenResponse.get_federation_token = get_federation_token  # type: ignore[method-assign]
+
+_original_get_caller_identity = STSBackend.get_caller_identity
+
+
+def get_caller_identity(self: STSBackend, access_key_id: str, region: str) -> tuple[str, str, str]:
+    """Patch: a federation token's caller is the federated user, not the IAM user."""
+    session = SESSIONS.get(access_key_id)
+    if session is not None and session.federated is not None:
+        return f"{ACCOUNT_ID}:{session.federated}", session.arn, ACCOUNT_ID
+    return _original_get_caller_identity(self, access_key_id, region)
+
+
+STSBackend.get_caller_identity = get_caller_identity  # type: ignore[method-assign]
+
 _original_assume_role = TokenResponse.assume_role
 
 ROLE_CHAINING_LIMIT = (
@@ -531,6 +626,8 @@ ROLE_CHAINING_LIMIT = (
 # sessions issued (by access key id): module docs, point 6.
 MFA_ROLES: set[str] = set()
 ROLE_SESSION_MFA: dict[str, bool] = {}
+# Whether each role session (by access key id) was assumed with temporary credentials.
+ROLE_SESSION_CHAINED: dict[str, bool] = {}
 
 
 def caller_arn(response: Any) -> str:
@@ -589,6 +686,7 @@ def assume_role(self: TokenResponse) -> ActionResult:
     if key_id is not None:
         with LOCK:
             ROLE_SESSION_MFA[key_id] = mfa
+            ROLE_SESSION_CHAINED[key_id] = "X-Amz-Security-Token" in self.headers
             if LIFETIME_SCALE != 1.0:
                 credentials.expiration = utcnow().replace(microsecond=0) + scaled_lifetime(
                     duration or 3600
@@ -792,9 +890,10 @@ def list_sessions() -> list[dict[str, Any]]:
     out = [
         {
             "access_key_id": s.access_key_id,
-            "kind": "session",
+            "kind": "session" if s.federated is None else "federated",
             "arn": s.arn,
             "mfa": s.mfa,
+            "chained": None,
             "expiration": s.expiration.isoformat() + "Z",
         }
         for s in list(SESSIONS.values())
@@ -806,6 +905,7 @@ def list_sessions() -> list[dict[str, Any]]:
                 "kind": "role",
                 "arn": role.arn,
                 "mfa": ROLE_SESSION_MFA.get(role.access_key_id),
+                "chained": ROLE_SESSION_CHAINED.get(role.access_key_id),
                 "expiration": role.expiration.isoformat() + "Z",
             }
         )
@@ -902,6 +1002,8 @@ def issue_signin_keys(user_name: str, seconds: int) -> dict[str, str]:
     }
 
 
+FEDERATION = FederationPeer()
+
 SIGNIN = SigninPeer(issue_signin_keys, lambda name: f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/{name}")
 
 
@@ -912,6 +1014,8 @@ def control(method: str, path: str, body: bytes) -> tuple[int, Any]:
             raise ValueError("the body must be a JSON object")
         if path.startswith("/_peer/signin/"):
             return SIGNIN.control(method, path, data)
+        if path.startswith("/_peer/federation/"):
+            return FEDERATION.control(method, path, data)
         if (method, path) == ("POST", "/_peer/users"):
             return 200, create_user(data)
         if (method, path) == ("POST", "/_peer/roles"):
@@ -973,7 +1077,7 @@ def credential_kind(access_key_id: str) -> str:
     """What an access key id is to the peer: which kind of credentials signed."""
     with LOCK:
         if access_key_id in SESSIONS:
-            return "session"
+            return "session" if SESSIONS[access_key_id].federated is None else "federated"
         sts = sts_backends[ACCOUNT_ID][PARTITION]
         if sts.get_assumed_role_from_access_key(access_key_id) is not None:
             return "role"
@@ -1001,6 +1105,8 @@ class PeerApp:
             return respond(start_response, status, "application/json", json.dumps(payload))
         if path.startswith("/v1/"):
             return SIGNIN.handle(environ, body, start_response)
+        if path == "/federation":
+            return FEDERATION.handle(environ, start_response)
         if path.startswith("/moto-api/"):
             # moto's own control API could switch signature checks off
             # (reset-auth) or wipe the users; tests use /_peer/ only.
