@@ -194,7 +194,8 @@ pub fn completion_script(shell: &str) -> Result<String> {
                 ));
                 out.push_str(&line);
             }
-            out.push_str(FISH_TAIL);
+            let topics: Vec<&str> = COMMANDS.iter().map(|c| c.name).collect();
+            out.push_str(&FISH_TAIL.replace("@HELP_TOPICS@", &topics.join(" ")));
             Ok(out)
         }
         other => Err(Error::Usage(format!(
@@ -353,13 +354,29 @@ complete -c aws-session -f
 "#;
 
 const FISH_TAIL: &str = r#"complete -c aws-session -n '__fish_seen_subcommand_from completions' -x -a 'bash zsh fish'
-complete -c aws-session -n '__fish_seen_subcommand_from help' -x -a 'shell exec refresh provision-mfa export credential-process rotate status clear prompt completions'
+complete -c aws-session -n '__fish_seen_subcommand_from help' -x -a '@HELP_TOPICS@'
 complete -c aws-session -n '__fish_seen_subcommand_from exec' -x -a '(__fish_complete_subcommand --fcs-skip=2)'
 "#;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fish_offers_every_command_after_help() {
+        let fish = completion_script("fish").unwrap();
+        let line = fish
+            .lines()
+            .find(|l| l.contains("__fish_seen_subcommand_from help"))
+            .unwrap();
+        for c in COMMANDS {
+            assert!(
+                line.split(['\'', ' ']).any(|w| w == c.name),
+                "{} in {line}",
+                c.name
+            );
+        }
+    }
 
     #[test]
     fn descriptions_are_quoted_for_each_shell() {
