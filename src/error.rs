@@ -82,8 +82,11 @@ pub enum Error {
     /// AWS refused a request with an answer that is no error document (the
     /// federation endpoint of `console`); the message says why and what works.
     Refused(String),
-    /// The request did not get an answer, or the answer is not AWS's.
+    /// The request did not get an answer.
     Network(String),
+    /// An answer came, but it is not what AWS sends (an HTML page, a document that
+    /// does not parse, times AWS never gives): a wrong endpoint or a proxy in between.
+    NotAws(String),
     /// A local file operation failed.
     Local(String),
     /// The command to execute could not be started.
@@ -109,7 +112,7 @@ impl Error {
             Error::MfaCode(_) => exit::MFA_CODE,
             Error::NoMfaDevice(_) => exit::NO_MFA_DEVICE,
             Error::Aws(_) | Error::Refused(_) => exit::AWS,
-            Error::Network(_) => exit::NETWORK,
+            Error::Network(_) | Error::NotAws(_) => exit::NETWORK,
             Error::Local(_) => exit::LOCAL,
             Error::Exec { not_found, .. } => {
                 if *not_found {
@@ -185,6 +188,7 @@ impl fmt::Display for Raw<'_> {
             | Error::NoMfaDevice(m)
             | Error::Refused(m)
             | Error::Network(m)
+            | Error::NotAws(m)
             | Error::Local(m)
             | Error::Interrupted(m)
             | Error::MfaDeviceExists(m) => f.write_str(m),

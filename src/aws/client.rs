@@ -12,8 +12,8 @@
 //! whose backoff would not leave time is not made. docs/errors.md lists every failure.
 
 use crate::aws::dpop::{random_bytes, DpopKey};
-use crate::aws::endpoint::{resolve, EndpointSettings};
-use crate::aws::http::{HttpRequest, Transport, TransportError};
+use crate::aws::endpoint::{resolve, Endpoint, EndpointSettings};
+use crate::aws::http::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::aws::query::{QueryRequest, Service, CONTENT_TYPE};
 use crate::aws::signin::{parse_token_response, token_url, uuid4, TokenOutput};
 use crate::aws::sigv4;
@@ -31,12 +31,111 @@ pub struct Client {
     attempts: u32,
     /// First backoff delay; doubled each retry, plus jitter.
     backoff: Duration,
-    /// The network deadline (AWS_SESSION_TIMEOUT) and what calls used of it since the
-    /// deadline began, in milliseconds (atomic: a `--server` renews from its threads).
-    budget: Duration,
-    spent_ms: AtomicU64,
+    /// AWS_SESSION_TIMEOUT, shared by every call of this client.
+    deadline: Deadline,
     /// The credentials file as AWS errors' advice names it.
     credentials_file: Option<String>,
+}
+
+/// The network deadline of a run (AWS_SESSION_TIMEOUT): its budget and what the calls
+/// since it began have used of it, in milliseconds (atomic: a `--server` renews from
+/// its threads). Every call of a [`Client`] draws on the one deadline.
+pub struct Deadline {
+    budget: Duration,
+    spent_ms: AtomicU64,
+}
+
+impl Deadline {
+    /// A deadline of `budget`, nothing used yet.
+    pub fn new(budget: Duration) -> Deadline {
+        Deadline {
+            budget,
+            spent_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// The whole budget.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// Begin anew: the calls from now on have the whole budget together.
+    pub fn restart(&self) {
+        self.spent_ms.store(0, Ordering::Relaxed);
+    }
+
+    /// What the calls before this one used.
+    pub fn spent(&self) -> Duration {
+        Duration::from_millis(self.spent_ms.load(Ordering::Relaxed))
+    }
+
+    /// What is left of the budget.
+    pub fn left(&self) -> Duration {
+        self.budget.saturating_sub(self.spent())
+    }
+
+    /// Count the time since `began` as used.
+    pub fn charge(&self, began: Instant) {
+        let ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+}
+
+/// What one attempt of a call came to ([`Client::classify`]).
+enum Outcome {
+    /// A 2xx answer.
+    Done(Answer),
+    /// Worth another attempt, for this reason (for the messages).
+    Retry(String),
+    /// The end of the call, with this error.
+    Fail(Error),
+    /// The deadline passed while the answer came; the words for "what went wrong".
+    OutOfTime(&'static str),
+}
+
+/// `req` as the HTTP request to POST to `endpoint`, signed with `creds` at `now`: a pure
+/// function of its inputs (the time is passed in, so a fixed time gives a fixed
+/// signature).
+pub fn signed_request(
+    req: &QueryRequest,
+    endpoint: &Endpoint,
+    creds: &Credentials,
+    now: OffsetDateTime,
+) -> HttpRequest {
+    let body = req.form_body();
+    let headers = vec![
+        ("Host".to_string(), endpoint.host.clone()),
+        ("Content-Type".to_string(), CONTENT_TYPE.to_string()),
+    ];
+    let signable = sigv4::SignableRequest {
+        method: "POST",
+        path: &endpoint.path,
+        query: "",
+        headers: &headers,
+        body: body.as_bytes(),
+    };
+    let params = sigv4::SigningParams {
+        credentials: creds,
+        region: &endpoint.signing_region,
+        service: req.service.name(),
+        time: now,
+        settings: sigv4::SigningSettings {
+            normalize_path: true,
+            sign_body: false,
+            omit_session_token: false,
+        },
+    };
+    let mut all_headers: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
+        .cloned()
+        .collect();
+    all_headers.extend(sigv4::sign(&signable, &params));
+    HttpRequest {
+        url: endpoint.url.clone(),
+        headers: all_headers,
+        body,
+    }
 }
 
 /// A 2xx answer: its body and, when it had a valid one, its `Date` header (AWS's
@@ -51,14 +150,13 @@ impl Client {
     /// A client for the given endpoints; under --debug each request is traced
     /// ([`crate::msg::debug`]).
     pub fn new(transport: Transport, endpoints: EndpointSettings) -> Self {
-        let budget = transport.timeouts().total;
+        let deadline = Deadline::new(transport.timeouts().total);
         Client {
             transport,
             endpoints,
             attempts: 3,
             backoff: Duration::from_millis(300),
-            budget,
-            spent_ms: AtomicU64::new(0),
+            deadline,
             credentials_file: None,
         }
     }
@@ -74,7 +172,7 @@ impl Client {
     /// together. A command starts one when it begins its network work (a `--server`
     /// each time it renews a session).
     pub fn restart_deadline(&self) {
-        self.spent_ms.store(0, Ordering::Relaxed);
+        self.deadline.restart();
     }
 
     /// Send `req` signed with `creds`; the 2xx body, or the error AWS gave.
@@ -86,12 +184,10 @@ impl Client {
     pub fn call_dated(&self, req: &QueryRequest, creds: &Credentials) -> Result<Answer> {
         let began = Instant::now();
         let result = self.call_within(req, creds, began);
-        let ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
+        self.deadline.charge(began);
         result
     }
 
-    #[allow(clippy::too_many_lines)]
     fn call_within(
         &self,
         req: &QueryRequest,
@@ -99,40 +195,15 @@ impl Client {
         began: Instant,
     ) -> Result<Answer> {
         let endpoint = resolve(req.service, &self.endpoints)?;
-        let body = req.form_body();
-        let spent_before = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
+        let spent_before = self.deadline.spent();
         let time_left = || {
-            self.budget
+            self.deadline
+                .budget()
                 .saturating_sub(spent_before)
                 .saturating_sub(began.elapsed())
         };
-        // A request that carried an MFA code may have used it up at AWS even when
-        // no answer came back: it is never sent again, and the user is told why.
-        let code_note = if req.carries_mfa_code {
-            "; not retried because the request carried an MFA code that AWS may have used: wait for the next code and try again"
-        } else if req.sent_once {
-            "; not retried because AWS may have carried it out: check what exists before trying again"
-        } else {
-            ""
-        };
         let out_of_time = |attempts: u32, last: &str| {
-            let tries = match attempts {
-                0 => "not sent: no time was left".to_string(),
-                1 => format!("tried once, {last}"),
-                n => format!("tried {n} times, last {last}"),
-            };
-            let scope = if spent_before.is_zero() {
-                ""
-            } else {
-                " for all its requests"
-            };
-            Error::Network(format!(
-                "{}: no answer from {} within {} s, the run's deadline (AWS_SESSION_TIMEOUT){scope}: {tries}: try again, or raise AWS_SESSION_TIMEOUT (seconds){}",
-                req.action,
-                endpoint.url,
-                self.budget.as_secs(),
-                if attempts > 0 { code_note } else { "" }
-            ))
+            self.out_of_time(req, &endpoint.url, !spent_before.is_zero(), attempts, last)
         };
         let mut attempt = 0;
         // What went wrong with the attempt before, for the deadline's message.
@@ -144,154 +215,19 @@ impl Client {
             }
             attempt += 1;
             let now = OffsetDateTime::now_utc();
-            let headers = vec![
-                ("Host".to_string(), endpoint.host.clone()),
-                ("Content-Type".to_string(), CONTENT_TYPE.to_string()),
-            ];
-            let signable = sigv4::SignableRequest {
-                method: "POST",
-                path: &endpoint.path,
-                query: "",
-                headers: &headers,
-                body: body.as_bytes(),
-            };
-            let params = sigv4::SigningParams {
-                credentials: creds,
-                region: &endpoint.signing_region,
-                service: req.service.name(),
-                time: now,
-                settings: sigv4::SigningSettings {
-                    normalize_path: true,
-                    sign_body: false,
-                    omit_session_token: false,
-                },
-            };
-            let mut all_headers: Vec<(String, String)> = headers
-                .iter()
-                .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
-                .cloned()
-                .collect();
-            all_headers.extend(sigv4::sign(&signable, &params));
-            let http_req = HttpRequest {
-                url: endpoint.url.clone(),
-                headers: all_headers,
-                body: body.clone(),
-            };
-
+            let http_req = signed_request(req, &endpoint, creds, now);
             let started = Instant::now();
             let result = self.transport.post(&http_req, left);
             let elapsed = started.elapsed().as_millis();
-            let key = &creds.access_key_id;
-            let session = if creds.session_token.is_some() {
-                " (session)"
-            } else {
-                ""
-            };
-            let retry_reason = match &result {
-                Ok(resp) => {
-                    if (200..300).contains(&resp.status) {
-                        self.trace(format_args!(
-                            "POST {} {} {} key={key}{session} -> {} in {elapsed} ms",
-                            endpoint.url,
-                            req.service.name(),
-                            req.action,
-                            resp.status,
-                        ));
-                        return Ok(Answer {
-                            body: resp.body.clone(),
-                            date: resp.date.as_deref().and_then(parse_http_date),
-                        });
+            let retry_reason =
+                match self.classify(req, &endpoint.url, creds, result, now, elapsed, attempt) {
+                    Outcome::Done(answer) => return Ok(answer),
+                    Outcome::Fail(e) => return Err(e),
+                    Outcome::OutOfTime(what) => {
+                        return Err(out_of_time(attempt, &format!("{before}{what}")))
                     }
-                    let aws = aws_error(
-                        req.service,
-                        req.action,
-                        resp.status,
-                        &resp.body,
-                        resp.date.as_deref(),
-                        now,
-                    )
-                    .map(|mut e| {
-                        e.access_key_id = Some(key.clone());
-                        e.session_token_sent = creds.session_token.is_some();
-                        e.credentials_file = self.credentials_file.clone();
-                        e
-                    });
-                    self.trace(format_args!(
-                        "POST {} {} {} key={key}{session} -> {} {} in {elapsed} ms{}",
-                        endpoint.url,
-                        req.service.name(),
-                        req.action,
-                        resp.status,
-                        aws.as_ref()
-                            .map(|e| e.code.as_str())
-                            .unwrap_or("(not an AWS error document)"),
-                        aws.as_ref()
-                            .and_then(|e| e.request_id.as_deref())
-                            .map(|id| format!(", request id {id}"))
-                            .unwrap_or_default(),
-                    ));
-                    let retryable = match &aws {
-                        Some(e) => e.is_throttling() || resp.status >= 500,
-                        None => resp.status >= 500 || resp.status == 429,
-                    } && !req.sent_once;
-                    match aws {
-                        Some(e) if retryable && attempt < self.attempts => {
-                            format!("{} (HTTP {})", e.code, resp.status)
-                        }
-                        Some(e) => return Err(crate::aws::advice::with_advice(e)),
-                        None => {
-                            let what = not_aws_answer(resp.status, &resp.body);
-                            if retryable && attempt < self.attempts {
-                                what
-                            } else {
-                                return Err(Error::Network(format!(
-                                    "{} to {} got {what}: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network{}",
-                                    req.action,
-                                    endpoint.url,
-                                    if resp.status >= 500 { code_note } else { "" }
-                                )));
-                            }
-                        }
-                    }
-                }
-                Err(TransportError::Deadline) => {
-                    self.trace(format_args!(
-                        "POST {} {} {} key={key}{session} -> no complete answer after {elapsed} ms (deadline)",
-                        endpoint.url,
-                        req.service.name(),
-                        req.action,
-                    ));
-                    return Err(out_of_time(attempt, &format!("{before}no complete answer")));
-                }
-                Err(e) => {
-                    self.trace(format_args!(
-                        "POST {} {} {} key={key}{session} -> {e} after {elapsed} ms",
-                        endpoint.url,
-                        req.service.name(),
-                        req.action,
-                    ));
-                    // Lost connections are retried, but not a request that may have taken
-                    // effect (a code spent, a key made);
-                    // a refused one never carried anything. Timeouts are not retried:
-                    // the user already waited the whole AWS_SESSION_TIMEOUT.
-                    let retryable =
-                        e.never_sent() || (matches!(e, TransportError::Lost(_)) && !req.sent_once);
-                    if !retryable || attempt >= self.attempts {
-                        let note =
-                            if matches!(e, TransportError::Lost(_) | TransportError::Timeout(_)) {
-                                code_note
-                            } else {
-                                ""
-                            };
-                        let err = transport_error(req.action, &endpoint.url, e, attempt);
-                        return Err(match err {
-                            Error::Network(m) => Error::Network(format!("{m}{note}")),
-                            other => other,
-                        });
-                    }
-                    e.to_string()
-                }
-            };
+                    Outcome::Retry(reason) => reason,
+                };
             let delay = self.backoff * 2u32.pow(attempt - 1);
             let delay = delay + jitter(delay / 2);
             if delay + Duration::from_millis(50) >= time_left() {
@@ -305,6 +241,149 @@ impl Client {
             ));
             std::thread::sleep(delay);
         }
+    }
+
+    /// The error for a call that ran out of the run's deadline after `attempts`
+    /// attempts, the last of which ended with `last`; `shared`: earlier calls of the
+    /// run used part of the deadline.
+    fn out_of_time(
+        &self,
+        req: &QueryRequest,
+        url: &str,
+        shared: bool,
+        attempts: u32,
+        last: &str,
+    ) -> Error {
+        let tries = match attempts {
+            0 => "not sent: no time was left".to_string(),
+            1 => format!("tried once, {last}"),
+            n => format!("tried {n} times, last {last}"),
+        };
+        let scope = if shared { " for all its requests" } else { "" };
+        Error::Network(format!(
+            "{}: no answer from {url} within {} s, the run's deadline (AWS_SESSION_TIMEOUT){scope}: {tries}: try again, or raise AWS_SESSION_TIMEOUT (seconds){}",
+            req.action,
+            self.deadline.budget().as_secs(),
+            if attempts > 0 { not_retried_note(req) } else { "" }
+        ))
+    }
+
+    /// The classifier: what attempt `attempt` of `req` (signed with `creds` at `now`,
+    /// answered after `elapsed` ms) came to: done, another attempt, or the end. Each
+    /// attempt is traced under --debug.
+    #[allow(clippy::too_many_arguments)]
+    fn classify(
+        &self,
+        req: &QueryRequest,
+        url: &str,
+        creds: &Credentials,
+        result: std::result::Result<HttpResponse, TransportError>,
+        now: OffsetDateTime,
+        elapsed: u128,
+        attempt: u32,
+    ) -> Outcome {
+        let key = &creds.access_key_id;
+        let session = if creds.session_token.is_some() {
+            " (session)"
+        } else {
+            ""
+        };
+        let (service, action) = (req.service.name(), req.action);
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(TransportError::Deadline) => {
+                self.trace(format_args!(
+                    "POST {url} {service} {action} key={key}{session} -> no complete answer after {elapsed} ms (deadline)"
+                ));
+                return Outcome::OutOfTime("no complete answer");
+            }
+            Err(e) => {
+                self.trace(format_args!(
+                    "POST {url} {service} {action} key={key}{session} -> {e} after {elapsed} ms"
+                ));
+                return self.classify_lost(req, url, &e, attempt);
+            }
+        };
+        if (200..300).contains(&resp.status) {
+            self.trace(format_args!(
+                "POST {url} {service} {action} key={key}{session} -> {} in {elapsed} ms",
+                resp.status,
+            ));
+            return Outcome::Done(Answer {
+                date: resp.date.as_deref().and_then(parse_http_date),
+                body: resp.body,
+            });
+        }
+        let aws = aws_error(
+            req.service,
+            action,
+            resp.status,
+            &resp.body,
+            resp.date.as_deref(),
+            now,
+        )
+        .map(|mut e| {
+            e.access_key_id = Some(key.clone());
+            e.session_token_sent = creds.session_token.is_some();
+            e.credentials_file = self.credentials_file.clone();
+            e
+        });
+        self.trace(format_args!(
+            "POST {url} {service} {action} key={key}{session} -> {} {} in {elapsed} ms{}",
+            resp.status,
+            aws.as_ref()
+                .map(|e| e.code.as_str())
+                .unwrap_or("(not an AWS error document)"),
+            aws.as_ref()
+                .and_then(|e| e.request_id.as_deref())
+                .map(|id| format!(", request id {id}"))
+                .unwrap_or_default(),
+        ));
+        let retryable = match &aws {
+            Some(e) => e.is_throttling() || resp.status >= 500,
+            None => resp.status >= 500 || resp.status == 429,
+        } && !req.sent_once
+            && attempt < self.attempts;
+        match aws {
+            Some(e) if retryable => Outcome::Retry(format!("{} (HTTP {})", e.code, resp.status)),
+            Some(e) => Outcome::Fail(crate::aws::advice::with_advice(e)),
+            None => {
+                let what = not_aws_answer(resp.status, &resp.body);
+                if retryable {
+                    return Outcome::Retry(what);
+                }
+                Outcome::Fail(Error::NotAws(format!(
+                    "{action} to {url} got {what}: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network{}",
+                    if resp.status >= 500 { not_retried_note(req) } else { "" }
+                )))
+            }
+        }
+    }
+
+    /// [`Client::classify`] for a request that got no answer: lost connections are
+    /// retried, but not a request that may have taken effect (a code spent, a key
+    /// made); a refused one never carried anything. Timeouts are not retried: the user
+    /// already waited the whole AWS_SESSION_TIMEOUT.
+    fn classify_lost(
+        &self,
+        req: &QueryRequest,
+        url: &str,
+        e: &TransportError,
+        attempt: u32,
+    ) -> Outcome {
+        let retryable = e.never_sent() || (matches!(e, TransportError::Lost(_)) && !req.sent_once);
+        if retryable && attempt < self.attempts {
+            return Outcome::Retry(e.to_string());
+        }
+        let note = if matches!(e, TransportError::Lost(_) | TransportError::Timeout(_)) {
+            not_retried_note(req)
+        } else {
+            ""
+        };
+        Outcome::Fail(match transport_error(req.action, url, e, attempt) {
+            Error::Network(m) => Error::Network(format!("{m}{note}")),
+            other => other,
+        })
     }
 
     /// Make the connection to `service`'s endpoint in the background while a person
@@ -345,10 +424,8 @@ impl Client {
             body: body.to_string(),
         };
         let started = Instant::now();
-        let spent = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
-        let result = self.transport.post(&req, self.budget.saturating_sub(spent));
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
+        let result = self.transport.post(&req, self.deadline.left());
+        self.deadline.charge(started);
         let resp = result.map_err(|e| transport_error(action, &url, &e, 1))?;
         self.trace(format_args!(
             "POST {url} signin {action} -> {} in {} ms",
@@ -378,10 +455,9 @@ impl Client {
         let shown = format!("{base}/federation");
         let url = signin_token_url(&base, creds, duration);
         let started = Instant::now();
-        let spent = Duration::from_millis(self.spent_ms.load(Ordering::Relaxed));
-        let result = self.transport.get(&url, self.budget.saturating_sub(spent));
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.spent_ms.fetch_add(ms, Ordering::Relaxed);
+        let result = self.transport.get(&url, self.deadline.left());
+        let ms = started.elapsed().as_millis();
+        self.deadline.charge(started);
         let resp = result.map_err(|e| transport_error(action, &shown, &e, 1))?;
         self.trace(format_args!(
             "GET {shown}?Action={action} key={}{} -> {} in {ms} ms",
@@ -424,6 +500,19 @@ fn aws_error(
         credentials_file: None,
         advice: None,
     })
+}
+
+/// Why a request that may have reached AWS is not sent again: it carried an MFA code
+/// that AWS may have used (never sent again, and the user is told why), or it may have
+/// been carried out. Empty for a request that may be repeated.
+fn not_retried_note(req: &QueryRequest) -> &'static str {
+    if req.carries_mfa_code {
+        "; not retried because the request carried an MFA code that AWS may have used: wait for the next code and try again"
+    } else if req.sent_once {
+        "; not retried because AWS may have carried it out: check what exists before trying again"
+    } else {
+        ""
+    }
 }
 
 /// Describe a non-AWS answer in a few words (status, and what the body is instead).
@@ -485,6 +574,47 @@ mod tests {
         let d = parse_http_date("Wed, 25 Nov 2026 09:04:44 GMT").unwrap();
         assert_eq!(d.unix_timestamp(), 1_795_597_484);
         assert!(parse_http_date("yesterday").is_none());
+    }
+
+    #[test]
+    fn signing_is_a_function_of_the_time_passed_in() {
+        let endpoint = Endpoint {
+            url: "https://sts.amazonaws.com/".into(),
+            host: "sts.amazonaws.com".into(),
+            path: "/".into(),
+            signing_region: "us-east-1".into(),
+        };
+        let creds =
+            Credentials::long_term("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+        let req = crate::aws::sts::get_caller_identity();
+        let t = OffsetDateTime::from_unix_timestamp(1_440_938_160).unwrap();
+        let a = signed_request(&req, &endpoint, &creds, t);
+        assert_eq!(a, signed_request(&req, &endpoint, &creds, t));
+        let header = |r: &HttpRequest, name: &str| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(header(&a, "X-Amz-Date"), "20150830T123600Z");
+        assert!(header(&a, "Authorization").starts_with(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request, "
+        ));
+        let later = signed_request(&req, &endpoint, &creds, t + time::Duration::seconds(1));
+        assert_ne!(header(&a, "Authorization"), header(&later, "Authorization"));
+        assert_eq!(a.url, "https://sts.amazonaws.com/");
+        assert_eq!(a.body, req.form_body());
+    }
+
+    #[test]
+    fn a_deadline_is_shared_by_the_calls_that_draw_on_it() {
+        let d = Deadline::new(Duration::from_secs(30));
+        assert_eq!(d.left(), Duration::from_secs(30));
+        d.charge(Instant::now() - Duration::from_secs(10));
+        assert!(d.left() <= Duration::from_secs(20));
+        d.restart();
+        assert_eq!(d.left(), Duration::from_secs(30));
     }
 
     #[test]

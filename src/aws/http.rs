@@ -23,7 +23,7 @@ use ureq::unversioned::transport::{
 pub const MAX_BODY: u64 = 1024 * 1024;
 
 /// A request ready to send: every header already signed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     pub url: String,
     /// Headers to send, in order (`Host` is set by the transport from the URL).

@@ -140,7 +140,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Erro
             |k: &str| printable_line(doc.as_ref().and_then(|d| d.str(k)).unwrap_or_default());
         let code = field("error");
         if code.is_empty() {
-            return Err(Error::Network(format!(
+            return Err(Error::NotAws(format!(
                 "the sign-in service answered HTTP {status} without an error document; check AWS_ENDPOINT_URL_SIGNIN / AWS_ENDPOINT_URL, or try again later"
             )));
         }
@@ -154,7 +154,7 @@ pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Erro
         }));
     }
     let bad = || {
-        Error::Network(
+        Error::NotAws(
             "the sign-in service's answer holds no usable token; try again, or run aws-session login"
                 .into(),
         )
@@ -477,7 +477,7 @@ mod tests {
         assert!(parse_token_response(200, "{}").is_err());
         assert!(matches!(
             parse_token_response(502, "<html>"),
-            Err(Error::Network(_))
+            Err(Error::NotAws(_))
         ));
     }
 

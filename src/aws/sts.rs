@@ -69,19 +69,19 @@ pub fn check_session_times(
         } else {
             "the local clock's time (the answer had no Date header)"
         };
-        return Err(Error::Network(format!(
+        return Err(Error::NotAws(format!(
             "{action} answered with a session that ended at {exp}, before {before} ({NOT_AWS})"
         )));
     }
     if left > i64::from(max_secs) + SESSION_SLACK_SECS {
-        return Err(Error::Network(format!(
+        return Err(Error::NotAws(format!(
             "{action} answered with a session until {exp}, longer than AWS allows ({} h) ({NOT_AWS})",
             max_secs / 3600
         )));
     }
     if let Some(date) = date {
         if (expiration - local_now).whole_seconds() <= 0 {
-            return Err(Error::Network(format!(
+            return Err(Error::NotAws(format!(
                 "{action} answered with a session that ends at {exp}, {} after the answer's Date but before the local clock's time: {}",
                 crate::timefmt::describe_seconds(left.unsigned_abs()),
                 crate::timefmt::clock_advice(Some((date - local_now).whole_seconds()))

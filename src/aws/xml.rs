@@ -99,7 +99,7 @@ impl XmlError {
     /// assert!(e.to_string().contains("GetSessionToken"));
     /// ```
     pub fn into_error(self, action: &str) -> crate::error::Error {
-        crate::error::Error::Network(format!(
+        crate::error::Error::NotAws(format!(
             "{action} answered with an unusable document: {self} (not what AWS sends: check AWS_ENDPOINT_URL, HTTPS_PROXY and the network)"
         ))
     }
@@ -444,8 +444,47 @@ fn malformed(e: impl fmt::Display) -> XmlError {
     }
 }
 
+/// The error for a failed read of the next event, `open` being the open elements.
+fn event_error(e: QxError, nodes: &[Node], open: &[usize]) -> XmlError {
+    let truncated = || XmlError::Truncated {
+        inside: open
+            .last()
+            .and_then(|&i| nodes.get(i))
+            .map(|n| n.name.clone()),
+    };
+    match e {
+        QxError::Syntax(_) => truncated(),
+        QxError::IllFormed(IllFormedError::UnclosedReference) => truncated(),
+        QxError::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
+            XmlError::Malformed {
+                detail: format!("<{expected}> is closed by </{found}>"),
+            }
+        }
+        QxError::IllFormed(IllFormedError::UnmatchedEndTag(tag)) => XmlError::Malformed {
+            detail: format!("</{tag}> closes no open element"),
+        },
+        e => malformed(e),
+    }
+}
+
+/// The text of a character or entity reference (`&#65;`, `&amp;`).
+fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Result<String, XmlError> {
+    match r.resolve_char_ref() {
+        Ok(Some(ch)) => Ok(ch.to_string()),
+        Ok(None) => {
+            let name = r.decode().map_err(malformed)?;
+            match quick_xml::escape::resolve_xml_entity(&name) {
+                Some(s) => Ok(s.to_string()),
+                None => Err(XmlError::Malformed {
+                    detail: format!("unknown entity &{name};"),
+                }),
+            }
+        }
+        Err(e) => Err(malformed(e)),
+    }
+}
+
 /// Build the arena from the events of `body` (which starts with `<` after whitespace).
-#[allow(clippy::too_many_lines)]
 fn parse_tree(body: &str) -> Result<Document, XmlError> {
     let mut reader = Reader::from_str(body);
     let config = reader.config_mut();
@@ -466,24 +505,9 @@ fn parse_tree(body: &str) -> Result<Document, XmlError> {
     };
 
     loop {
-        let event = match reader.read_event() {
-            Ok(ev) => ev,
-            Err(QxError::Syntax(_)) => return Err(truncated(&nodes, &open)),
-            Err(QxError::IllFormed(IllFormedError::UnclosedReference)) => {
-                return Err(truncated(&nodes, &open))
-            }
-            Err(QxError::IllFormed(IllFormedError::MismatchedEndTag { expected, found })) => {
-                return Err(XmlError::Malformed {
-                    detail: format!("<{expected}> is closed by </{found}>"),
-                })
-            }
-            Err(QxError::IllFormed(IllFormedError::UnmatchedEndTag(tag))) => {
-                return Err(XmlError::Malformed {
-                    detail: format!("</{tag}> closes no open element"),
-                })
-            }
-            Err(e) => return Err(malformed(e)),
-        };
+        let event = reader
+            .read_event()
+            .map_err(|e| event_error(e, &nodes, &open))?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let is_empty = matches!(event, Event::Empty(_));
@@ -529,21 +553,7 @@ fn parse_tree(body: &str) -> Result<Document, XmlError> {
                 push_text(&mut nodes, &open, &text, root.is_some())?;
             }
             Event::GeneralRef(r) => {
-                let resolved: String = match r.resolve_char_ref() {
-                    Ok(Some(ch)) => ch.to_string(),
-                    Ok(None) => {
-                        let name = r.decode().map_err(malformed)?;
-                        match quick_xml::escape::resolve_xml_entity(&name) {
-                            Some(s) => s.to_string(),
-                            None => {
-                                return Err(XmlError::Malformed {
-                                    detail: format!("unknown entity &{name};"),
-                                })
-                            }
-                        }
-                    }
-                    Err(e) => return Err(malformed(e)),
-                };
+                let resolved = resolve_reference(&r)?;
                 push_text(&mut nodes, &open, &resolved, root.is_some())?;
             }
             Event::DocType(d) => {

@@ -95,7 +95,6 @@ const OTHER_CREDENTIALS: &[(&str, &str)] = &[
     ("web_identity_token_file", "web identity"),
 ];
 
-#[allow(clippy::too_many_lines)]
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
     let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
@@ -132,20 +131,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             cache_dir.display()
         )));
     }
-    let timeout = match env.get("AWS_SESSION_LOGIN_TIMEOUT") {
-        None => 600,
-        Some(v) => v
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .filter(|s| (1..=3600).contains(s))
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "AWS_SESSION_LOGIN_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
-                    v.chars().take(20).collect::<String>()
-                ))
-            })?,
-    };
+    let timeout = login_timeout(env)?;
     let endpoints = session::endpoint_settings(env, &profiles, profile);
     let client = make_client(env, endpoints)?;
     let base = client.signin_base()?;
@@ -157,79 +143,11 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let challenge = signin::code_challenge(&verifier);
 
     let (client_id, redirect_uri, callback) = if args.remote {
-        let redirect_uri = signin::confirmation_uri(&base);
-        let url = signin::authorize_url(
-            &base,
-            signin::CROSS_DEVICE,
-            &state,
-            &challenge,
-            &redirect_uri,
-        );
-        let mut tty = Terminal::open().map_err(|_| {
-            Error::Usage(
-                "login --remote reads the code from the terminal, and /dev/tty cannot be opened: run it in a terminal"
-                    .into(),
-            )
-        })?;
-        tty.print(&format!(
-            "Open this URL in a browser on any device and sign in:\n\n{url}\n\nThen enter the code the page shows: "
-        ))?;
-        let line = tty.read_line("while waiting for the code", &|_| None)?;
-        let (code, got) = signin::decode_pasted_code(line.as_deref().unwrap_or_default())
-            .map_err(|why| {
-                Error::Usage(format!(
-                    "the code entered cannot be used: {why}; run aws-session login --remote again and paste the whole code"
-                ))
-            })?;
-        (
-            signin::CROSS_DEVICE,
-            redirect_uri,
-            Callback::Code { code, state: got },
-        )
+        remote_answer(&base, &state, &challenge)?
     } else {
-        let server = CallbackServer::bind()?;
-        let redirect_uri = server.redirect_uri();
-        let url = signin::authorize_url(
-            &base,
-            signin::SAME_DEVICE,
-            &state,
-            &challenge,
-            &redirect_uri,
-        );
-        crate::msg::say(format_args!(
-            "opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
-        ));
-        // The browser's arguments are readable by every local user: they get a random
-        // loopback path that redirects (once) to the authorize URL, never the state or
-        // the PKCE challenge.
-        let start = callback::Start {
-            path: format!(
-                "/start/{}",
-                hex::encode(random_bytes::<16>().ok_or_else(no_random)?)
-            ),
-            location: url,
-        };
-        if let Err(e) = shell::open_browser(&server.start_url(&start), env.get("BROWSER")) {
-            crate::msg::note(format_args!("{e}; open the URL above yourself"));
-        }
-        // Only this sign-in's answer ends the wait (its state is checked there).
-        let deadline = Instant::now() + Duration::from_secs(timeout);
-        let cb = server.wait(deadline, &state, Some(start))?;
-        (signin::SAME_DEVICE, redirect_uri, cb)
+        browser_answer(&base, &state, &challenge, env, timeout)?
     };
-    let code = match callback {
-        Callback::Code { code, state: got } if got == state => code,
-        Callback::Code { .. } => {
-            return Err(Error::Network(
-                "the sign-in answer's state does not match this sign-in (an answer to another request): nothing was written; run aws-session login again".into(),
-            ))
-        }
-        Callback::Refused(why) => {
-            return Err(Error::Network(format!(
-                "the sign-in did not complete ({why}): nothing was written; run aws-session login again"
-            )))
-        }
-    };
+    let code = this_sign_ins_code(callback, &state)?;
 
     let out = client
         .signin_token(
@@ -281,4 +199,104 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
         "signed in as {sub}; profile \"{name}\" uses it (login_session in {shown}) until {until}"
     ));
     Ok(())
+}
+
+/// AWS_SESSION_LOGIN_TIMEOUT: how long the browser sign-in may take (600 s unless set).
+fn login_timeout(env: &Env) -> Result<u64> {
+    match env.get("AWS_SESSION_LOGIN_TIMEOUT") {
+        None => Ok(600),
+        Some(v) => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "AWS_SESSION_LOGIN_TIMEOUT must be whole seconds from 1 to 3600, got \"{}\"",
+                    v.chars().take(20).collect::<String>()
+                ))
+            }),
+    }
+}
+
+/// `login --remote`: the URL to open on any device, and the code pasted back on the
+/// terminal; the client id, the redirect URI and the answer.
+fn remote_answer(
+    base: &str,
+    state: &str,
+    challenge: &str,
+) -> Result<(&'static str, String, Callback)> {
+    let redirect_uri = signin::confirmation_uri(base);
+    let url = signin::authorize_url(base, signin::CROSS_DEVICE, state, challenge, &redirect_uri);
+    let mut tty = Terminal::open().map_err(|_| {
+        Error::Usage(
+            "login --remote reads the code from the terminal, and /dev/tty cannot be opened: run it in a terminal"
+                .into(),
+        )
+    })?;
+    tty.print(&format!(
+        "Open this URL in a browser on any device and sign in:\n\n{url}\n\nThen enter the code the page shows: "
+    ))?;
+    let line = tty.read_line("while waiting for the code", &|_| None)?;
+    let (code, got) = signin::decode_pasted_code(line.as_deref().unwrap_or_default())
+        .map_err(|why| {
+            Error::Usage(format!(
+                "the code entered cannot be used: {why}; run aws-session login --remote again and paste the whole code"
+            ))
+        })?;
+    Ok((
+        signin::CROSS_DEVICE,
+        redirect_uri,
+        Callback::Code { code, state: got },
+    ))
+}
+
+/// `login`: the sign-in page opened in the browser, and its answer on a loopback
+/// callback (this sign-in's only, within `timeout` seconds).
+fn browser_answer(
+    base: &str,
+    state: &str,
+    challenge: &str,
+    env: &Env,
+    timeout: u64,
+) -> Result<(&'static str, String, Callback)> {
+    let server = CallbackServer::bind()?;
+    let redirect_uri = server.redirect_uri();
+    let url = signin::authorize_url(base, signin::SAME_DEVICE, state, challenge, &redirect_uri);
+    crate::msg::say(format_args!(
+        "opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
+    ));
+    // The browser's arguments are readable by every local user: they get a random
+    // loopback path that redirects (once) to the authorize URL, never the state or
+    // the PKCE challenge.
+    let random = random_bytes::<16>()
+        .ok_or_else(|| Error::Local("the system gave no random bytes for the sign-in".into()))?;
+    let start = callback::Start {
+        path: format!("/start/{}", hex::encode(random)),
+        location: url,
+    };
+    if let Err(e) = shell::open_browser(&server.start_url(&start), env.get("BROWSER")) {
+        crate::msg::note(format_args!("{e}; open the URL above yourself"));
+    }
+    // Only this sign-in's answer ends the wait (its state is checked there).
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let cb = server.wait(deadline, state, Some(start))?;
+    Ok((signin::SAME_DEVICE, redirect_uri, cb))
+}
+
+/// The code of the answer, when it answers this sign-in (`state`).
+fn this_sign_ins_code(callback: Callback, state: &str) -> Result<String> {
+    match callback {
+        Callback::Code { code, state: got } if got == state => Ok(code),
+        Callback::Code { .. } => {
+            Err(Error::Network(
+                "the sign-in answer's state does not match this sign-in (an answer to another request): nothing was written; run aws-session login again".into(),
+            ))
+        }
+        Callback::Refused(why) => {
+            Err(Error::Network(format!(
+                "the sign-in did not complete ({why}): nothing was written; run aws-session login again"
+            )))
+        }
+    }
 }

@@ -222,7 +222,7 @@ fn create_device(
                 id.account
             )))
         }
-        Err(e @ Error::Network(_)) => {
+        Err(e @ (Error::Network(_) | Error::NotAws(_))) => {
             // The answer was lost: the device may exist all the same.
             let _blocked = BlockSignals::new();
             let note = match client.call(&iam::delete_virtual_mfa_device(&expected), creds) {
@@ -345,7 +345,7 @@ fn show_and_enable(
                 e.message.trim()
             )))
         }
-        Err(e @ Error::Network(_)) => {
+        Err(e @ (Error::Network(_) | Error::NotAws(_))) => {
             // The answer was lost: AWS may have enabled it all the same.
             if is_assigned(client, creds, user, serial) {
                 Ok(())

@@ -15,8 +15,8 @@ use crate::config::{self, FileKind};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::session;
 use crate::session::Context;
-use crate::session::{self, Origin};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -256,25 +256,12 @@ fn create_failed(e: Error, user: &str, in_use: &str, shown: &str) -> Error {
 /// the key in the config file, which rotate does not edit.
 fn rotatable(ctx: &Context, path: &Path) -> Result<(String, Vec<String>)> {
     let src = &ctx.plan.source;
-    let profile = match &src.origin {
-        Origin::Profile(p) => p.clone(),
-        Origin::Process { profile, .. } => {
-            return Err(Error::Config(format!(
-                "the keys of profile \"{profile}\" come from its credential_process, where aws-session cannot write: rotate them with the tool that keeps them"
-            )))
-        }
-        Origin::Login { profile, .. } => {
-            return Err(Error::Config(format!(
-                "profile \"{profile}\" signs in with aws-session login and has no access key to rotate"
-            )))
-        }
-        Origin::Environment | Origin::ParentStash => {
-            return Err(Error::Config(format!(
-                "the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in {} with --profile",
-                crate::session::source::credentials_file_name(&ctx.env)
-            )))
-        }
-    };
+    if let Some(why) = src.origin.no_rotation() {
+        return Err(Error::Config(crate::session::source::name_the_files(
+            &why, &ctx.env,
+        )));
+    }
+    let profile = src.origin.profile().unwrap_or("default").to_string();
     if src.credentials.session_token.is_some() {
         return Err(Error::Config(format!(
             "profile \"{profile}\" holds temporary credentials (aws_session_token), not an IAM user's access key: nothing to rotate"

@@ -69,7 +69,6 @@ struct EditSection {
 ///                  mfa_serial = arn:aws:iam::123456789012:mfa/me\n\n[profile prod]\n");
 /// # Ok::<(), aws_session::config::ConfigError>(())
 /// ```
-#[allow(clippy::too_many_lines)]
 pub fn set_property(
     text: &str,
     kind: FileKind,
@@ -78,80 +77,15 @@ pub fn set_property(
     key: &str,
     value: &str,
 ) -> Result<String, ConfigError> {
-    let arg_error = |message: String, hint: &str| ConfigError {
-        path: path.to_string(),
-        line: 0,
-        message,
-        hint: hint.to_string(),
-    };
-    if !is_identifier(profile) {
-        return Err(arg_error(
-            format!("cannot write profile `{profile}`: not a valid profile name"),
-            "use letters, digits and - _ / . % @ : +",
-        ));
-    }
-    if !is_identifier(key) {
-        return Err(arg_error(
-            format!("cannot write property `{key}`: not a valid property name"),
-            "use letters, digits and - _ / . % @ : +",
-        ));
-    }
-    let new_line = format!("{key} = {value}");
-    if value.contains(['\n', '\r']) || split_property(&new_line) != Ok((key, value)) {
-        return Err(arg_error(
-            format!("cannot write a value for `{key}` that would not read back unchanged"),
-            "the value must be one line, without surrounding spaces and without ' #' or ' ;'",
-        ));
-    }
+    let arg_error = |message: String, hint: &str| edit_error(path, message, hint);
+    let new_line = checked_line(path, profile, key, value)?;
     // Never edit what we cannot read: the user's file stays as it is.
     parse_raw(text, kind, path)?;
 
     let lines = split_lines(text);
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let key_lower = key.to_ascii_lowercase();
-
-    // Sections of this profile, with their property spans.
-    let mut sections: Vec<(SectionId, EditSection)> = Vec::new();
-    let mut in_target = false;
-    for (idx, line) in lines.iter().enumerate() {
-        match classify(line.content) {
-            Line::Blank | Line::Comment => {}
-            Line::Header(h) => {
-                let id = header_inner(h).and_then(|inner| section_id(inner, kind).ok());
-                in_target = false;
-                if let Some(id @ SectionId::Profile { .. }) = id {
-                    if matches!(&id, SectionId::Profile { name, .. } if name == profile) {
-                        in_target = true;
-                        sections.push((
-                            id,
-                            EditSection {
-                                header: idx,
-                                properties: Vec::new(),
-                            },
-                        ));
-                    }
-                }
-            }
-            Line::Property(p) => {
-                if let (true, Some((_, section))) = (in_target, sections.last_mut()) {
-                    if let Ok((k, _)) = split_property(p) {
-                        section.properties.push(PropertySpan {
-                            key: k.to_ascii_lowercase(),
-                            first: idx,
-                            last: idx,
-                        });
-                    }
-                }
-            }
-            Line::Continuation(_) => {
-                if let (true, Some((_, section))) = (in_target, sections.last_mut()) {
-                    if let Some(span) = section.properties.last_mut() {
-                        span.last = idx;
-                    }
-                }
-            }
-        }
-    }
+    let mut sections = profile_sections(&lines, kind, profile);
     // In the config file `[profile default]` hides `[default]`.
     let prefixed_default = sections
         .iter()
@@ -244,6 +178,94 @@ pub fn set_property(
         ));
     }
     Ok(out)
+}
+
+/// An error of an edit that was asked for (not of the file: line 0).
+fn edit_error(path: &str, message: String, hint: &str) -> ConfigError {
+    ConfigError {
+        path: path.to_string(),
+        line: 0,
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+/// The line `key = value`, once profile, key and value are checked: names of the
+/// allowed characters, a value that reads back unchanged.
+fn checked_line(path: &str, profile: &str, key: &str, value: &str) -> Result<String, ConfigError> {
+    if !is_identifier(profile) {
+        return Err(edit_error(
+            path,
+            format!("cannot write profile `{profile}`: not a valid profile name"),
+            "use letters, digits and - _ / . % @ : +",
+        ));
+    }
+    if !is_identifier(key) {
+        return Err(edit_error(
+            path,
+            format!("cannot write property `{key}`: not a valid property name"),
+            "use letters, digits and - _ / . % @ : +",
+        ));
+    }
+    let new_line = format!("{key} = {value}");
+    if value.contains(['\n', '\r']) || split_property(&new_line) != Ok((key, value)) {
+        return Err(edit_error(
+            path,
+            format!("cannot write a value for `{key}` that would not read back unchanged"),
+            "the value must be one line, without surrounding spaces and without ' #' or ' ;'",
+        ));
+    }
+    Ok(new_line)
+}
+
+/// The sections of `profile` in `lines`, with their property spans.
+fn profile_sections(
+    lines: &[RawLine<'_>],
+    kind: FileKind,
+    profile: &str,
+) -> Vec<(SectionId, EditSection)> {
+    let mut sections: Vec<(SectionId, EditSection)> = Vec::new();
+    let mut in_target = false;
+    for (idx, line) in lines.iter().enumerate() {
+        match classify(line.content) {
+            Line::Blank | Line::Comment => {}
+            Line::Header(h) => {
+                let id = header_inner(h).and_then(|inner| section_id(inner, kind).ok());
+                in_target = false;
+                if let Some(id @ SectionId::Profile { .. }) = id {
+                    if matches!(&id, SectionId::Profile { name, .. } if name == profile) {
+                        in_target = true;
+                        sections.push((
+                            id,
+                            EditSection {
+                                header: idx,
+                                properties: Vec::new(),
+                            },
+                        ));
+                    }
+                }
+            }
+            Line::Property(p) => {
+                if let (true, Some((_, section))) = (in_target, sections.last_mut()) {
+                    if let Ok((k, _)) = split_property(p) {
+                        section.properties.push(PropertySpan {
+                            key: k.to_ascii_lowercase(),
+                            first: idx,
+                            last: idx,
+                        });
+                    }
+                }
+            }
+            Line::Continuation(_) => {
+                if let (true, Some((_, section))) = (in_target, sections.last_mut()) {
+                    if let Some(span) = section.properties.last_mut() {
+                        span.last = idx;
+                    }
+                }
+            }
+        }
+    }
+    sections
 }
 
 /// The whitespace and comment after a property's value (` # my phone`), or "".

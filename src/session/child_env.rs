@@ -1,7 +1,7 @@
 //! The environment a child of the session gets (pure: values in, variable changes out).
 
 use super::establish::Established;
-use super::source::{Origin, SourceCredentials};
+use super::source::SourceCredentials;
 use crate::credentials::SessionCredentials;
 use crate::env::Env;
 use crate::timefmt::iso8601_utc;
@@ -51,11 +51,8 @@ pub fn child_environment(
     // A refresh of keys from a profile reads the profile again (and runs its
     // credential_process, or renews the sign-in, again); keys from the environment are
     // found through the stash.
-    let stash = match src.origin {
-        Origin::Environment | Origin::ParentStash => stash.map(str::to_string),
-        Origin::Profile(_) | Origin::Process { .. } | Origin::Login { .. } => None,
-    };
-    ch.push((crate::session::stash::VAR, stash));
+    let stash = stash.filter(|_| src.origin.kind().child_keeps_keys);
+    ch.push((crate::session::stash::VAR, stash.map(str::to_string)));
     // The variables an older aws-session put the keys in, should they be inherited.
     for name in [
         "AWS_SESSION_PARENT_KEY",
@@ -122,10 +119,11 @@ pub fn session_changes(est: &Established) -> EnvChanges {
 /// session was made from, so that its AWS_SESSION_MFADEVICE is used only with them
 /// ([`inherited_serial`]).
 pub fn source_key_change(src: &SourceCredentials) -> (&'static str, Option<String>) {
-    let key = match src.origin {
-        Origin::Login { .. } => None,
-        _ => Some(src.credentials.access_key_id.clone()),
-    };
+    let key = src
+        .origin
+        .kind()
+        .long_term_keys
+        .then(|| src.credentials.access_key_id.clone());
     ("AWS_SESSION_SOURCE_KEY_ID", key)
 }
 

@@ -31,6 +31,20 @@ use crate::aws::sts::{
     ROLE_CHAINING_MAX_SECS as ROLE_CHAINING_MAX,
 };
 
+/// The profile settings of roles and of how their credentials are had (a `--server`
+/// child's copy of the profile leaves them out, with the key sources' settings).
+pub const ROLE_SETTINGS: &[&str] = &[
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "mfa_serial",
+    "mfa_process",
+    "role_session_name",
+    "external_id",
+    "duration_seconds",
+    "web_identity_token_file",
+];
+
 /// Where the first credentials of a plan come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Base {

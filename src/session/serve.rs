@@ -14,6 +14,7 @@
 //! when the MFA session itself ends a code is asked on the terminal, if there is one.
 //! Otherwise the SDKs get an error that says what to do.
 
+use super::source::is_credential_setting;
 use super::{Context, Settings};
 use crate::aws::credential_server::{Renewing, Served, Server};
 use crate::cache::{EntryKind, Lookup};
@@ -26,25 +27,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 use time::OffsetDateTime;
-
-/// Settings that give credentials: left out of the child's copy of the profile.
-const CREDENTIAL_SETTINGS: &[&str] = &[
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_security_token",
-    "role_arn",
-    "source_profile",
-    "credential_source",
-    "credential_process",
-    "mfa_serial",
-    "mfa_process",
-    "role_session_name",
-    "external_id",
-    "duration_seconds",
-    "web_identity_token_file",
-    "login_session",
-];
 
 /// The message the SDKs show when no credentials can be had without a person.
 pub const MFA_ENDED: &str = "the MFA session of aws-session has ended and there is no terminal to ask for a code: run aws-session-refresh in the aws-session shell, or restart the command with a new code";
@@ -201,7 +183,7 @@ fn write_config_copy(ctx: &Context) -> Result<PathBuf> {
     );
     if let Some(profile) = ctx.profiles.get(name) {
         for (key, value) in profile.properties() {
-            if CREDENTIAL_SETTINGS.contains(&key) || key.starts_with("sso_") {
+            if is_credential_setting(key) || key.starts_with("sso_") {
                 continue;
             }
             if value.contains('\n') {
@@ -230,8 +212,8 @@ mod tests {
             "credential_process",
             "mfa_serial",
         ] {
-            assert!(CREDENTIAL_SETTINGS.contains(&key));
+            assert!(is_credential_setting(key), "{key}");
         }
-        assert!(!CREDENTIAL_SETTINGS.contains(&"region"));
+        assert!(!is_credential_setting("region"));
     }
 }

@@ -2,10 +2,20 @@
 //! or the keys an enclosing aws-session stashed (AWS_SESSION_PARENT_STASH, see
 //! [`crate::session::stash`]).
 
-use super::{Origin, SourceCredentials};
+use super::{Kind, Origin, SourceCredentials};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
+
+/// What this kind of source says about itself (see [`super::Kind`]).
+pub const KIND: Kind = Kind {
+    settings: &[],
+    long_term_keys: true,
+    // The environment cannot be read again by a refresh inside the child: it gets the
+    // keys themselves (AWS_SESSION_PARENT_*).
+    child_keeps_keys: true,
+    no_rotation: Some("the keys come from the environment (AWS_ACCESS_KEY_ID), where aws-session cannot write: name a profile whose keys are in ~/.aws/credentials with --profile"),
+};
 
 /// Whether the environment's AWS_ACCESS_KEY_ID is a session an aws-session made
 /// (so it must not be used to make another one).

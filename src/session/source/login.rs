@@ -4,6 +4,7 @@
 //! this code does not know are kept), atomically and 0600. The caller holds the
 //! session cache lock, so two aws-session runs do not both spend the refresh token.
 
+use super::Kind;
 use crate::aws::client::Client;
 use crate::aws::dpop::DpopKey;
 use crate::aws::signin::{cache_file_name, refresh_body, LoginToken, REFRESH_MARGIN_SECS};
@@ -16,6 +17,17 @@ use crate::fsutil::{
 };
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
+
+/// What this kind of source says about itself (see [`super::Kind`]).
+pub const KIND: Kind = Kind {
+    settings: &["login_session"],
+    // A sign-in's credentials are temporary: their key id names no long-term keys.
+    long_term_keys: false,
+    child_keeps_keys: false,
+    no_rotation: Some(
+        "profile \"{profile}\" signs in with aws-session login and has no access key to rotate",
+    ),
+};
 
 /// The largest sign-in token file read (1 MiB): a real one is a few KiB, and the
 /// directory is one AWS_LOGIN_CACHE_DIRECTORY may name.

@@ -1,7 +1,13 @@
 //! Where the long-term keys come from, one file per kind of source: the environment
 //! ([`environment`]: the caller's AWS_ACCESS_KEY_ID, or the keys an enclosing session
 //! stashed), a profile's own keys ([`profile`]) and a profile's `credential_process`
-//! ([`process`]). This file decides which one wins.
+//! ([`process`]) and a sign-in ([`login`]). This file decides which one wins.
+//!
+//! Each kind of source describes itself in its file (`KIND`, a [`Kind`]: its profile
+//! settings, what a child keeps, whether rotation applies); the places that differ by
+//! source ask [`Origin::kind`] instead of matching on the origin. Adding a source: its
+//! file with its `KIND`, its [`Origin`] variant and its line in [`KINDS`] and in the
+//! matches of [`Origin`] here (the compiler finds each).
 
 pub mod environment;
 pub mod login;
@@ -16,6 +22,38 @@ use crate::env::{Env, Source};
 use crate::error::Error;
 use crate::error::Result;
 use crate::session::roles;
+
+/// What a kind of key source says about itself.
+#[derive(Debug)]
+pub struct Kind {
+    /// The profile settings that make a profile this kind of source (a `--server`
+    /// child's copy of the profile leaves them out).
+    pub settings: &'static [&'static str],
+    /// Whether the access key id names long-term keys (AWS_SESSION_SOURCE_KEY_ID, so
+    /// that an inherited MFA device is used only with them).
+    pub long_term_keys: bool,
+    /// Whether a child gets the keys themselves for a later refresh
+    /// (AWS_SESSION_PARENT_*): sources a refresh cannot read again. Otherwise a
+    /// refresh reads the profile again (and runs its credential_process, or renews
+    /// the sign-in, again).
+    pub child_keeps_keys: bool,
+    /// Why `rotate` cannot replace its keys (`{profile}`: the profile's name), or
+    /// `None` when it can rewrite them in the credentials file.
+    pub no_rotation: Option<&'static str>,
+}
+
+/// Every kind of source (the registration of a source's file).
+pub const KINDS: &[&Kind] = &[
+    &environment::KIND,
+    &profile::KIND,
+    &process::KIND,
+    &login::KIND,
+];
+
+/// Whether `key` is a setting that gives credentials: a key source's or a role's.
+pub fn is_credential_setting(key: &str) -> bool {
+    KINDS.iter().any(|k| k.settings.contains(&key)) || roles::ROLE_SETTINGS.contains(&key)
+}
 
 /// Where the long-term keys came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +82,37 @@ impl Origin {
             | Origin::Login { profile: p, .. } => Some(p),
             Origin::Environment | Origin::ParentStash => None,
         }
+    }
+
+    /// The kind of source this is.
+    pub fn kind(&self) -> &'static Kind {
+        match self {
+            Origin::Environment | Origin::ParentStash => &environment::KIND,
+            Origin::Profile(_) => &profile::KIND,
+            Origin::Process { .. } => &process::KIND,
+            Origin::Login { .. } => &login::KIND,
+        }
+    }
+
+    /// Where the keys came from, for `--debug`.
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Environment => "the environment".to_string(),
+            Origin::ParentStash => "the enclosing session's parent keys".to_string(),
+            Origin::Profile(p) => format!("profile \"{p}\""),
+            Origin::Process { profile, .. } => {
+                format!("the credential_process of profile \"{profile}\"")
+            }
+            Origin::Login { profile, session } => {
+                format!("the sign-in of {session} (profile \"{profile}\")")
+            }
+        }
+    }
+
+    /// Why `rotate` cannot replace these keys, or `None` when it can.
+    pub fn no_rotation(&self) -> Option<String> {
+        let why = self.kind().no_rotation?;
+        Some(why.replace("{profile}", self.profile().unwrap_or_default()))
     }
 
     /// The profile whose credential_process gave the keys.
@@ -203,6 +272,43 @@ mod tests {
     use super::*;
     use crate::config::{self, FileKind};
     use crate::env::Env;
+
+    #[test]
+    fn every_source_answers_for_itself() {
+        let login = Origin::Login {
+            profile: "p".into(),
+            session: "arn:aws:iam::1:user/u".into(),
+        };
+        let process = Origin::Process {
+            profile: "p".into(),
+            command: "pass".into(),
+        };
+        // Only the environment's keys are handed to the child for a refresh.
+        assert!(Origin::Environment.kind().child_keeps_keys);
+        assert!(Origin::ParentStash.kind().child_keeps_keys);
+        assert!(!Origin::Profile("p".into()).kind().child_keeps_keys);
+        assert!(!login.kind().child_keeps_keys);
+        // A sign-in's key id names no long-term keys.
+        assert!(!login.kind().long_term_keys);
+        assert!(process.kind().long_term_keys);
+        // Rotation applies to a profile's own keys only.
+        assert_eq!(Origin::Profile("p".into()).no_rotation(), None);
+        assert!(process
+            .no_rotation()
+            .is_some_and(|m| m.contains("profile \"p\" come from its credential_process")));
+        assert!(login
+            .no_rotation()
+            .is_some_and(|m| m.contains("profile \"p\" signs in")));
+        assert!(Origin::Environment.no_rotation().is_some());
+        // Every source's settings are left out of a --server child's copy.
+        for kind in KINDS {
+            for s in kind.settings {
+                assert!(is_credential_setting(s), "{s}");
+            }
+        }
+        assert!(is_credential_setting("login_session") && is_credential_setting("role_arn"));
+        assert!(!is_credential_setting("region"));
+    }
 
     fn profiles(creds: &str, conf: &str) -> ProfileSet {
         config::merge(

@@ -7,12 +7,20 @@
 //! profile is refused ([`process::is_aws_session`]). An aws-session started by any helper of
 //! ours (it has [`process::MARKER`] in its environment) refuses to run one.
 
-use super::{Origin, SourceCredentials};
+use super::{Kind, Origin, SourceCredentials};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
 use crate::shell::process;
+
+/// What this kind of source says about itself (see [`super::Kind`]).
+pub const KIND: Kind = Kind {
+    settings: &["credential_process"],
+    long_term_keys: true,
+    child_keeps_keys: false,
+    no_rotation: Some("the keys of profile \"{profile}\" come from its credential_process, where aws-session cannot write: rotate them with the tool that keeps them"),
+};
 
 /// The source of profile `profile` whose keys come from `command` (filled in by
 /// [`resolve`]).

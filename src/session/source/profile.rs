@@ -2,11 +2,24 @@
 //! `aws_session_token` of the AWS credentials (or config) file; without them, its
 //! `credential_process` ([`process`]).
 
-use super::{process, Origin, SourceCredentials};
+use super::{process, Kind, Origin, SourceCredentials};
 use crate::config::Profile;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use crate::session::roles;
+
+/// What this kind of source says about itself (see [`super::Kind`]).
+pub const KIND: Kind = Kind {
+    settings: &[
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "aws_security_token",
+    ],
+    long_term_keys: true,
+    child_keeps_keys: false,
+    no_rotation: None,
+};
 
 /// The keys of profile `name` (`p`); `explicit` when it was named on the command line
 /// (the advice then says to leave out `--profile`); `creds_file` names the credentials

@@ -11,22 +11,27 @@
 //!
 //! Every session made is cached (unless the cache is off) and every cached one is
 //! used while it has more than five minutes left, but by `refresh`, which always
-//! makes a new one.
+//! makes a new one. The cache is a decorator around these calls ([`cached`]); the
+//! retry-with-a-new-code loop is on its own ([`codes`]).
+
+mod cached;
+mod codes;
 
 use super::discover::discover_serial;
 use super::plan::SessionPlan;
 use super::roles::{self, FirstHop, RoleStep};
 use super::source::Origin;
 use crate::aws::client::{Answer, Client};
-use crate::aws::query::Service;
 use crate::aws::sts;
-use crate::cache::{self, Cache, CacheLock, Entry, EntryKind, Lookup, RoleKeyPart};
+use crate::cache::{self, Cache, Entry, EntryKind, RoleKeyPart};
 use crate::credentials::{Credentials, SessionCredentials};
-use crate::error::{AwsError, Error, Result};
+use crate::error::{Error, Result};
 use crate::msg;
 use crate::timefmt::iso8601_utc;
 use crate::tty::CodeSource;
-use std::cell::{Cell, RefCell};
+use cached::Cached;
+use codes::Coded;
+use std::cell::RefCell;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -112,23 +117,13 @@ pub fn establish(
     let run = Run {
         rt,
         plan,
-        cache: Cell::new(None),
-        lock: RefCell::new(None),
+        cache: RefCell::new(Cached::new(rt.cache, rt.last_minutes)),
     };
     run.debug(format_args!(
         "credentials: {} from {}",
         plan.source.credentials.access_key_id,
-        match &plan.source.origin {
-            Origin::Environment => "the environment".to_string(),
-            Origin::ParentStash => "the enclosing session's parent keys".to_string(),
-            Origin::Profile(p) => format!("profile \"{p}\""),
-            Origin::Process { profile, .. } =>
-                format!("the credential_process of profile \"{profile}\""),
-            Origin::Login { profile, session } =>
-                format!("the sign-in of {session} (profile \"{profile}\")"),
-        }
+        plan.source.origin.describe()
     ));
-    run.cache.set(rt.cache);
     run.relock();
     if let Origin::Login { profile, session } = &plan.source.origin {
         let result = run.login(profile, session);
@@ -162,10 +157,8 @@ pub fn establish(
 struct Run<'a> {
     rt: &'a Runtime<'a>,
     plan: &'a SessionPlan,
-    /// The cache, while it is usable (`None` once its lock could not be had).
-    cache: Cell<Option<&'a Cache>>,
-    /// The cache lock, while it is held.
-    lock: RefCell<Option<CacheLock>>,
+    /// The session cache around the plan's calls.
+    cache: RefCell<Cached<'a>>,
 }
 
 /// An MFA session and how it was had.
@@ -177,187 +170,21 @@ struct MfaSession {
 }
 
 impl Run<'_> {
-    /// Take the cache lock (waiting for a run that is storing a session); when it
-    /// cannot be had, a note, and the run goes on without the cache.
     fn relock(&self) {
-        let Some(c) = self.cache.get() else { return };
-        if self.lock.borrow().is_some() {
-            return;
-        }
-        let waiting = || {
-            msg::say(format_args!(
-                "waiting for another aws-session to finish with the session cache {}",
-                c.dir().display()
-            ))
-        };
-        match c.lock(CACHE_LOCK_WAIT, waiting) {
-            Ok(lock) => *self.lock.borrow_mut() = Some(lock),
-            Err(e) => {
-                msg::note(format_args!("{e}; going on without the session cache"));
-                self.cache.set(None);
-            }
-        }
+        self.cache.borrow_mut().relock();
     }
 
     /// Let the cache lock go (before a person is asked for a code).
     fn unlock(&self) {
-        self.lock.borrow_mut().take();
+        self.cache.borrow_mut().unlock();
     }
 
-    /// The cache, when its lock is held.
-    fn locked_cache(&self) -> Option<&Cache> {
-        self.lock.borrow().as_ref()?;
-        self.cache.get()
-    }
-
-    /// Ask `codes` for a code and run `attempt` with it and the device's serial. While
-    /// a person types the code the cache lock is let go and the connection to STS is
-    /// made (nothing is sent on it before the code is there); once the code is back,
-    /// `recheck` looks at the cache again, and a session another run stored meanwhile
-    /// is used instead of spending the code. `serial` gives the device after the code
-    /// is read (it may be discovered meanwhile; its failure is the error then, and
-    /// the code is not sent). A code AWS refuses is never sent again: while the source
-    /// can give another one (up to [`CODE_TRIES`]: the person at the terminal, or an
-    /// mfa_process once the next 30-second window has begun) the next code is asked
-    /// for, else the refusal is the error.
-    fn with_code<T>(
-        &self,
-        codes: &mut dyn CodeSource,
-        serial: &mut dyn FnMut() -> Result<String>,
-        mut recheck: impl FnMut() -> Option<Entry>,
-        mut attempt: impl FnMut(&str, &str) -> Result<T>,
-    ) -> Result<Coded<T>> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            let person = codes.asks_a_person();
-            if person {
-                self.unlock();
-            }
-            // Lives until the request is sent: it takes the connection made meanwhile.
-            let _warm = if person {
-                self.rt.client.warm(Service::Sts)
-            } else {
-                None
-            };
-            let code = codes.next_code("your")?;
-            if person {
-                self.relock();
-                if let Some(found) = recheck() {
-                    self.debug(format_args!(
-                        "cache: another run stored the session while the code was typed: the code is not used"
-                    ));
-                    return Ok(Coded::Cached(Box::new(found)));
-                }
-            }
-            let serial = serial()?;
-            match attempt(&serial, &code) {
-                Ok(answer) => return Ok(Coded::Answer(answer)),
-                Err(Error::Aws(e)) if e.is_code_rejected() => {
-                    if tries < CODE_TRIES && codes.can_ask_again() {
-                        // The source may wait for the next 30-second window: not under
-                        // the lock.
-                        if codes.asks_a_person() {
-                            self.unlock();
-                        }
-                        codes.refused(e.message.trim())?;
-                        continue;
-                    }
-                    return Err(code_refused(&serial, &e));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn debug(&self, m: std::fmt::Arguments) {
-        msg::debug(m);
-    }
-
-    fn source_profile(&self) -> Option<String> {
-        self.plan.source.origin.profile().map(str::to_string)
-    }
-
-    /// Whether a cached session has enough time left: more than five minutes, or
-    /// [`Runtime::last_minutes`] when the run cannot get a code (then a note says how
-    /// long the session handed out has left).
-    fn usable(&self, e: &Entry) -> bool {
-        let now = OffsetDateTime::now_utc();
-        if e.is_fresh(now) {
-            return true;
-        }
-        let left = (e.session.expiration - now).whole_seconds();
-        match self.rt.last_minutes {
-            Some(min) if left >= min => {
-                msg::note(format_args!(
-                    "handing out the cached session with {left} s left: \
-                     no MFA code can be had here (no terminal, no --code) for a new one"
-                ));
-                true
-            }
-            _ => false,
-        }
-    }
-
-    /// A fresh entry of `key`, if the cache has one it trusts.
     fn lookup(&self, key: &str) -> Option<Entry> {
-        // Keys are 64 hex digits; the debug lines show the first 12.
-        let short = key.get(..12).unwrap_or(key);
-        let cache = self.locked_cache()?;
-        let now = OffsetDateTime::now_utc();
-        match cache.load(key) {
-            // No AWS session lasts longer: an entry that claims to was not written by a
-            // run of ours from a true answer; it is replaced.
-            Lookup::Found(e)
-                if (e.session.expiration - now).whole_seconds()
-                    > i64::from(sts::GET_SESSION_TOKEN_MAX_SECS) + sts::SESSION_SLACK_SECS =>
-            {
-                msg::note(format_args!(
-                    "ignoring session cache entry {}/{key}.json: it expires at {}, longer than any AWS session; it will be replaced",
-                    cache.dir().display(),
-                    iso8601_utc(e.session.expiration)
-                ));
-                None
-            }
-            Lookup::Found(e) if self.usable(&e) => {
-                self.debug(format_args!(
-                    "cache: using {} {} of profile \"{}\" (key {}, until {})",
-                    e.kind.name(),
-                    e.session.credentials.access_key_id,
-                    e.profile,
-                    short,
-                    iso8601_utc(e.session.expiration)
-                ));
-                Some(*e)
-            }
-            Lookup::Found(e) => {
-                self.debug(format_args!(
-                    "cache: {} of profile \"{}\" expires at {}: making a new one",
-                    e.kind.name(),
-                    e.profile,
-                    iso8601_utc(e.session.expiration)
-                ));
-                None
-            }
-            Lookup::Missing => {
-                self.debug(format_args!("cache: no entry {short}"));
-                None
-            }
-            Lookup::Removed(why) => {
-                msg::note(format_args!(
-                    "removed session cache entry {}/{key}.json: {why}",
-                    cache.dir().display()
-                ));
-                None
-            }
-            Lookup::Ignored(why) => {
-                msg::note(format_args!(
-                    "ignoring session cache entry {}/{key}.json: {why}; it will be replaced",
-                    cache.dir().display()
-                ));
-                None
-            }
-        }
+        self.cache.borrow_mut().lookup(key)
+    }
+
+    fn store(&self, key: &str, entry: &Entry) {
+        self.cache.borrow_mut().store(key, entry);
     }
 
     /// A cached MFA session of the plan's keys, of whichever device made it: an entry
@@ -368,40 +195,30 @@ impl Run<'_> {
         key_of: &dyn Fn(&str) -> String,
     ) -> Option<(Entry, String)> {
         let id = &self.plan.source.credentials.access_key_id;
-        for (key, found) in self.locked_cache()?.entries().ok()? {
-            if let Lookup::Found(e) = found {
-                if e.kind == EntryKind::MfaSession && &e.source_access_key_id == id {
-                    if let Some(serial) = e.mfa_serial {
-                        if key_of(&serial) == key {
-                            if let Some(e) = self.lookup(&key) {
-                                return Some((e, serial));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        None
+        self.cache.borrow_mut().any_device(id, key_of)
     }
 
-    fn store(&self, key: &str, entry: &Entry) {
-        let Some(cache) = self.locked_cache() else {
-            return;
-        };
-        match cache.store(key, entry) {
-            Ok(()) => self.debug(format_args!(
-                "cache: stored {} {} (key {})",
-                entry.kind.name(),
-                entry.session.credentials.access_key_id,
-                key.get(..12).unwrap_or(key)
-            )),
-            Err(e) => msg::note(format_args!("{e}; the session is not cached")),
-        }
+    /// [`codes::with_code`] under this run's cache lock.
+    fn with_code<T>(
+        &self,
+        codes: &mut dyn CodeSource,
+        serial: &mut dyn FnMut() -> Result<String>,
+        recheck: impl FnMut() -> Option<Entry>,
+        attempt: impl FnMut(&str, &str) -> Result<T>,
+    ) -> Result<Coded<T>> {
+        codes::with_code(&self.cache, self.rt.client, codes, serial, recheck, attempt)
+    }
+
+    fn debug(&self, m: std::fmt::Arguments) {
+        msg::debug(m);
+    }
+
+    fn source_profile(&self) -> Option<String> {
+        self.plan.source.origin.profile().map(str::to_string)
     }
 
     /// The MFA session of the plan's source: from the cache when `read` allows, else
     /// GetSessionToken with a code (discovering the device when `serial` is `None`).
-    #[allow(clippy::too_many_lines)]
     fn mfa_session(
         &self,
         serial: Option<&str>,
@@ -491,6 +308,12 @@ impl Run<'_> {
                 })
             }
         };
+        self.new_mfa_session(&answer, serial, key)
+    }
+
+    /// The MFA session GetSessionToken answered with (`answer`), checked and stored
+    /// under `key`.
+    fn new_mfa_session(&self, answer: &Answer, serial: String, key: String) -> Result<MfaSession> {
         let session = sts::parse_get_session_token(&answer.body)
             .map_err(|e| e.into_error("GetSessionToken"))?;
         sts::check_session_times(
@@ -514,7 +337,7 @@ impl Run<'_> {
                     .source_profile()
                     .unwrap_or_else(|| self.plan.profile.clone()),
                 source_profile: self.source_profile(),
-                source_access_key_id: src.credentials.access_key_id.clone(),
+                source_access_key_id: self.plan.source.credentials.access_key_id.clone(),
                 mfa_serial: Some(serial.clone()),
                 role_arn: None,
                 assumed_role_arn: None,
@@ -575,7 +398,6 @@ impl Run<'_> {
     }
 
     /// Carry out a role plan, starting from the newest step the cache still holds.
-    #[allow(clippy::too_many_lines)]
     fn assume_roles(&self, roles: &roles::Plan, codes: &mut dyn CodeSource) -> Result<Established> {
         let src = &self.plan.source;
         let schedule = roles::schedule(
@@ -647,52 +469,15 @@ impl Run<'_> {
         let from_cache = start == n;
         if start == 0 {
             let (step, d) = (first_step, first_duration);
-            // The MFA session is never the final session of a role plan.
-            let read_mfa = self.rt.reads != CacheReads::Nothing;
-            let first = match (schedule.first_hop, serial) {
-                (FirstHop::ViaMfaSession, Some(serial)) => {
-                    let mfa = self.mfa_session(Some(serial), None, read_mfa, codes)?;
-                    match self.assume(step, d, &mfa.session.credentials, None) {
-                        Err(Error::Aws(e))
-                            if mfa.from_cache
-                                && matches!(
-                                    e.code.as_str(),
-                                    "ExpiredToken" | "InvalidClientTokenId"
-                                ) =>
-                        {
-                            // The cached MFA session was revoked or cut short: make a new one.
-                            msg::note(format_args!(
-                                "AWS no longer accepts the cached MFA session ({}); making a new one",
-                                e.code
-                            ));
-                            if let Some(c) = self.locked_cache() {
-                                let _ = c.remove(&mfa.key);
-                            }
-                            let mfa = self.mfa_session(Some(serial), None, false, codes)?;
-                            self.assume(step, d, &mfa.session.credentials, None)?
-                        }
-                        other => other?,
-                    }
-                }
-                (FirstHop::DirectWithMfa, Some(serial)) => {
-                    let recheck = || self.lookup(first_key).filter(|_| cached_steps > 0);
-                    let mut known = || Ok(serial.to_string());
-                    match self.with_code(codes, &mut known, recheck, |serial, code| {
-                        self.assume(step, d, &src.credentials, Some((serial, code)))
-                    })? {
-                        Coded::Answer(made) => made,
-                        Coded::Cached(e) => {
-                            let arn = e.assumed_role_arn.clone().unwrap_or_default();
-                            let user = sts::AssumedRoleUser {
-                                arn,
-                                assumed_role_id: String::new(),
-                            };
-                            (e.session, user)
-                        }
-                    }
-                }
-                _ => self.assume(step, d, &src.credentials, None)?,
-            };
+            let first = self.first_role(
+                schedule.first_hop,
+                serial,
+                step,
+                d,
+                first_key,
+                cached_steps,
+                codes,
+            )?;
             self.store_role(first_key, step, key_serial, &first);
             current = Some((first.0, first.1.arn));
             start = 1;
@@ -713,6 +498,66 @@ impl Run<'_> {
                 assumed_role_arn,
             }),
             from_cache,
+        })
+    }
+
+    /// The first role session of a plan: assumed with the MFA session, or from the keys
+    /// with a code, or from the keys as they are (`first_hop`).
+    #[allow(clippy::too_many_arguments)]
+    fn first_role(
+        &self,
+        first_hop: FirstHop,
+        serial: Option<&str>,
+        step: &RoleStep,
+        d: Option<u32>,
+        first_key: &str,
+        cached_steps: usize,
+        codes: &mut dyn CodeSource,
+    ) -> Result<(SessionCredentials, sts::AssumedRoleUser)> {
+        let src = &self.plan.source;
+        // The MFA session is never the final session of a role plan.
+        let read_mfa = self.rt.reads != CacheReads::Nothing;
+        Ok(match (first_hop, serial) {
+            (FirstHop::ViaMfaSession, Some(serial)) => {
+                let mfa = self.mfa_session(Some(serial), None, read_mfa, codes)?;
+                match self.assume(step, d, &mfa.session.credentials, None) {
+                    Err(Error::Aws(e))
+                        if mfa.from_cache
+                            && matches!(
+                                e.code.as_str(),
+                                "ExpiredToken" | "InvalidClientTokenId"
+                            ) =>
+                    {
+                        // The cached MFA session was revoked or cut short: make a new one.
+                        msg::note(format_args!(
+                            "AWS no longer accepts the cached MFA session ({}); making a new one",
+                            e.code
+                        ));
+                        self.cache.borrow_mut().remove(&mfa.key);
+                        let mfa = self.mfa_session(Some(serial), None, false, codes)?;
+                        self.assume(step, d, &mfa.session.credentials, None)?
+                    }
+                    other => other?,
+                }
+            }
+            (FirstHop::DirectWithMfa, Some(serial)) => {
+                let recheck = || self.lookup(first_key).filter(|_| cached_steps > 0);
+                let mut known = || Ok(serial.to_string());
+                match self.with_code(codes, &mut known, recheck, |serial, code| {
+                    self.assume(step, d, &src.credentials, Some((serial, code)))
+                })? {
+                    Coded::Answer(made) => made,
+                    Coded::Cached(e) => {
+                        let arn = e.assumed_role_arn.clone().unwrap_or_default();
+                        let user = sts::AssumedRoleUser {
+                            arn,
+                            assumed_role_id: String::new(),
+                        };
+                        (e.session, user)
+                    }
+                }
+            }
+            _ => self.assume(step, d, &src.credentials, None)?,
         })
     }
 
@@ -837,24 +682,6 @@ impl Device<'_> {
             }
         }
     }
-}
-
-/// What a request with a code gave: AWS's answer, or the session another run stored
-/// while the person typed the code (which then was not sent).
-enum Coded<T> {
-    Answer(T),
-    Cached(Box<Entry>),
-}
-
-/// How many codes a run asks for before it gives up on a device.
-const CODE_TRIES: u32 = 3;
-
-fn code_refused(serial: &str, e: &AwsError) -> Error {
-    Error::MfaCode(format!(
-        "AWS refused the MFA code for {serial}: {}: {} (enter a current code that was not used before; check the device's clock and that mfa_serial is this user's device)",
-        e.code,
-        e.message.trim()
-    ))
 }
 
 /// Add what the role profile has to do with an AssumeRole error to its message.
