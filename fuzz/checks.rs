@@ -190,3 +190,141 @@ pub fn cache(data: &[u8]) {
         }
     }
 }
+
+/// No character a terminal acts on (what `encode::printable` escapes).
+fn assert_printable(text: &str, what: &str) {
+    assert!(
+        !text
+            .chars()
+            .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c)),
+        "a control character in {what}: {text:?}"
+    );
+}
+
+/// `json::parse` directly: what it accepts is written back by `to_json` and reads back
+/// equal; an error is a non-empty reason.
+pub fn json(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    match aws_session::json::parse(&text) {
+        Ok(v) => {
+            let out = v.to_json();
+            let again = aws_session::json::parse(&out)
+                .unwrap_or_else(|e| panic!("its own JSON does not read back: {e}: {out}"));
+            assert!(
+                again == v,
+                "a value changes when written and read back: {out}"
+            );
+            let _ = (v.get("a"), v.str("b"), v.as_i64(), v.as_str());
+        }
+        Err(reason) => assert!(!reason.is_empty()),
+    }
+    let _ = aws_session::json::string(&text);
+}
+
+/// The credential_process output parser: accepted keys are non-empty; a reason is
+/// non-empty and never holds a value of the output.
+pub fn process_output(data: &[u8]) {
+    // A fixed clock: the parser refuses keys whose Expiration has passed.
+    let now = time::OffsetDateTime::UNIX_EPOCH;
+    match aws_session::session::source::process::parse_output(data, now) {
+        Ok(c) => {
+            assert!(!c.access_key_id.is_empty() && !c.secret_access_key.is_empty());
+            assert!(c.session_token.as_deref() != Some(""));
+        }
+        Err(reason) => {
+            assert!(!reason.is_empty());
+            assert!(
+                !reason.contains("SECRETVALUE"),
+                "a value in the reason: {reason}"
+            );
+        }
+    }
+}
+
+/// The sign-in's answers: CreateOAuth2Token's (1 byte selects the HTTP status), the id
+/// token's claims, a pasted code, a callback target, and the `sub` check. Errors are
+/// printable; an accepted token has its fields.
+pub fn signin(data: &[u8]) {
+    use aws_session::aws::signin;
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    let status = [200, 400, 401, 403, 500][usize::from(selector) % 5];
+    match signin::parse_token_response(status, &text) {
+        Ok(t) => {
+            assert_eq!(status, 200);
+            assert!(t.expires_in > 0 && !t.refresh_token.is_empty());
+            assert!(!t.credentials.access_key_id.is_empty());
+        }
+        Err(e) => assert_printable(&e.to_string(), "a sign-in error"),
+    }
+    if let Some(claims) = signin::jwt_claims(&text) {
+        let _ = claims.str("sub").map(signin::is_principal_arn);
+    }
+    if let Ok((code, state)) = signin::decode_pasted_code(&text) {
+        let _ = (code.len(), state.len());
+    }
+    if signin::is_principal_arn(&text) {
+        assert!(!text.contains(['\n', '\r', ' ', '\u{1b}']), "{text:?}");
+        assert!(signin::account_of(&text).is_some());
+    }
+    if let signin::CallbackRequest::Answer(signin::Callback::Refused(why)) =
+        signin::parse_callback(&text, "s")
+    {
+        assert_printable(&why, "a refused sign-in's reason");
+    }
+}
+
+/// The sign-in token cache record: what is accepted yields credentials, and is written
+/// back and read again with the same credentials.
+pub fn login_token(data: &[u8]) {
+    use aws_session::aws::signin::LoginToken;
+    let text = String::from_utf8_lossy(data);
+    let Ok(token) = LoginToken::parse(&text) else {
+        return;
+    };
+    let session = token.session().expect("an accepted token has credentials");
+    let _ = token.horizon();
+    let again = LoginToken::parse(&token.to_json())
+        .unwrap_or_else(|e| panic!("a token's own JSON does not read back: {e}"));
+    let s2 = again.session().expect("credentials after the round trip");
+    assert_eq!(
+        s2.credentials.access_key_id,
+        session.credentials.access_key_id
+    );
+    assert_eq!(s2.expiration, session.expiration);
+    assert_eq!(again.refresh_token(), token.refresh_token());
+}
+
+/// The two listeners' request parsers on one request head: the credential server's
+/// `respond` (with and without the token) and the login callback's `get_target` +
+/// `parse_callback`. Never a panic; only the right token gets a 200.
+pub fn listeners(data: &[u8]) {
+    use aws_session::aws::credential_server::{parse_head, respond, Document, Provider};
+    use aws_session::aws::{callback, signin};
+    use std::sync::Arc;
+    struct Fixed;
+    impl Provider for Fixed {
+        fn credentials(&self) -> Result<Arc<Document>, String> {
+            Err("no credentials in the fuzzer".into())
+        }
+    }
+    let head = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(data, |end| &data[..end]);
+    if let Some(request) = parse_head(head) {
+        let r = respond(&request, "fuzz-token-0123456789", "127.0.0.1:1", &Fixed);
+        let text = String::from_utf8_lossy(data);
+        if r.status() == 200 || r.status() == 500 {
+            assert!(
+                text.contains("fuzz-token-0123456789"),
+                "served without the token"
+            );
+        }
+    }
+    if let Some(target) = callback::get_target(data) {
+        let _ = signin::parse_callback(&target, "state-1");
+    }
+}

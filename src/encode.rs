@@ -2,7 +2,56 @@
 //! everything but `A-Z a-z 0-9 - _ . ~` is encoded, upper-case hex) and its decoding
 //! (proxy user info, the sign-in callback's query); base64 (RFC 4648, standard and
 //! URL-safe alphabets) for the sign-in flow's PEM keys, JWTs and PKCE, and IAM's MFA
-//! seeds.
+//! seeds; [`printable`], the one way text from outside (an answer, a page, a token, a
+//! process) is made safe for a terminal, a log line or a file.
+
+/// `s` with every character that a terminal or a reader of one line could act on
+/// written as an escape: C0 controls (ESC, BEL, CR, LF, TAB, …) and DEL as `\x1b`, C1
+/// controls (U+0080–U+009F: CSI, OSC as one character), the line and paragraph
+/// separators and the bidirectional overrides and isolates as `\u{9b}`. Everything
+/// else is kept, so a message stays readable. Applied to every string from outside
+/// where it enters (the aws layer's error construction, the transport's errors, the
+/// sign-in answers) and once more where an error is printed.
+///
+/// ```
+/// use aws_session::encode::printable;
+/// assert_eq!(printable("ok: d\u{e9}j\u{e0}"), "ok: d\u{e9}j\u{e0}");
+/// assert_eq!(printable("a\x1b]0;t\x07\nb"), "a\\x1b]0;t\\x07\\x0ab");
+/// assert_eq!(printable("\u{9b}31m\u{202e}\x7f"), "\\u{9b}31m\\u{202e}\\x7f");
+/// ```
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !needs_escape(c) {
+            out.push(c);
+        } else if (c as u32) < 0x80 {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+    out
+}
+
+/// [`printable`] of `s` with every run of white space (line breaks and tabs too) made
+/// one space: a message that a server wrapped over lines reads as one line.
+///
+/// ```
+/// use aws_session::encode::printable_line;
+/// assert_eq!(printable_line(" A message\n  over\ttwo lines.\x1b[2J "), "A message over two lines.\\x1b[2J");
+/// ```
+pub fn printable_line(s: &str) -> String {
+    printable(&s.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// Whether [`printable`] escapes `c`.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
 
 /// Percent-encode `s`; `/` is kept as is when `keep_slash` is true (URI paths).
 ///

@@ -202,9 +202,21 @@ pub fn capped_list<S: AsRef<str>>(items: &[S], sep: &str) -> String {
     text
 }
 
+/// Every error is shown through [`crate::encode::printable`]: a message may carry text
+/// from outside (an answer, a page, a process), and whatever path it took, no control
+/// character of it reaches the terminal or a log line.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        f.write_str(&crate::encode::printable(&Raw(self).to_string()))
+    }
+}
+
+/// An error's text as its parts say it, before [`crate::encode::printable`].
+struct Raw<'a>(&'a Error);
+
+impl fmt::Display for Raw<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
             Error::Usage(m)
             | Error::Config(m)
             | Error::MfaCode(m)

@@ -18,6 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// Temp names tried per write before giving up (each is created exclusively; a name
 /// already taken, by a concurrent writer or a crashed one, moves on to the next).
@@ -230,21 +231,30 @@ pub enum ReadError {
 /// assert!(matches!(read_regular_file(std::path::Path::new("/dev/zero"), 4), Err(ReadError::NotRegular(_))));
 /// ```
 pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, ReadError> {
+    Ok(read_regular_file_meta(path, limit)?.map(|(bytes, _)| bytes))
+}
+
+/// [`read_regular_file`], with the metadata of the file that was read (taken from the
+/// open file, so it describes these bytes even if the path changes meanwhile).
+pub fn read_regular_file_meta(
+    path: &Path,
+    limit: u64,
+) -> Result<Option<(Vec<u8>, fs::Metadata)>, ReadError> {
     use std::io::Read;
-    let Some(opened) = open_regular_file(path, limit)? else {
+    let Some((file, meta)) = open_regular_file(path, limit)? else {
         return Ok(None);
     };
-    let Some((file, len)) = opened else {
-        return Ok(Some(Vec::new()));
+    let Some(file) = file else {
+        return Ok(Some((Vec::new(), meta)));
     };
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge(bytes.len() as u64));
     }
-    Ok(Some(bytes))
+    Ok(Some((bytes, meta)))
 }
 
 /// The checks of [`read_regular_file`] without the read: `Ok(None)` when there is no
@@ -262,16 +272,17 @@ pub fn read_regular_file(path: &Path, limit: u64) -> Result<Option<Vec<u8>>, Rea
 /// assert!(matches!(regular_file_len(std::path::Path::new("/dev/zero"), 4), Err(ReadError::NotRegular(_))));
 /// ```
 pub fn regular_file_len(path: &Path, limit: u64) -> Result<Option<u64>, ReadError> {
-    Ok(open_regular_file(path, limit)?.map(|opened| opened.map_or(0, |(_, len)| len)))
+    Ok(open_regular_file(path, limit)?
+        .map(|(file, meta)| if file.is_some() { meta.len() } else { 0 }))
 }
 
-/// Open `path` without blocking and check it: `None` when there is no file,
-/// `Some(None)` for `/dev/null`, else the file and its size.
+/// Open `path` without blocking and check it: `None` when there is no file, else the
+/// opened file (none for `/dev/null`) and its metadata (from `fstat` on the open file).
 #[allow(clippy::type_complexity)]
 fn open_regular_file(
     path: &Path,
     limit: u64,
-) -> Result<Option<Option<(fs::File, u64)>>, ReadError> {
+) -> Result<Option<(Option<fs::File>, fs::Metadata)>, ReadError> {
     use std::os::unix::fs::FileTypeExt;
     let file = match OpenOptions::new()
         .read(true)
@@ -286,7 +297,7 @@ fn open_regular_file(
     let ft = meta.file_type();
     // /dev/null is the usual way to say "no such file" (AWS_CONFIG_FILE=/dev/null).
     if ft.is_char_device() && fs::metadata("/dev/null").is_ok_and(|n| n.rdev() == meta.rdev()) {
-        return Ok(Some(None));
+        return Ok(Some((None, meta)));
     }
     if !ft.is_file() {
         return Err(ReadError::NotRegular(if ft.is_dir() {
@@ -306,7 +317,7 @@ fn open_regular_file(
     if meta.len() > limit {
         return Err(ReadError::TooLarge(meta.len()));
     }
-    Ok(Some(Some((file, meta.len()))))
+    Ok(Some((Some(file), meta)))
 }
 
 /// How [`lock_regular_file`] got its lock.
@@ -368,6 +379,101 @@ pub fn lock_regular_file(
                 return Err(io::Error::new(
                     ErrorKind::WouldBlock,
                     format!("another process held its lock for {} s", wait.as_secs()),
+                ))
+            }
+            _ => return Err(e),
+        }
+    }
+}
+
+/// Why a file holding a secret of ours must not be used, as ssh refuses a private key:
+/// owned by another user (who could have written it), or readable or writable by
+/// group or others (mode shown). `None`: it is private.
+///
+/// ```
+/// use aws_session::fsutil::secret_file_problem;
+/// use std::os::unix::fs::PermissionsExt;
+/// let dir = tempfile::tempdir().unwrap();
+/// let f = dir.path().join("t");
+/// std::fs::write(&f, "x").unwrap();
+/// std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+/// let m = std::fs::metadata(&f).unwrap();
+/// assert!(secret_file_problem(&m).unwrap().contains("mode 0644"));
+/// std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
+/// assert!(secret_file_problem(&std::fs::metadata(&f).unwrap()).is_none());
+/// ```
+pub fn secret_file_problem(meta: &fs::Metadata) -> Option<String> {
+    if meta.uid() != euid() {
+        return Some(format!(
+            "it is owned by uid {}, not by you (uid {})",
+            meta.uid(),
+            euid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    (mode & 0o077 != 0).then(|| format!("its mode {mode:04o} lets other users read or change it"))
+}
+
+/// Why a directory must not hold a secret of ours: another user's (who can replace
+/// what is in it), or writable by group or others (anyone could plant a file there).
+/// `None`: it is ours and only ours to write. A symlink to a directory is followed.
+pub fn shared_dir_problem(dir: &Path) -> Option<String> {
+    let meta = match fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) => return Some(format!("it cannot be inspected ({e})")),
+    };
+    if meta.uid() != euid() {
+        return Some(format!(
+            "it is owned by uid {}, not by you (uid {})",
+            meta.uid(),
+            euid()
+        ));
+    }
+    let mode = meta.mode() & 0o7777;
+    (mode & 0o022 != 0).then(|| format!("its mode {mode:04o} lets other users put files in it"))
+}
+
+/// Whether this process may create and rename files in `dir` (`access(W_OK|X_OK)`,
+/// which checks the effective ids and read-only mounts).
+pub fn can_write_dir(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a valid C string; access has no other preconditions.
+    unsafe { libc::access(c.as_ptr(), libc::W_OK | libc::X_OK) == 0 }
+}
+
+/// An exclusive `flock` on the directory `dir`, waiting up to `wait` for whoever
+/// holds it (`waiting` is called once if it is not free at once). Held until the
+/// returned file is dropped. A directory is locked rather than a file in it: a file
+/// replaced by rename would leave two processes holding locks on different inodes.
+pub fn lock_dir(dir: &Path, wait: Duration, waiting: impl FnOnce()) -> io::Result<File> {
+    use std::os::fd::AsRawFd;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir)?;
+    let deadline = Instant::now() + wait;
+    let mut waiting = Some(waiting);
+    loop {
+        // SAFETY: the descriptor is open; flock has no memory effects.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(file);
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EWOULDBLOCK) if Instant::now() < deadline => {
+                if let Some(f) = waiting.take() {
+                    f();
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Some(libc::EWOULDBLOCK) => {
+                return Err(io::Error::new(
+                    ErrorKind::TimedOut,
+                    format!("another process held the lock for {} s", wait.as_secs()),
                 ))
             }
             _ => return Err(e),

@@ -11,6 +11,7 @@
 //! aws_session::msg::debug(format_args!("cache: no entry {}", "0123abcd"));
 //! ```
 
+use crate::encode::printable;
 use std::fmt::Display;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,21 +28,32 @@ pub fn debug_on() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
 
-/// `aws-session: debug: …`, under --debug only. Never give it a secret.
+/// `aws-session: debug: …`, under --debug only. Never give it a secret. Like notes and
+/// warnings, one printable line ([`crate::encode::printable`]): it may quote text from
+/// outside.
 pub fn debug(text: impl Display) {
     if debug_on() {
-        line(format_args!("aws-session: debug: {text}"));
+        line(format_args!(
+            "aws-session: debug: {}",
+            printable(&text.to_string())
+        ));
     }
 }
 
 /// `aws-session: note: …`: something the user should know, the run goes on.
 pub fn note(text: impl Display) {
-    line(format_args!("aws-session: note: {text}"));
+    line(format_args!(
+        "aws-session: note: {}",
+        printable(&text.to_string())
+    ));
 }
 
 /// `aws-session: warning: …`: something is likely wrong, the run goes on.
 pub fn warning(text: impl Display) {
-    line(format_args!("aws-session: warning: {text}"));
+    line(format_args!(
+        "aws-session: warning: {}",
+        printable(&text.to_string())
+    ));
 }
 
 /// `aws-session: …`: what the run is doing or waiting for (a prompt's context).

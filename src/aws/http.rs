@@ -8,6 +8,7 @@
 //! the run instead of being skipped (a request never goes direct when a proxy is set);
 //! HTTP CONNECT and SOCKS4/4a/5/5h proxies are used.
 
+use crate::encode::printable;
 use crate::error::Error;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
@@ -769,9 +770,10 @@ impl Transport {
             E::BodyExceedsLimit(_) => TransportError::TooLarge,
             E::HostNotFound => TransportError::Unreached(format!("host not found{via}")),
             E::ConnectionFailed => TransportError::Unreached(format!("connection failed{via}")),
-            E::ConnectProxyFailed(m) => {
-                TransportError::Other(format!("the proxy refused the tunnel: {m}{via}"))
-            }
+            E::ConnectProxyFailed(m) => TransportError::Other(format!(
+                "the proxy refused the tunnel: {}{via}",
+                printable(&m)
+            )),
             E::Io(io) => {
                 use std::io::ErrorKind as K;
                 match io.kind() {
@@ -781,14 +783,19 @@ impl Transport {
                     K::ConnectionReset
                     | K::ConnectionAborted
                     | K::BrokenPipe
-                    | K::UnexpectedEof => {
-                        TransportError::Lost(format!("connection lost ({io}){via}"))
-                    }
+                    | K::UnexpectedEof => TransportError::Lost(format!(
+                        "connection lost ({}){via}",
+                        printable(&io.to_string())
+                    )),
                     K::TimedOut | K::WouldBlock => TransportError::Deadline,
-                    _ => other_error(io.to_string(), &via, self.ca_bundle.is_some()),
+                    _ => other_error(printable(&io.to_string()), &via, self.ca_bundle.is_some()),
                 }
             }
-            other => other_error(other.to_string(), &via, self.ca_bundle.is_some()),
+            other => other_error(
+                printable(&other.to_string()),
+                &via,
+                self.ca_bundle.is_some(),
+            ),
         }
     }
 }

@@ -5,7 +5,9 @@
 //! botocore share (`~/.aws/login/cache/<sha256(login_session)>.json`).
 
 use crate::credentials::{Credentials, SessionCredentials};
-use crate::encode::{base64_decode, base64_encode, percent_decode, uri_encode};
+use crate::encode::{
+    base64_decode, base64_encode, percent_decode, printable, printable_line, uri_encode,
+};
 use crate::error::{AwsError, Error};
 use crate::json::{self, Value};
 use crate::timefmt::{iso8601_utc, parse_rfc3339};
@@ -134,12 +136,8 @@ pub struct TokenOutput {
 pub fn parse_token_response(status: u16, body: &str) -> Result<TokenOutput, Error> {
     let doc = json::parse(body).ok();
     if status != 200 {
-        let field = |k: &str| {
-            doc.as_ref()
-                .and_then(|d| d.str(k))
-                .unwrap_or_default()
-                .to_string()
-        };
+        let field =
+            |k: &str| printable_line(doc.as_ref().and_then(|d| d.str(k)).unwrap_or_default());
         let code = field("error");
         if code.is_empty() {
             return Err(Error::NotAws(format!(
@@ -236,7 +234,8 @@ pub fn parse_callback(target: &str, state: &str) -> CallbackRequest {
         return CallbackRequest::Stray;
     }
     if let Some(e) = query_value(query, "error") {
-        return CallbackRequest::Answer(Callback::Refused(e.chars().take(100).collect()));
+        let e: String = e.chars().take(100).collect();
+        return CallbackRequest::Answer(Callback::Refused(printable(&e)));
     }
     match query_value(query, "code") {
         Some(code) if !code.is_empty() => CallbackRequest::Answer(Callback::Code {
@@ -287,6 +286,39 @@ pub fn account_of(arn: &str) -> Option<&str> {
         ["arn", _, _, _, account, _] if !account.is_empty() => Some(account),
         _ => None,
     }
+}
+
+/// Whether `s` looks like the ARN of a principal, as the id token's `sub` must before it
+/// is written into the config as `login_session` or shown: `arn:PARTITION:iam|sts::` a
+/// 12-digit account, `:`, and a resource of the characters IAM allows in names and
+/// paths (`A-Z a-z 0-9 + = , . @ _ - /`), at most 2048 characters in all. A line
+/// break, an escape or a space would break the config file or the terminal.
+///
+/// ```
+/// use aws_session::aws::signin::is_principal_arn;
+/// assert!(is_principal_arn("arn:aws:iam::123456789012:user/alice"));
+/// assert!(is_principal_arn("arn:aws-cn:sts::123456789012:assumed-role/Admin/a.b@c"));
+/// assert!(!is_principal_arn("arn:aws:iam::123456789012:user/alice\nlogin_session = x"));
+/// assert!(!is_principal_arn("arn:aws:iam::123456789012:user/\x1b]0;x\x07"));
+/// assert!(!is_principal_arn("arn:aws:iam::12345:user/alice"));
+/// assert!(!is_principal_arn("arn:aws:s3:::bucket"));
+/// ```
+pub fn is_principal_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let ["arn", partition, service, "", account, resource] = parts.as_slice() else {
+        return false;
+    };
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);
+    s.len() <= 2048
+        && !partition.is_empty()
+        && partition
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-')
+        && matches!(*service, "iam" | "sts")
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !resource.is_empty()
+        && resource.chars().all(name_char)
 }
 
 /// The cache file's name for `login_session`: its SHA-256 in hex, `.json`.

@@ -8,6 +8,7 @@
 //! No variant holds element text, so a truncated answer that carried a secret
 //! never puts that secret into an error message.
 
+use crate::encode::{printable, printable_line};
 use quick_xml::errors::{Error as QxError, IllFormedError};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -384,10 +385,10 @@ pub fn parse_error_response(body: &str) -> Option<ParsedAwsError> {
     .into_iter()
     .flatten()
     .find(|s| !s.is_empty())
-    .map(str::to_string);
+    .map(printable);
     Some(ParsedAwsError {
-        code: code.to_string(),
-        message: message.to_string(),
+        code: printable(code),
+        message: printable_line(message),
         request_id,
     })
 }
@@ -430,16 +431,16 @@ fn html_title(body: &str) -> Option<String> {
         .chars()
         .take(80)
         .collect();
-    (!title.is_empty()).then_some(title)
+    (!title.is_empty()).then(|| printable(&title))
 }
 
 fn local_name(e: &BytesStart<'_>) -> String {
-    String::from_utf8_lossy(e.local_name().as_ref()).into_owned()
+    printable(&String::from_utf8_lossy(e.local_name().as_ref()))
 }
 
 fn malformed(e: impl fmt::Display) -> XmlError {
     XmlError::Malformed {
-        detail: e.to_string(),
+        detail: printable(&e.to_string()),
     }
 }
 

@@ -99,5 +99,9 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let ctx = Context::load(&opts.settings(), env)?;
     let est = super::sso_login::establish_or_sign_in(&ctx)?;
     let changes = ctx.child_environment(&est);
-    Err(shell::exec(argv, &changes))
+    let e = shell::exec(argv, &changes);
+    if let Some(path) = crate::session::stash::named_in(&changes) {
+        crate::session::stash::remove(&path);
+    }
+    Err(e)
 }

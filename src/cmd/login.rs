@@ -13,7 +13,7 @@
 //!    atomically), then `login_session = <ARN>` into the profile (comments kept).
 
 use super::args::{CmdArgs, Opt, Options, Run, Spec};
-use crate::aws::callback::CallbackServer;
+use crate::aws::callback::{self, CallbackServer};
 use crate::aws::dpop::{random_bytes, DpopKey};
 use crate::aws::signin::{self, Callback, LoginToken};
 use crate::config::files::{load_profiles, write_atomically};
@@ -124,6 +124,18 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             "no login token cache: HOME is not set; set HOME or AWS_LOGIN_CACHE_DIRECTORY".into(),
         )
     })?;
+    // A token written where others can write would be theirs to replace: refused before
+    // the browser opens, as reading one from there is.
+    if let Some(why) = cache_dir
+        .exists()
+        .then(|| crate::fsutil::shared_dir_problem(&cache_dir))
+        .flatten()
+    {
+        return Err(Error::Local(format!(
+            "the sign-in token directory {}: {why}; use a directory only you can write (chmod go-w it, or set AWS_LOGIN_CACHE_DIRECTORY to one)",
+            cache_dir.display()
+        )));
+    }
     let timeout = login_timeout(env)?;
     if profiles.get(name).is_some_and(sso::is_sso) {
         let sso = sso::sso_profile(&profiles, name)?;
@@ -158,10 +170,10 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let sub = claims
         .as_ref()
         .and_then(|c| c.str("sub"))
-        .filter(|s| signin::account_of(s).is_some())
+        .filter(|s| signin::is_principal_arn(s))
         .ok_or_else(|| {
             Error::Network(
-                "the sign-in service's answer names no principal (idToken sub): nothing was written; run aws-session login again".into(),
+                "the sign-in service's answer names no principal ARN (idToken sub is missing or not an IAM/STS ARN): nothing was written; run aws-session login again".into(),
             )
         })?
         .to_string();
@@ -184,7 +196,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     })?;
     let shown = config_path.display().to_string();
     if profiles.get(name).and_then(|p| p.get("login_session")) != Some(sub.as_str()) {
-        write_atomically(&config_path, |text| {
+        write_atomically(&config_path, "AWS_CONFIG_FILE", |text| {
             config::set_property(text, FileKind::Config, &shown, name, "login_session", &sub)
                 .map_err(Error::from)
         })
@@ -265,11 +277,21 @@ fn browser_answer(
     crate::msg::say(format_args!(
         "opening the sign-in page in your browser; if it does not open, open this URL (or use login --remote):\n\n{url}\n"
     ));
-    if let Err(e) = shell::open_browser(&url, env.get("BROWSER")) {
+    // The browser's arguments are readable by every local user: they get a random
+    // loopback path that redirects (once) to the authorize URL, never the state or
+    // the PKCE challenge.
+    let random = random_bytes::<16>()
+        .ok_or_else(|| Error::Local("the system gave no random bytes for the sign-in".into()))?;
+    let start = callback::Start {
+        path: format!("/start/{}", hex::encode(random)),
+        location: url,
+    };
+    if let Err(e) = shell::open_browser(&server.start_url(&start), env.get("BROWSER")) {
         crate::msg::note(format_args!("{e}; open the URL above yourself"));
     }
     // Only this sign-in's answer ends the wait (its state is checked there).
-    let cb = server.wait(Instant::now() + Duration::from_secs(timeout), state)?;
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let cb = server.wait(deadline, state, Some(start))?;
     Ok((signin::SAME_DEVICE, redirect_uri, cb))
 }
 

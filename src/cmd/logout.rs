@@ -56,6 +56,18 @@ pub fn run(opts: &Options, env: &Env) -> Result<()> {
         ));
     };
     let path = login::cache_path(env, session)?;
+    // Removing a link would leave the token it points to, still able to renew
+    // credentials, while saying it is gone: refused, naming what to remove.
+    if let Ok(target) = std::fs::read_link(&path) {
+        let target = path.parent().map_or(target.clone(), |d| d.join(&target));
+        return Err(Error::Local(format!(
+            "the sign-in token {} is a symbolic link to {}: nothing was removed; remove the token it points to and the link yourself (rm {} {})",
+            path.display(),
+            target.display(),
+            crate::shell::quote::sh_quote(&target.to_string_lossy()),
+            crate::shell::quote::sh_quote(&path.to_string_lossy()),
+        )));
+    }
     match std::fs::remove_file(&path) {
         Ok(()) => crate::out::print(&format!(
             "aws-session: removed the sign-in token of profile \"{name}\" ({}); credentials already handed out expire within 15 minutes\n",

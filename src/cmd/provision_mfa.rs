@@ -447,7 +447,7 @@ fn offer_to_save(
         ));
     }
     let shown = path.display().to_string();
-    write_atomically(&path, |text| {
+    write_atomically(&path, "AWS_CONFIG_FILE", |text| {
         config::set_property(
             text,
             FileKind::Config,

@@ -65,8 +65,13 @@ pub fn load_profiles(env: &Env) -> Result<ProfileSet> {
 
 /// Replace the file at `path` with `edit(its text)`: a temp file in the same
 /// directory, synced, renamed over it; the mode of the old file kept (0600 for a new
-/// one). A symbolic link at `path` is refused, never followed.
-pub fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) -> Result<()> {
+/// one). A symbolic link at `path` is refused, never followed. `var` is the variable
+/// that names the file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE), for the advice.
+pub fn write_atomically(
+    path: &Path,
+    var: &str,
+    edit: impl FnOnce(&str) -> Result<String>,
+) -> Result<()> {
     let shown = path.display();
     let local = |what: &str, e: std::io::Error| Error::Local(format!("cannot {what} {shown}: {e}"));
     let (text, mode) = match OpenOptions::new()
@@ -78,7 +83,7 @@ pub fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) 
             let meta = file.metadata().map_err(|e| local("inspect", e))?;
             if !meta.is_file() {
                 return Err(Error::Local(format!(
-                    "{shown} is not a regular file: point AWS_CONFIG_FILE at a file"
+                    "{shown} is not a regular file: point {var} at a file"
                 )));
             }
             // Bounded as load_profiles bounds it: a file that grew past the limit since
@@ -103,7 +108,7 @@ pub fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) 
         Err(e) if fsutil::is_symlink_refusal(&e) => {
             return Err(Error::Local(format!(
                 "{shown} is a symbolic link: aws-session does not write through links \
-                 (point AWS_CONFIG_FILE at the real file to let it write)"
+                 (point {var} at the real file to let it write)"
             )));
         }
         Err(e) if e.kind() == ErrorKind::NotFound => (String::new(), 0o600),
@@ -127,7 +132,7 @@ pub fn write_atomically(path: &Path, edit: impl FnOnce(&str) -> Result<String>) 
         if fsutil::is_symlink_refusal(&e) {
             Error::Local(format!(
                 "{shown} is a symbolic link: aws-session does not write through links \
-                 (point AWS_CONFIG_FILE at the real file to let it write)"
+                 (point {var} at the real file to let it write)"
             ))
         } else {
             local("write", e)
@@ -146,7 +151,7 @@ mod tests {
         let path = dir.join("config");
         fs::write(&path, "# mine\n[default]\nregion = x\n").unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
-        write_atomically(&path, |t| Ok(format!("{t}# more\n"))).unwrap();
+        write_atomically(&path, "AWS_CONFIG_FILE", |t| Ok(format!("{t}# more\n"))).unwrap();
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "# mine\n[default]\nregion = x\n# more\n"
@@ -157,7 +162,7 @@ mod tests {
         );
 
         let new = dir.join("sub/new-config");
-        write_atomically(&new, |t| Ok(format!("{t}[default]\n"))).unwrap();
+        write_atomically(&new, "AWS_CONFIG_FILE", |t| Ok(format!("{t}[default]\n"))).unwrap();
         assert_eq!(
             fs::metadata(&new).unwrap().permissions().mode() & 0o777,
             0o600
@@ -165,7 +170,7 @@ mod tests {
 
         let link = dir.join("link");
         std::os::unix::fs::symlink(&path, &link).unwrap();
-        let e = write_atomically(&link, |t| Ok(t.to_string())).unwrap_err();
+        let e = write_atomically(&link, "AWS_CONFIG_FILE", |t| Ok(t.to_string())).unwrap_err();
         assert!(e.to_string().contains("symbolic link"), "{e}");
         assert_eq!(e.exit_code(), 6);
         // No temp file is left behind.

@@ -28,7 +28,10 @@ pub struct Passed<'a> {
 /// the region, and the command line's settings as defaults.
 ///
 /// `exe` is the absolute path of aws-session; `region` the profile's region when the
-/// environment has none.
+/// environment has none; `stash` the path of the parent stash
+/// ([`crate::session::stash`]) holding the keys, when they came from the environment.
+/// The keys themselves are never in the child's environment: any program it runs
+/// could print or pass on its environment.
 pub fn child_environment(
     est: &Established,
     src: &SourceCredentials,
@@ -36,6 +39,7 @@ pub fn child_environment(
     exe: &str,
     region: Option<&str>,
     env: &Env,
+    stash: Option<&str>,
 ) -> EnvChanges {
     let mut ch = session_changes(est);
     ch.push(source_key_change(src));
@@ -44,18 +48,18 @@ pub fn child_environment(
         est.login_until.map(|t| t.unix_timestamp().to_string()),
     ));
     ch.push(("AWS_SESSION", Some(exe.to_string())));
-    if src.origin.kind().child_keeps_keys {
-        let c = &src.credentials;
-        ch.push(("AWS_SESSION_PARENT_KEY", Some(c.access_key_id.clone())));
-        ch.push((
-            "AWS_SESSION_PARENT_SECRET",
-            Some(c.secret_access_key.clone()),
-        ));
-        ch.push(("AWS_SESSION_PARENT_TOKEN", c.session_token.clone()));
-    } else {
-        ch.push(("AWS_SESSION_PARENT_KEY", None));
-        ch.push(("AWS_SESSION_PARENT_SECRET", None));
-        ch.push(("AWS_SESSION_PARENT_TOKEN", None));
+    // A refresh of keys from a profile reads the profile again (and runs its
+    // credential_process, or renews the sign-in, again); keys from the environment are
+    // found through the stash.
+    let stash = stash.filter(|_| src.origin.kind().child_keeps_keys);
+    ch.push((crate::session::stash::VAR, stash.map(str::to_string)));
+    // The variables an older aws-session put the keys in, should they be inherited.
+    for name in [
+        "AWS_SESSION_PARENT_KEY",
+        "AWS_SESSION_PARENT_SECRET",
+        "AWS_SESSION_PARENT_TOKEN",
+    ] {
+        ch.push((name, None));
     }
     ch.extend(profile_changes(passed.profile));
     ch.extend(region_changes(region, env));

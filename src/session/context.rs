@@ -3,7 +3,7 @@
 //! that make sessions (and, behind an `Arc`, by the credential server's threads).
 
 use super::mfa_process::{self, ProcessCodes};
-use super::{EnvChanges, Established, SessionPlan};
+use super::{EnvChanges, Established, Origin, SessionPlan};
 use crate::aws::client::Client;
 use crate::aws::endpoint;
 use crate::aws::http::{Timeouts, Transport};
@@ -221,6 +221,7 @@ impl Context {
             duration_default_on_cli: self.settings.duration_default_on_cli,
             debug_from_cli: self.settings.debug_from_cli,
         };
+        let stash = self.write_stash();
         super::child_environment(
             est,
             &self.plan.source,
@@ -228,7 +229,27 @@ impl Context {
             &exe,
             self.region(),
             &self.env,
+            stash.as_deref(),
         )
+    }
+
+    /// Stash the keys from the environment for refreshes inside the session (for the
+    /// child `exec`/`shell` becomes, which keeps this process's id); its path. When it
+    /// cannot be written, a note says so and the child gets none.
+    fn write_stash(&self) -> Option<String> {
+        let src = &self.plan.source;
+        if !matches!(src.origin, Origin::Environment | Origin::ParentStash) {
+            return None;
+        }
+        match super::stash::write(&self.env, &src.credentials, std::process::id()) {
+            Ok(path) => Some(path.to_string_lossy().into_owned()),
+            Err(e) => {
+                crate::msg::note(format_args!(
+                    "{e}; a refresh inside the session will not find the keys it was made from"
+                ));
+                None
+            }
+        }
     }
 }
 

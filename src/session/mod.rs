@@ -7,6 +7,8 @@
 //! - [`establish`]: the cache and the STS calls, with the one retry-with-a-new-code loop;
 //! - [`mfa_process`]: MFA codes from a command instead of the terminal;
 //! - [`child_env`]: the variables a child gets (pure);
+//! - [`stash`]: the keys from the environment a refresh inside a session needs, in a
+//!   private file instead of the child's environment;
 //! - [`context`]: what a run that makes sessions reads once (profiles, plan, client,
 //!   cache), built from the [`Settings`] of the command line.
 
@@ -21,6 +23,7 @@ pub mod roles;
 pub mod serve;
 pub mod source;
 pub mod sso_profile;
+pub mod stash;
 
 pub use child_env::{
     child_environment, credential_changes, profile_changes, region_changes, session_changes,

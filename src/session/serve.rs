@@ -69,6 +69,9 @@ pub fn run(
         build(&changes).and_then(|(cmd, program)| shell::supervise::run_child(cmd, &program));
     server.stop();
     let _ = std::fs::remove_file(&config_copy);
+    if let Some(path) = crate::session::stash::named_in(&changes) {
+        crate::session::stash::remove(&path);
+    }
     let status = outcome?;
     std::process::exit(status);
 }

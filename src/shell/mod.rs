@@ -220,6 +220,11 @@ function aws {{
   aws-session-valid || aws-session-refresh --reuse-mfa || return $?
   command aws "$@"
 }}
+# At exit: remove this shell's parent stash (the file holding the keys a refresh is
+# made from, named with this shell's pid); a nested shell's is its own.
+function __aws_session_forget {{
+  case "${{AWS_SESSION_PARENT_STASH-}}" in (*/parent-$$-*.json) command rm -f -- "$AWS_SESSION_PARENT_STASH" ;; esac
+}}
 "#,
         margin = REFRESH_MARGIN_SECS,
         longest = LONGEST_SESSION_SECS,
@@ -266,6 +271,8 @@ else
   PROMPT_COMMAND="${{PROMPT_COMMAND:+$PROMPT_COMMAND
 }}aws-session-prompt"
 fi
+# An EXIT trap of the user's own is kept (the stash then goes at a later run).
+[ -n "$(trap -p EXIT)" ] || trap __aws_session_forget EXIT
 if [ -n "$__aws_session_posix" ]; then set -o posix; fi
 unset __aws_session_posix
 "#,
@@ -310,6 +317,7 @@ unset AWS_SESSION_ZDOTDIR AWS_SESSION_ZDOTREAL AWS_SESSION_ZDOTREAL_SET AWS_SESS
 zmodload zsh/datetime 2>/dev/null
 {common}
 autoload -Uz add-zsh-hook 2>/dev/null && add-zsh-hook precmd aws-session-prompt || precmd_functions+=(aws-session-prompt)
+zshexit_functions+=(__aws_session_forget)
 "#,
         common = common_rc(EscapeStyle::Zsh)
     )
@@ -379,6 +387,13 @@ function aws --wraps aws
         aws-session-refresh --reuse-mfa; or return $status
     end
     command aws $argv
+end
+# At exit: remove this shell's parent stash (named with its pid); a nested shell's is
+# its own.
+function __aws_session_forget --on-event fish_exit
+    if string match -q -- "*/parent-$fish_pid-*.json" "$AWS_SESSION_PARENT_STASH"
+        command rm -f -- $AWS_SESSION_PARENT_STASH
+    end
 end
 "#,
         margin = REFRESH_MARGIN_SECS

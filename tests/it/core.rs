@@ -2,7 +2,7 @@
 //! extensions in tests/peer), the real AWS CLI inside `exec`.
 
 use crate::common;
-use crate::common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox};
+use crate::common::{actions_by, env_map, keys, stashed_key_id, stderr, stdout, Peer, Sandbox};
 use std::collections::BTreeMap;
 use std::os::unix::process::ExitStatusExt;
 
@@ -206,8 +206,7 @@ fn profile_from_aws_profile_and_credentials_from_the_environment() {
         .unwrap();
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     let env = env_map(&out);
-    assert_eq!(env["AWS_SESSION_PARENT_KEY"], user2.access_key_id);
-    assert_eq!(env["AWS_SESSION_PARENT_SECRET"], user2.secret_access_key);
+    assert_eq!(stashed_key_id(&env), user2.access_key_id);
     assert_ne!(env["AWS_ACCESS_KEY_ID"], user2.access_key_id);
 }
 
@@ -548,7 +547,7 @@ fn an_explicit_profile_wins_over_keys_in_the_environment() {
     assert!(actions_by(peer, &alice.access_key_id).is_empty());
     let env = env_map(&out);
     assert!(
-        !env.contains_key("AWS_SESSION_PARENT_KEY"),
+        !env.contains_key("AWS_SESSION_PARENT_STASH"),
         "the profile's keys are not stashed"
     );
 
@@ -562,7 +561,7 @@ fn an_explicit_profile_wins_over_keys_in_the_environment() {
         .unwrap();
     assert!(out.status.success(), "stderr: {}", stderr(&out));
     let shell = env_map(&out);
-    assert_eq!(shell["AWS_SESSION_PARENT_KEY"], alice.access_key_id);
+    assert_eq!(stashed_key_id(&shell), alice.access_key_id);
     // Inside it, --profile bob is bob's: the stash is the session's own keys, not bob's
     // (bob's session of the first run is cached: no code needed).
     let out = inside(&sb, peer, &shell)
@@ -573,7 +572,7 @@ fn an_explicit_profile_wins_over_keys_in_the_environment() {
     let bobs = env_map(&out);
     assert_eq!(bobs["AWS_ACCESS_KEY_ID"], env["AWS_ACCESS_KEY_ID"]);
     assert_eq!(bobs["AWS_SESSION_SOURCE_KEY_ID"], bob.access_key_id);
-    assert!(!bobs.contains_key("AWS_SESSION_PARENT_KEY"));
+    assert!(!bobs.contains_key("AWS_SESSION_PARENT_STASH"));
     assert_eq!(actions_by(peer, &bob.access_key_id), ["GetSessionToken"]);
     // AWS_PROFILE from the environment still loses to them (AWS's order).
     let out = inside(&sb, peer, &shell)
@@ -582,7 +581,7 @@ fn an_explicit_profile_wins_over_keys_in_the_environment() {
         .output()
         .unwrap();
     assert!(out.status.success(), "stderr: {}", stderr(&out));
-    assert_eq!(env_map(&out)["AWS_SESSION_PARENT_KEY"], alice.access_key_id);
+    assert_eq!(stashed_key_id(&env_map(&out)), alice.access_key_id);
     assert_eq!(
         actions_by(peer, &bob.access_key_id).len(),
         1,

@@ -1736,6 +1736,7 @@ fn every_row_of_the_table_names_a_test_here() {
     let this = [
         include_str!("errors.rs"),
         include_str!("hardening.rs"),
+        include_str!("hardening3.rs"),
         include_str!("keys.rs"),
         include_str!("latency.rs"),
         include_str!("login.rs"),

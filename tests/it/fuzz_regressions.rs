@@ -72,3 +72,28 @@ fn cli() {
 fn cache() {
     run("cache", checks::cache);
 }
+
+#[test]
+fn json() {
+    run("json", checks::json);
+}
+
+#[test]
+fn process_output() {
+    run("process_output", checks::process_output);
+}
+
+#[test]
+fn signin() {
+    run("signin", checks::signin);
+}
+
+#[test]
+fn login_token() {
+    run("login_token", checks::login_token);
+}
+
+#[test]
+fn listeners() {
+    run("listeners", checks::listeners);
+}

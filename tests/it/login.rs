@@ -30,16 +30,17 @@ fn signin_peer(expires_in: u64) -> (Peer, TestUser) {
     (peer, user)
 }
 
-/// A browser that follows the authorization redirect to our callback (`rewrite`: a
-/// Python expression over `loc` applied to the redirect first).
+/// A browser that follows our start page's redirect to the authorize URL, then the
+/// authorization redirect to our callback (`rewrite`: a Python expression over `loc`
+/// applied to that redirect first).
 fn fake_browser(sb: &Sandbox, rewrite: &str) -> PathBuf {
     let path = sb.home.path().join("browser");
     let script = format!(
         "#!{py}\nimport sys, urllib.request, urllib.error\n\
          class NoRedirect(urllib.request.HTTPRedirectHandler):\n    def redirect_request(self, *a): return None\n\
          opener = urllib.request.build_opener(NoRedirect)\n\
-         try:\n    opener.open(sys.argv[1])\n    sys.exit('no redirect')\n\
-         except urllib.error.HTTPError as e:\n    loc = e.headers['Location']\n\
+         def location(url):\n    try:\n        opener.open(url)\n        sys.exit('no redirect')\n    except urllib.error.HTTPError as e:\n        return e.headers['Location']\n\
+         loc = location(location(sys.argv[1]))\n\
          loc = {rewrite}\n\
          urllib.request.urlopen(loc).read()\n",
         py = venv().join("bin/python").display()
@@ -367,9 +368,9 @@ fn cross_device_login_reads_the_pasted_code() {
     assert_eq!(t["clientId"], "arn:aws:signin:::devtools/cross-device");
 }
 
-/// A browser that first sends each of `strays` (Python expressions over `loc`, the
-/// real redirect) to the callback, writing the HTTP status of each to `statuses`, then
-/// (when `follow`) the real redirect.
+/// A browser that follows our start page's redirect, then first sends each of `strays`
+/// (Python expressions over `loc`, the real redirect) to the callback, writing the HTTP
+/// status of each to `statuses`, then (when `follow`) the real redirect.
 fn browser_with_strays(sb: &Sandbox, strays: &[&str], follow: bool) -> (PathBuf, PathBuf) {
     let path = sb.home.path().join("browser");
     let statuses = sb.home.path().join("statuses");
@@ -378,8 +379,9 @@ fn browser_with_strays(sb: &Sandbox, strays: &[&str], follow: bool) -> (PathBuf,
         "#!{py}\nimport sys, urllib.request, urllib.error\n\
          class NoRedirect(urllib.request.HTTPRedirectHandler):\n    def redirect_request(self, *a): return None\n\
          opener = urllib.request.build_opener(NoRedirect)\n\
-         try:\n    opener.open(sys.argv[1])\n    sys.exit('no redirect')\n\
-         except urllib.error.HTTPError as e:\n    loc = e.headers['Location']\n\
+         def location(url):\n    try:\n        opener.open(url)\n        sys.exit('no redirect')\n    except urllib.error.HTTPError as e:\n        return e.headers['Location']\n\
+         start = sys.argv[1]\n\
+         loc = location(location(start))\n\
          def status(u):\n    try:\n        return urllib.request.urlopen(u).status\n    except urllib.error.HTTPError as e:\n        return e.code\n\
          seen = [str(status(u)) for u in [{strays}]]\n\
          open({out:?}, 'w').write(' '.join(seen))\n\
@@ -408,6 +410,9 @@ fn stray_requests_to_the_callback_are_ignored_and_the_real_one_signs_in() {
             "loc.split('?')[0] + '?' + [p for p in loc.split('?')[1].split('&') if p.startswith('state=')][0]",
             "loc.replace('code=', 'error=access_denied&code=').replace('state=', 'state=x')",
             "loc.replace('/oauth/callback', '/favicon.ico')",
+            // The start page redirects once: a second visit (another local user who
+            // read the browser's arguments) learns nothing.
+            "start",
         ],
         true,
     );
@@ -415,7 +420,7 @@ fn stray_requests_to_the_callback_are_ignored_and_the_real_one_signs_in() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         fs::read_to_string(&statuses).unwrap(),
-        "400 400 400 400 404"
+        "400 400 400 400 404 404"
     );
     let t = read_json(&cache_file(&sb, &user.arn));
     assert_eq!(t["clientId"], "arn:aws:signin:::devtools/same-device");

@@ -11,6 +11,7 @@ mod endpoints;
 mod errors;
 mod fuzz_regressions;
 mod hardening;
+mod hardening3;
 mod hardening_faults;
 mod keys;
 mod latency;

@@ -2,7 +2,9 @@
 //! against the peer (moto with signature checks, extended in tests/peer) and the real
 //! AWS CLI, bash, zsh and fish.
 
-use crate::common::{actions_by, env_map, keys, stderr, stdout, Peer, Sandbox, TestUser};
+use crate::common::{
+    actions_by, env_map, keys, stashed_key_id, stderr, stdout, Peer, Sandbox, TestUser,
+};
 use serde_json::{json, Value};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -398,7 +400,7 @@ fn credential_source_environment_uses_the_keys_of_the_environment() {
     ok(&out);
     let env = env_map(&out);
     assert_eq!(env["AWS_SESSION_ROLE_ARN"], role.arn);
-    assert_eq!(env["AWS_SESSION_PARENT_KEY"], user.access_key_id);
+    assert_eq!(stashed_key_id(&env), user.access_key_id);
     assert_eq!(actions_by(peer, &user.access_key_id), ["GetSessionToken"]);
 
     // Without keys in the environment the profile says what is missing.

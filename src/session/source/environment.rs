@@ -1,5 +1,6 @@
 //! Keys from the environment: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY of the caller,
-//! or AWS_SESSION_PARENT_* stashed by an enclosing aws-session.
+//! or the keys an enclosing aws-session stashed (AWS_SESSION_PARENT_STASH, see
+//! [`crate::session::stash`]).
 
 use super::{Kind, Origin, SourceCredentials};
 use crate::credentials::Credentials;
@@ -39,18 +40,12 @@ pub fn env_source(env: &Env) -> Option<SourceCredentials> {
     parent_stash(env).or_else(|| environment_keys(env))
 }
 
-/// AWS_SESSION_PARENT_* of an enclosing session: the keys it was made from.
+/// The stash of an enclosing session: the keys it was made from. A stash that cannot
+/// be used is `None` here; [`refuse_partial_keys`] says why.
 pub(super) fn parent_stash(env: &Env) -> Option<SourceCredentials> {
-    let (k, s) = (
-        env.get("AWS_SESSION_PARENT_KEY")?,
-        env.get("AWS_SESSION_PARENT_SECRET")?,
-    );
+    let credentials = crate::session::stash::read(env)?.ok()?;
     Some(SourceCredentials {
-        credentials: Credentials {
-            access_key_id: k.to_string(),
-            secret_access_key: s.to_string(),
-            session_token: env.get("AWS_SESSION_PARENT_TOKEN").map(str::to_string),
-        },
+        credentials,
         origin: Origin::ParentStash,
     })
 }
@@ -77,7 +72,8 @@ fn environment_keys(env: &Env) -> Option<SourceCredentials> {
     })
 }
 
-/// Refuse half a key pair in the environment (AWS_ACCESS_KEY_ID without
+/// Refuse a stash of an enclosing session that cannot be used (gone, not ours), and
+/// half a key pair in the environment (AWS_ACCESS_KEY_ID without
 /// AWS_SECRET_ACCESS_KEY, or the other way round), as the AWS CLI does: quietly
 /// falling back to a profile's keys would make a session for another identity. Only
 /// called where the environment's keys would be used (not with `--profile`); the
@@ -91,8 +87,10 @@ fn environment_keys(env: &Env) -> Option<SourceCredentials> {
 /// assert!(refuse_partial_keys(&Env::default()).is_ok());
 /// ```
 pub fn refuse_partial_keys(env: &Env) -> Result<()> {
-    if parent_stash(env).is_some() {
-        return Ok(());
+    match crate::session::stash::read(env) {
+        Some(Ok(_)) => return Ok(()),
+        Some(Err(e)) => return Err(e),
+        None => {}
     }
     let (set, unset) = match (
         env.get("AWS_ACCESS_KEY_ID").is_some(),

@@ -15,7 +15,8 @@ use crate::credentials::SessionCredentials;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fsutil::{
-    lock_regular_file, read_regular_file, write_atomic, AtSymlink, Locked, ReadError,
+    euid, lock_regular_file, read_regular_file_meta, secret_file_problem, shared_dir_problem,
+    write_atomic, AtSymlink, Locked, ReadError,
 };
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
@@ -67,6 +68,33 @@ pub fn cache_path(env: &Env, login_session: &str) -> Result<PathBuf> {
         })
 }
 
+/// Refuse a sign-in token (`meta`: the file read at `path`) that others could have
+/// written or read, as ssh refuses such a key: another user's file, a mode that lets
+/// group or others in, or a directory others can write to (a token planted in a
+/// shared AWS_LOGIN_CACHE_DIRECTORY would sign this user in as someone else).
+fn check_private(path: &Path, meta: &std::fs::Metadata, login_again: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let shown = path.display();
+    if let Some(why) = secret_file_problem(meta) {
+        let fix = if meta.uid() == euid() {
+            format!("chmod 600 {shown} (and, if others may have read it, aws-session logout and login again)")
+        } else {
+            format!("remove it and {login_again}")
+        };
+        return Err(Error::Local(format!(
+            "the sign-in token {shown} is not used: {why}; {fix}"
+        )));
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Some(why) = shared_dir_problem(dir) {
+        return Err(Error::Local(format!(
+            "the sign-in token {shown} is not used: its directory {}: {why}; keep sign-in tokens in a directory only you can write (chmod go-w it, or set AWS_LOGIN_CACHE_DIRECTORY to one), then {login_again}",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The credentials of a sign-in, and when the sign-in itself ends (estimated).
 pub struct LoginCredentials {
     pub session: SessionCredentials,
@@ -99,8 +127,11 @@ pub fn credentials(
             "cannot read the sign-in token {shown}: {why}; fix it or {login_again}"
         ))
     };
-    let text = match read_regular_file(&path, MAX_TOKEN_BYTES) {
-        Ok(Some(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+    let text = match read_regular_file_meta(&path, MAX_TOKEN_BYTES) {
+        Ok(Some((bytes, meta))) => {
+            check_private(&path, &meta, &login_again)?;
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
         Ok(None) => {
             return Err(Error::Config(format!(
                 "profile \"{profile}\" signs in as {login_session}, but there is no sign-in token {shown}: {login_again}"

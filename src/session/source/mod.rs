@@ -346,16 +346,22 @@ mod tests {
             "[default]\naws_access_key_id=AKP\naws_secret_access_key=sp\n",
             "",
         );
+        let tmp = tempfile::tempdir().unwrap();
+        let tmp = tmp.path().to_str().unwrap();
+        let keys = Credentials::long_term("AKPARENT", "x");
+        let stash =
+            crate::session::stash::write(&Env::from_pairs([("TMPDIR", tmp)]), &keys, 1).unwrap();
         let env = Env::from_pairs([
-            ("AWS_SESSION_PARENT_KEY", "AKPARENT"),
-            ("AWS_SESSION_PARENT_SECRET", "x"),
+            ("TMPDIR", tmp),
+            ("AWS_SESSION_PARENT_STASH", stash.to_str().unwrap()),
             ("AWS_ACCESS_KEY_ID", "ASIASESSION"),
             ("AWS_SECRET_ACCESS_KEY", "y"),
             ("AWS_SESSION_TOKEN", "t"),
         ]);
+        let s = source_credentials_for(&env, &ps, None).unwrap();
         assert_eq!(
-            source_credentials_for(&env, &ps, None).unwrap().origin,
-            Origin::ParentStash
+            (s.origin, s.credentials.access_key_id.as_str()),
+            (Origin::ParentStash, "AKPARENT")
         );
         let env = Env::from_pairs([
             ("AWS_ACCESS_KEY_ID", "AKENV"),

@@ -703,6 +703,20 @@ pub fn env_map(o: &Output) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The access key id in the parent stash a child's environment `env` names
+/// (AWS_SESSION_PARENT_STASH); the keys themselves must not be in `env`.
+pub fn stashed_key_id(env: &BTreeMap<String, String>) -> String {
+    for name in ["AWS_SESSION_PARENT_KEY", "AWS_SESSION_PARENT_SECRET"] {
+        assert!(!env.contains_key(name), "{name} in a child's environment");
+    }
+    let path = env
+        .get("AWS_SESSION_PARENT_STASH")
+        .expect("AWS_SESSION_PARENT_STASH in the child's environment");
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let v: Value = serde_json::from_str(&text).expect("the stash is JSON");
+    v["AccessKeyId"].as_str().expect("AccessKeyId").to_string()
+}
+
 /// Requests the peer saw signed with `key`, as action names, oldest first.
 pub fn actions_by(peer: &Peer, key: &str) -> Vec<String> {
     peer.log()
