@@ -218,7 +218,7 @@ fn authorization_code(
     if let Err(e) = shell::open_browser(&url, env.get("BROWSER")) {
         msg::note(format_args!("{e}; open the URL above yourself"));
     }
-    let code = match server.wait(deadline, &state)? {
+    let code = match server.wait(deadline, &state, None)? {
         Callback::Code { code, state: got } if got == state => code,
         Callback::Code { .. } => {
             return Err(Error::Network(

@@ -231,7 +231,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     }
     crate::out::print(&shown)?;
     if args.write && !missing.is_empty() {
-        write_atomically(&config_path, |text| {
+        write_atomically(&config_path, "AWS_CONFIG_FILE", |text| {
             let sep = if text.is_empty() || text.ends_with('\n') {
                 ""
             } else {
