@@ -100,6 +100,22 @@ const OTHER_CREDENTIALS: &[(&str, &str)] = &[
     ("web_identity_token_file", "web identity"),
 ];
 
+/// A token written where others can write would be theirs to replace: refused before
+/// the browser opens, as reading one from there is.
+fn refuse_shared_cache_dir(cache_dir: &std::path::Path) -> Result<()> {
+    match cache_dir
+        .exists()
+        .then(|| crate::fsutil::shared_dir_problem(cache_dir))
+        .flatten()
+    {
+        Some(why) => Err(Error::Local(format!(
+            "the sign-in token directory {}: {why}; use a directory only you can write (chmod go-w it, or set AWS_LOGIN_CACHE_DIRECTORY to one)",
+            cache_dir.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
     let profiles = load_profiles(env)?;
     let profile = opts.profile.as_ref().map(|(p, _)| p.as_str());
@@ -124,18 +140,7 @@ pub fn run(args: &Args, opts: &Options, env: &Env) -> Result<()> {
             "no login token cache: HOME is not set; set HOME or AWS_LOGIN_CACHE_DIRECTORY".into(),
         )
     })?;
-    // A token written where others can write would be theirs to replace: refused before
-    // the browser opens, as reading one from there is.
-    if let Some(why) = cache_dir
-        .exists()
-        .then(|| crate::fsutil::shared_dir_problem(&cache_dir))
-        .flatten()
-    {
-        return Err(Error::Local(format!(
-            "the sign-in token directory {}: {why}; use a directory only you can write (chmod go-w it, or set AWS_LOGIN_CACHE_DIRECTORY to one)",
-            cache_dir.display()
-        )));
-    }
+    refuse_shared_cache_dir(&cache_dir)?;
     let timeout = login_timeout(env)?;
     if profiles.get(name).is_some_and(sso::is_sso) {
         let sso = sso::sso_profile(&profiles, name)?;
