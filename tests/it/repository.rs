@@ -400,7 +400,10 @@ fn expand_use_tree(tree: &str) -> Vec<String> {
         return vec![path.trim_end_matches("::*").to_string()];
     };
     let prefix = tree[..open].trim_end_matches("::");
-    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    // Text that only looks like a `use` (in a string: "…; use a directory …") may have
+    // its `}` before its `{`: read to the end then, never slice backwards.
+    let close = tree.rfind('}').filter(|&c| c > open).unwrap_or(tree.len());
+    let inner = &tree[open + 1..close];
     // Split `inner` at the commas of its own level.
     let (mut items, mut depth, mut start) = (Vec::new(), 0, 0);
     for (i, ch) in inner.char_indices() {
